@@ -1,0 +1,42 @@
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from '@app/config';
+import { prepareDatabase } from '@app/database';
+import { checkRedisSafety, REDIS } from '@app/redis';
+import { createFastifyAdapter, configureFastify, ProblemFilter } from '@app/http';
+import { GatewayModule } from './gateway.module';
+
+/** Builds the gateway (database prepared and migrated), ready to listen. Used by main and by tests. */
+export async function createGateway(config: AppConfig): Promise<NestFastifyApplication> {
+  const ds = await prepareDatabase({
+    ...config.database,
+    migrate: config.database.migrateOnStart,
+    applicationName: 'collab-gateway',
+    log: (m) => console.log(`[gateway] ${m}`),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot(config, ds),
+    createFastifyAdapter({ bodyLimitBytes: config.http.bodyLimitBytes, trustProxy: config.http.trustProxy }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  configureFastify(app.getHttpAdapter().getInstance());
+  const problems = await checkRedisSafety(app.get(REDIS));
+  if (problems.length) {
+    await app.close();
+    throw new Error('Refusing to start:\n  ' + problems.join('\n  '));
+  }
+
+  const openapi = new DocumentBuilder()
+    .setTitle('Collab gateway')
+    .setDescription('Container event ingest, read models and operations for the user-container platform.')
+    .setVersion('0.1.0')
+    .addBearerAuth()
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}

@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { RedisModule } from '@app/redis';
+import { EventStoreModule } from '@app/event-store';
+import { AuthModule } from '@app/auth';
+import { ContainerEventsModule } from '@app/container-events';
+import { loggerModule, ObservabilityModule } from '@app/observability';
+
+/** The HTTP process: wiring only; every capability lives in its lib. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: AppConfig, ds: DataSource): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        loggerModule(config.logLevel, 'gateway'),
+        DatabaseModule.forRoot(ds),
+        RedisModule.forRoot(config.redis.url, 'gateway'),
+        EventStoreModule,
+        AuthModule,
+        ObservabilityModule,
+        ContainerEventsModule,
+      ],
+    };
+  }
+}

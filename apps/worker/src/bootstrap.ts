@@ -1,0 +1,33 @@
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from '@app/config';
+import { prepareDatabase } from '@app/database';
+import { checkRedisSafety, REDIS } from '@app/redis';
+import { createFastifyAdapter, configureFastify, ProblemFilter } from '@app/http';
+import { WorkerModule } from './worker.module';
+
+export async function createWorker(config: AppConfig): Promise<NestFastifyApplication> {
+  const ds = await prepareDatabase({
+    ...config.database,
+    poolSize: Math.min(config.database.poolSize, 5),
+    migrate: config.database.migrateOnStart,
+    applicationName: 'collab-worker',
+    log: (m) => console.log(`[worker] ${m}`),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    WorkerModule.forRoot(config, ds),
+    createFastifyAdapter({ bodyLimitBytes: 1024, trustProxy: false }),
+    { bufferLogs: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  configureFastify(app.getHttpAdapter().getInstance());
+  const problems = await checkRedisSafety(app.get(REDIS));
+  if (problems.length) {
+    await app.close();
+    throw new Error('Refusing to start:\n  ' + problems.join('\n  '));
+  }
+  return app;
+}

@@ -1,0 +1,28 @@
+// Two tiers by location: unit specs beside the code (pure, no I/O), integration and end-to-end
+// specs under test/ (real PostgreSQL, Redis, nginx; each file isolates itself).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+const libs = ['config', 'database', 'event-store', 'auth', 'http', 'observability', 'container-events', 'common', 'redis', 'jobs'];
+const moduleNameMapper = {
+  '^@app/migrations$': '<rootDir>/migrations',
+  ...Object.fromEntries(libs.flatMap((l) => [[`^@app/${l}$`, `<rootDir>/libs/${l}/src`], [`^@app/${l}/(.*)$`, `<rootDir>/libs/${l}/src/$1`]])),
+};
+const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'], slowTestThreshold: 30 },
+  ],
+};

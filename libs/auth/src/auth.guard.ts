@@ -1,0 +1,46 @@
+import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards, createParamDecorator } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import { AppError, AuthenticationError, ForbiddenError } from '@app/common';
+import type { Principal, Role } from './principal';
+
+const ROLES_KEY = 'collab:roles';
+
+/** Verifies the token (JwtStrategy) and then the role the route allows. */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown, context: ExecutionContext): T {
+    if (err instanceof AppError) throw err;
+    if (err || !user) throw new AuthenticationError(describe(info ?? err));
+    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    const principal = user as unknown as Principal;
+    if (allowed && !allowed.includes(principal.role)) {
+      throw ForbiddenError.of('authorization', `a ${principal.role} token may not use this endpoint`);
+    }
+    return user;
+  }
+}
+
+function describe(info: unknown): string {
+  if (info instanceof Error) {
+    if (info.name === 'TokenExpiredError') return 'token expired';
+    if (info.message === 'No auth token') return 'missing or malformed Authorization header';
+    return info.message.replace(/^jwt /, 'token ');
+  }
+  return 'invalid token';
+}
+
+/** Restricts a route (or controller) to tokens of the given roles. */
+export function Auth(...roles: Role[]) {
+  return applyDecorators(SetMetadata(ROLES_KEY, roles), UseGuards(JwtAuthGuard), ApiBearerAuth());
+}
+
+/** The verified principal of the request. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  return ctx.switchToHttp().getRequest().user as Principal;
+});

@@ -1,0 +1,3 @@
+export * from './errors';
+export { parseInput, fieldPath } from './validation';
+export * from './allow-lists';

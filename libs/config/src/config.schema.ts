@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the processes read, with its environment variable, default and bounds.
+ * Parsed once at start (see loadConfig); nothing else reads process.env.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with protocol ${protocols.join(' or ')}`);
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS name');
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.data'),
+
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_PORT: int(0, 65535).default(3000),
+  HTTP_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  HTTP_BATCH_MAX_EVENTS: int(1, 1000).default(100),
+  HTTP_TRUST_PROXY: bool.default(false),
+  WORKER_HTTP_PORT: int(0, 65535).default(3001),
+  WORKER_CONCURRENCY: int(1, 64).default(4),
+
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/collab_gateway'),
+  DATABASE_POOL_SIZE: int(2, 200).default(10),
+  DATABASE_CREATE_IF_MISSING: bool.optional(),
+  DATABASE_MIGRATE_ON_START: bool.default(true),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
+
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('cgw'),
+
+  APPEND_MAX_BATCH_EVENTS: int(1, 10_000).default(512),
+  APPEND_MAX_IN_FLIGHT: int(1, 16).default(2),
+
+  JWT_ISSUER: z.string().min(1).default('collab-gateway'),
+  JWT_AUDIENCE: z.string().min(1).default('collab-gateway'),
+  /** JSON object {"<kid>": "<base64 secret>"}; absent outside production: a development key kept in DATA_DIR. */
+  JWT_KEYS: z.string().optional(),
+  JWT_ACTIVE_KID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  JWT_CLOCK_TOLERANCE_S: int(0, 300).default(30),
+  CONTAINER_TOKEN_TTL_S: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
+
+  PLATFORM_DOMAIN: hostname.default('collab.localhost'),
+});
+
+export type Env = z.infer<typeof envSchema>;

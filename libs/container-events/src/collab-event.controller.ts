@@ -1,0 +1,76 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { Auth, CurrentPrincipal, Principal } from '@app/auth';
+import { IngestContext, IngestResult, IngestService } from './ingest.service';
+import { collabEventBody } from './domain/wire';
+
+const CORRELATION = /^[A-Za-z0-9._:-]{1,100}$/;
+
+function contextOf(req: FastifyRequest): IngestContext {
+  const c = req.headers['x-correlation-id'];
+  return {
+    requestId: String(req.id),
+    sourceAddress: req.ip,
+    correlationId: typeof c === 'string' && CORRELATION.test(c) ? c : undefined,
+    receivedAt: new Date(),
+  };
+}
+
+const resultSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['accepted', 'unchanged'] },
+    event_id: { type: 'string', format: 'uuid', nullable: true },
+    position: { type: 'string', description: 'global position (int8 as a decimal string)', nullable: true },
+  },
+};
+
+@ApiTags('container events')
+@Controller('collab')
+@Auth('container')
+export class CollabEventController {
+  constructor(
+    @Inject(IngestService) private readonly ingest: IngestService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('event')
+  @ApiOperation({
+    summary: 'Post one container event',
+    description:
+      'Answers 202 once the event is durably committed (or was, by an earlier try with the same event_id), ' +
+      '200 when the event changes nothing (an unchanged mapping).',
+  })
+  @ApiBody({ schema: z.toJSONSchema(collabEventBody, { io: 'input', unrepresentable: 'any' }) as object })
+  @ApiResponse({ status: 202, schema: resultSchema })
+  @ApiResponse({ status: 200, schema: resultSchema })
+  async postEvent(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<IngestResult> {
+    const result = await this.ingest.ingest(principal, this.ingest.parse(body), contextOf(req));
+    reply.status(result.status === 'accepted' ? 202 : 200);
+    return result;
+  }
+
+  @Post('events')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Post a batch of container events (queued while offline)',
+    description: 'Every item is validated before any is stored; items are then stored in order. Give each an event_id so a retried batch stores nothing twice.',
+  })
+  @ApiBody({ schema: { type: 'array', items: z.toJSONSchema(collabEventBody, { io: 'input', unrepresentable: 'any' }) as object } })
+  @ApiResponse({ status: 202, schema: { type: 'object', properties: { results: { type: 'array', items: resultSchema } } } })
+  async postEvents(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Req() req: FastifyRequest): Promise<{ results: IngestResult[] }> {
+    const items = this.ingest.parseBatch(body, this.config.http.batchMaxEvents);
+    const ctx = contextOf(req);
+    const results: IngestResult[] = [];
+    for (let i = 0; i < items.length; i++) results.push(await this.ingest.ingest(principal, items[i], ctx, `[${i}]`));
+    return { results };
+  }
+}

@@ -1,0 +1,48 @@
+import { ContainerEvent, ContainerRef, SERVICE_MAPPED, SERVICE_UNMAPPED } from './events';
+
+/** What `decide` needs to know about a container: its mapped services and who mapped them. */
+export interface ContainerState {
+  version: number;
+  services: Record<string, { port: number; eventId: string; position: string }>;
+}
+
+export const initialState = (): ContainerState => ({ version: -1, services: {} });
+
+export interface Recorded {
+  type: string;
+  data: unknown;
+  eventId: string;
+  globalPosition: string;
+  streamVersion: number;
+}
+
+/** Folds one stored event into the state. Unknown types (added by later features) only move the version. */
+export function evolve(state: ContainerState, e: Recorded): ContainerState {
+  const next = { version: e.streamVersion, services: state.services };
+  if (e.type === SERVICE_MAPPED) {
+    const d = e.data as { name: string; port: number };
+    next.services = { ...state.services, [d.name]: { port: d.port, eventId: e.eventId, position: e.globalPosition } };
+  } else if (e.type === SERVICE_UNMAPPED) {
+    const { [(e.data as { name: string }).name]: _gone, ...rest } = state.services;
+    next.services = rest;
+  }
+  return next;
+}
+
+export type ContainerCommand =
+  | { type: 'map-http-service'; ref: ContainerRef; name: string; port: number }
+  | { type: 'unmap-http-service'; ref: ContainerRef; name: string };
+
+/**
+ * Decides which events a command produces. The seed's script re-posts the same mapping every 15 s:
+ * an unchanged mapping, or unmapping what is not mapped, produces no event.
+ */
+export function decide(cmd: ContainerCommand, state: ContainerState): ContainerEvent[] {
+  const current = state.services[cmd.name];
+  if (cmd.type === 'map-http-service') {
+    if (current && current.port === cmd.port) return [];
+    return [{ type: SERVICE_MAPPED, data: { ...cmd.ref, name: cmd.name, port: cmd.port } }];
+  }
+  if (!current) return [];
+  return [{ type: SERVICE_UNMAPPED, data: { ...cmd.ref, name: cmd.name } }];
+}

@@ -1,0 +1,10 @@
+export { ContainerEventsModule } from './container-events.module';
+export { IngestService } from './ingest.service';
+export type { IngestContext, IngestResult } from './ingest.service';
+export * from './domain/events';
+export { parseStats, parseLoad, parseSize, parsePercent, parsePing } from './domain/stats';
+export type { ParsedStats } from './domain/stats';
+export { decide, evolve, initialState } from './domain/container';
+export type { ContainerState, ContainerCommand } from './domain/container';
+export { collabEventBody, wireEvent, EVENT_TYPES } from './domain/wire';
+export type { CollabEventBody, WireEvent } from './domain/wire';

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { ConcurrencyError, IdempotencyConflictError } from './errors';
+import { jsonEqual } from './json';
+import type { AppendResult, EventMetadata, ExpectedVersion, NewEvent } from './types';
+
+/** One caller's append, waiting in the group-commit queue. */
+export interface PendingAppend {
+  streamId: string;
+  expected: ExpectedVersion;
+  events: PreparedEvent[];
+  /** True when any id came from the caller (only those can already exist). */
+  callerIds: boolean;
+  resolve(result: AppendResult): void;
+  reject(err: unknown): void;
+}
+
+export interface PreparedEvent {
+  id: string;
+  type: string;
+  /** JSON-normalised data: what jsonb will hold, for idempotency comparison. */
+  data: unknown;
+  dataJson: string;
+  metadataJson: string;
+}
+
+export function prepareEvents(events: NewEvent[]): { prepared: PreparedEvent[]; callerIds: boolean } {
+  let callerIds = false;
+  const prepared = events.map((e) => {
+    if (e.id) callerIds = true;
+    const dataJson = JSON.stringify(e.data ?? null);
+    return {
+      id: e.id ?? randomUUID(),
+      type: e.type,
+      data: JSON.parse(dataJson),
+      dataJson,
+      metadataJson: JSON.stringify(e.metadata ?? ({} as EventMetadata)),
+    };
+  });
+  return { prepared, callerIds };
+}
+
+interface StoredIdentity {
+  streamId: string;
+  type: string;
+  data: unknown;
+  globalPosition: string;
+  streamVersion: number;
+}
+
+type Outcome =
+  | { kind: 'append'; append: PendingAppend; firstVersion: number }
+  | { kind: 'duplicate'; append: PendingAppend; of: Map<string, StoredIdentity> | PendingAppend }
+  | { kind: 'error'; append: PendingAppend; error: Error };
+
+export function toVersion(v: string | number): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`stream version ${v} is beyond the safe integer range`);
+  return n;
+}
+
+/**
+ * Writes a batch of appends in one transaction on `client` (already in BEGIN): one statement locks
+ * (creating when new) every stream row, one looks up caller-supplied ids, one inserts all accepted
+ * events and moves the stream versions. Per-append failures (expected version, id conflict) reject
+ * only that append. Returns the settle functions to call after COMMIT succeeds.
+ */
+export async function writeBatch(client: PoolClient, batch: PendingAppend[]): Promise<() => number> {
+  const streamIds = [...new Set(batch.map((a) => a.streamId))].sort();
+  const locked = await client.query<{ stream_id: string; version: string }>(
+    `INSERT INTO event_streams (stream_id) SELECT unnest($1::text[])
+     ON CONFLICT (stream_id) DO UPDATE SET updated_at = now()
+     RETURNING stream_id, version`,
+    [streamIds],
+  );
+  const current = new Map(locked.rows.map((r) => [r.stream_id, toVersion(r.version)]));
+
+  const stored = new Map<string, StoredIdentity>();
+  const callerIds = batch.filter((a) => a.callerIds).flatMap((a) => a.events.map((e) => e.id));
+  if (callerIds.length) {
+    const found = await client.query(
+      `SELECT event_id, stream_id, event_type, data, global_position::text AS global_position, stream_version
+       FROM events WHERE event_id = ANY($1::uuid[])`,
+      [callerIds],
+    );
+    for (const r of found.rows) {
+      stored.set(r.event_id, {
+        streamId: r.stream_id,
+        type: r.event_type,
+        data: r.data,
+        globalPosition: r.global_position,
+        streamVersion: toVersion(r.stream_version),
+      });
+    }
+  }
+
+  const inBatch = new Map<string, { append: PendingAppend; event: PreparedEvent }>();
+  const outcomes: Outcome[] = [];
+  for (const append of batch) {
+    const outcome = decideAppend(append, current, stored, inBatch);
+    outcomes.push(outcome);
+    if (outcome.kind === 'append') {
+      current.set(append.streamId, outcome.firstVersion + append.events.length - 1);
+      for (const event of append.events) inBatch.set(event.id, { append, event });
+    }
+  }
+
+  const accepted = outcomes.filter((o): o is Extract<Outcome, { kind: 'append' }> => o.kind === 'append');
+  const positions = new Map<string, string>();
+  if (accepted.length) {
+    const cols = { stream: [] as string[], version: [] as number[], id: [] as string[], type: [] as string[], data: [] as string[], meta: [] as string[] };
+    for (const o of accepted) {
+      o.append.events.forEach((e, i) => {
+        cols.stream.push(o.append.streamId);
+        cols.version.push(o.firstVersion + i);
+        cols.id.push(e.id);
+        cols.type.push(e.type);
+        cols.data.push(e.dataJson);
+        cols.meta.push(e.metadataJson);
+      });
+    }
+    const touched = [...new Set(accepted.map((o) => o.append.streamId))];
+    const inserted = await client.query<{ event_id: string; global_position: string }>(
+      `WITH ins AS (
+         INSERT INTO events (stream_id, stream_version, event_id, event_type, data, metadata)
+         SELECT s, v, i, t, d::jsonb, m::jsonb
+         FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[]) AS x(s, v, i, t, d, m)
+         RETURNING event_id, global_position
+       ), moved AS (
+         UPDATE event_streams es SET version = u.version, updated_at = now()
+         FROM unnest($7::text[], $8::bigint[]) AS u(stream_id, version)
+         WHERE es.stream_id = u.stream_id
+       )
+       SELECT event_id::text, global_position::text FROM ins`,
+      [cols.stream, cols.version, cols.id, cols.type, cols.data, cols.meta, touched, touched.map((s) => current.get(s))],
+    );
+    for (const r of inserted.rows) positions.set(r.event_id, r.global_position);
+  }
+
+  return () => {
+    const results = new Map<PendingAppend, AppendResult>();
+    for (const o of outcomes) {
+      if (o.kind === 'append') {
+        const events = o.append.events.map((e, i) => ({
+          eventId: e.id,
+          globalPosition: positions.get(e.id)!,
+          streamVersion: o.firstVersion + i,
+        }));
+        const result = { streamId: o.append.streamId, nextExpectedVersion: events[events.length - 1].streamVersion, events, duplicate: false };
+        results.set(o.append, result);
+        o.append.resolve(result);
+      } else if (o.kind === 'duplicate') {
+        const original =
+          o.of instanceof Map
+            ? storedResult(o.append, o.of)
+            : { ...(results.get(o.of) as AppendResult), duplicate: true };
+        o.append.resolve(original);
+      } else {
+        o.append.reject(o.error);
+      }
+    }
+    return positions.size;
+  };
+}
+
+function decideAppend(
+  append: PendingAppend,
+  current: Map<string, number>,
+  stored: Map<string, StoredIdentity>,
+  inBatch: Map<string, { append: PendingAppend; event: PreparedEvent }>,
+): Outcome {
+  if (append.callerIds) {
+    const seenStored = append.events.filter((e) => stored.has(e.id));
+    const seenBatch = append.events.filter((e) => inBatch.has(e.id));
+    if (seenStored.length || seenBatch.length) {
+      const sameAsStored = (e: PreparedEvent) => {
+        const s = stored.get(e.id);
+        return !!s && s.streamId === append.streamId && s.type === e.type && jsonEqual(s.data, e.data);
+      };
+      if (seenStored.length === append.events.length && append.events.every(sameAsStored)) {
+        return { kind: 'duplicate', append, of: stored };
+      }
+      const leader = seenBatch.length ? inBatch.get(seenBatch[0].id)!.append : undefined;
+      if (
+        leader &&
+        seenBatch.length === append.events.length &&
+        leader.streamId === append.streamId &&
+        leader.events.length === append.events.length &&
+        append.events.every((e, i) => e.id === leader.events[i].id && e.type === leader.events[i].type && jsonEqual(e.data, leader.events[i].data))
+      ) {
+        return { kind: 'duplicate', append, of: leader };
+      }
+      return { kind: 'error', append, error: new IdempotencyConflictError((seenStored[0] ?? seenBatch[0]).id) };
+    }
+  }
+  const actual = current.get(append.streamId)!;
+  const ok =
+    append.expected === 'any' ||
+    (append.expected === 'no_stream' ? actual === -1 : append.expected === actual);
+  if (!ok) return { kind: 'error', append, error: new ConcurrencyError(append.streamId, append.expected, actual) };
+  return { kind: 'append', append, firstVersion: actual + 1 };
+}
+
+function storedResult(append: PendingAppend, stored: Map<string, StoredIdentity>): AppendResult {
+  const events = append.events.map((e) => {
+    const s = stored.get(e.id)!;
+    return { eventId: e.id, globalPosition: s.globalPosition, streamVersion: s.streamVersion };
+  });
+  return { streamId: append.streamId, nextExpectedVersion: events[events.length - 1].streamVersion, events, duplicate: true };
+}

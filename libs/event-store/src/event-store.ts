@@ -1,0 +1,204 @@
+import type { Pool, PoolClient } from 'pg';
+import { PendingAppend, prepareEvents, toVersion, writeBatch } from './append-batch';
+import { EventStoreError, InvalidEventDataError, StoreUnavailableError } from './errors';
+import { storeMetrics } from './metrics';
+import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, RecordedEvent } from './types';
+
+export interface EventStoreOptions {
+  /** Most events written by one group commit. */
+  maxBatchEvents: number;
+  /** Group commits running at once (each on its own connection). */
+  maxInFlight: number;
+}
+
+/** SQLSTATEs after which the whole batch is simply tried again. */
+const RETRY_BATCH = new Set(['40001', '40P01', '23505']);
+/** Data errors (class 22) and constraint errors (23): one append may be to blame; retry each alone. */
+const isDataError = (code?: string) => !!code && (code.startsWith('22') || code.startsWith('23'));
+
+/** No SQLSTATE (socket errors), connection exceptions, shutdown, resources: the database is away. */
+const isUnavailable = (code?: string) =>
+  !code || code.startsWith('08') || code.startsWith('57') || code.startsWith('53') || code === 'ECONNREFUSED';
+
+const COLUMNS = `global_position::text AS global_position, transaction_id::text AS transaction_id, stream_id,
+  stream_version, event_id::text AS event_id, event_type, data, metadata, recorded_at`;
+
+/**
+ * PostgreSQL event store (DESIGN.md, event store rules 1-3, 5).
+ *
+ * Appends are group-committed: concurrent callers queue, and each flush writes up to
+ * maxBatchEvents events from many callers in one transaction and one commit. A caller's promise
+ * settles only after that COMMIT, so an acknowledged event is durable.
+ */
+export class EventStore {
+  private queue: PendingAppend[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private closed = false;
+  private drained: (() => void)[] = [];
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: EventStoreOptions,
+  ) {}
+
+  append(streamId: string, events: NewEvent[], expectedVersion: ExpectedVersion = 'any'): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('event store is closed'));
+    if (!events.length) return Promise.reject(new RangeError('append needs at least one event'));
+    if (typeof expectedVersion === 'number' && !(Number.isSafeInteger(expectedVersion) && expectedVersion >= -1)) {
+      return Promise.reject(new RangeError(`invalid expected version ${expectedVersion}`));
+    }
+    const { prepared, callerIds } = prepareEvents(events);
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, expected: expectedVersion, events: prepared, callerIds, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Reads one stream in version order. */
+  async readStream(streamId: string, fromVersion = 0, limit = 10_000): Promise<RecordedEvent[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2
+       ORDER BY stream_version LIMIT $3`,
+      [streamId, fromVersion, limit],
+    );
+    return rows.map(toRecorded);
+  }
+
+  /**
+   * Reads committed events after `after`, in (transaction_id, global_position) order, stopping short
+   * of any transaction still in flight: rows of a transaction that may yet commit below the
+   * returned checkpoint are never visible, so a reader that resumes from it can never skip one
+   * (DESIGN.md, rule 2).
+   */
+  async readAll(after: Checkpoint, limit = 1_000, client?: Pool | PoolClient): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
+    const { rows } = await (client ?? this.pool).query(
+      `SELECT ${COLUMNS} FROM events
+       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id, global_position
+       LIMIT $3`,
+      [after.transactionId, after.globalPosition, limit],
+    );
+    const events = rows.map(toRecorded);
+    const last = events[events.length - 1];
+    return {
+      events,
+      checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after,
+    };
+  }
+
+  /** The newest committed position and its time (for lag reporting); null on an empty log. */
+  async head(): Promise<{ globalPosition: string; recordedAt: Date } | null> {
+    const { rows } = await this.pool.query(
+      `SELECT global_position::text AS p, recorded_at FROM events ORDER BY global_position DESC LIMIT 1`,
+    );
+    return rows[0] ? { globalPosition: rows[0].p, recordedAt: rows[0].recorded_at } : null;
+  }
+
+  /** Stops taking appends and waits for every queued one to settle. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (!this.queue.length && !this.inFlight) return;
+    await new Promise<void>((resolve) => this.drained.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Let every request that arrived in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length && this.inFlight < this.options.maxInFlight) {
+      const batch = this.take();
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length) this.pump();
+        else if (!this.inFlight) this.drained.splice(0).forEach((fn) => fn());
+      });
+    }
+  }
+
+  private take(): PendingAppend[] {
+    let n = 0;
+    let i = 0;
+    while (i < this.queue.length && (i === 0 || n + this.queue[i].events.length <= this.options.maxBatchEvents)) {
+      n += this.queue[i].events.length;
+      i++;
+    }
+    return this.queue.splice(0, i);
+  }
+
+  private async flush(batch: PendingAppend[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const started = process.hrtime.bigint();
+      try {
+        const written = await this.transaction(batch);
+        storeMetrics.appended.inc(written);
+        storeMetrics.batches.observe(written);
+        storeMetrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        storeMetrics.failures.inc({ reason: code ?? 'connection' });
+        if (RETRY_BATCH.has(code ?? '') && attempt < 4) continue;
+        if (batch.length > 1 && isDataError(code)) {
+          // Isolate the offending append: the others must not fail with it.
+          for (const one of batch) await this.flush([one]);
+          return;
+        }
+        const error =
+          err instanceof EventStoreError ? err
+          : code?.startsWith('22') ? new InvalidEventDataError(err)
+          : isUnavailable(code) ? new StoreUnavailableError(err)
+          : err;
+        for (const a of batch) a.reject(error);
+        return;
+      }
+    }
+  }
+
+  /** Runs one group commit; returns how many events it wrote. */
+  private async transaction(batch: PendingAppend[]): Promise<number> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      let settle: () => number;
+      try {
+        settle = await writeBatch(client, batch);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw err;
+      }
+      await client.query('COMMIT');
+      return settle();
+    } catch (err) {
+      broken ||= !(err as { code?: string }).code;
+      throw err;
+    } finally {
+      // A connection that failed mid-transaction is discarded, not returned to the pool.
+      client.release(broken ? true : undefined);
+    }
+  }
+}
+
+function toRecorded(r: Record<string, any>): RecordedEvent {
+  return {
+    globalPosition: r.global_position,
+    transactionId: r.transaction_id,
+    streamId: r.stream_id,
+    streamVersion: toVersion(r.stream_version),
+    eventId: r.event_id,
+    type: r.event_type,
+    data: r.data,
+    metadata: r.metadata,
+    recordedAt: r.recorded_at,
+  };
+}

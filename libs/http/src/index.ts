@@ -1,0 +1,5 @@
+export { toProblem } from './problem';
+export type { Problem } from './problem';
+export { ProblemFilter, sendProblem } from './problem.filter';
+export { createFastifyAdapter, configureFastify } from './fastify';
+export type { HttpOptions } from './fastify';

@@ -1,0 +1,76 @@
+import { HttpException } from '@nestjs/common';
+import { AppError, FieldProblem } from '@app/common';
+import { EventStoreError } from '@app/event-store';
+
+/** RFC 9457 problem details, plus the stable `code` and the fields at fault. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  field?: string;
+  errors?: FieldProblem[];
+}
+
+const APP_STATUS: Record<string, number> = {
+  validation_failed: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unavailable: 503,
+  concurrency_conflict: 409,
+  event_id_conflict: 422,
+  invalid_event_data: 400,
+  store_unavailable: 503,
+};
+
+/** Fastify's own errors (raised before a route handler runs). */
+const FASTIFY: Record<string, { status: number; code: string; field: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', field: 'body' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', field: 'content-type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', field: 'content-length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', field: 'body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', field: 'body' },
+};
+
+function titleFor(status: number): string {
+  return (
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>
+  )[status] ?? 'Internal Server Error';
+}
+
+function problem(status: number, code: string, detail: string, errors?: FieldProblem[]): Problem {
+  const p: Problem = { type: `urn:collab-gateway:problem:${code}`, title: titleFor(status), status, code, detail };
+  if (errors?.length) {
+    p.field = errors[0].field;
+    p.errors = errors;
+  }
+  return p;
+}
+
+/** Maps any thrown value to a problem; the one place where errors meet HTTP statuses. */
+export function toProblem(err: unknown): Problem {
+  if (err instanceof AppError) return problem(APP_STATUS[err.code] ?? 500, err.code, err.message, err.problems);
+  if (err instanceof EventStoreError) {
+    return problem(APP_STATUS[err.code] ?? 500, err.code, err.code === 'store_unavailable' ? 'the event store is unavailable; retry with the same event_id' : err.message);
+  }
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  if (e?.code && FASTIFY[e.code]) {
+    const f = FASTIFY[e.code];
+    return problem(f.status, f.code, e.message ?? f.code, [{ field: f.field, message: e.message ?? f.code }]);
+  }
+  // secure-json-parse: __proto__ / constructor.prototype keys, or JSON.parse syntax errors.
+  if (err instanceof SyntaxError || e?.statusCode === 400) {
+    return problem(400, 'invalid_json', e.message ?? 'invalid JSON', [{ field: 'body', message: e.message ?? 'invalid JSON' }]);
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    return problem(status, status === 404 ? 'not_found' : `http_${status}`, err.message);
+  }
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return problem(e.statusCode, `http_${e.statusCode}`, e.message ?? titleFor(e.statusCode));
+  }
+  return problem(500, 'internal_error', 'internal error');
+}

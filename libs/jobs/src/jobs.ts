@@ -1,0 +1,24 @@
+import type { Job } from 'bullmq';
+
+/** The one BullMQ queue the gateway and worker share (under REDIS_PREFIX). */
+export const QUEUE_NAME = 'collab';
+
+/**
+ * Every job the worker runs, by name, with its payload. Each name has exactly one handler,
+ * checked when the worker starts (see JobDispatcher). Later features add their jobs here.
+ */
+export interface JobPayloads {
+  /** Proves the queue end to end: the worker answers with the time it ran. */
+  'system:ping': { sentAt: string };
+}
+
+export type JobName = keyof JobPayloads;
+export const JOB_NAMES: readonly JobName[] = ['system:ping'];
+
+export interface JobHandler<N extends JobName = JobName> {
+  readonly name: N;
+  handle(job: Job<JobPayloads[N]>): Promise<unknown>;
+}
+
+/** Multi-provider token: every module that owns a job provides its handler under it. */
+export const JOB_HANDLERS = Symbol('JOB_HANDLERS');

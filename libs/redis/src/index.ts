@@ -1,0 +1,1 @@
+export { RedisModule, REDIS, createRedis, checkRedisSafety } from './redis.module';

@@ -1,0 +1,96 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { AppConfig, loadConfig } from '@app/config';
+import { DATA_SOURCE } from '@app/database';
+import { EventStore, poolOf } from '@app/event-store';
+import { TokenClaims, TokenService, tokenServiceFor } from '@app/auth';
+import { createGateway } from '../../apps/gateway/src/bootstrap';
+import { createTestDatabase } from './db';
+
+export const TEST_KID = 'test-1';
+export const TEST_KEY = randomBytes(48).toString('base64');
+
+/** Environment for a test process: its own database and Redis prefix, a fixed key, quiet logs. */
+export function testEnv(dbUrl: string, label: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: dbUrl,
+    DATABASE_CREATE_IF_MISSING: 'false',
+    REDIS_PREFIX: `cgw-test-${label}-${process.pid}`,
+    JWT_KEYS: JSON.stringify({ [TEST_KID]: TEST_KEY }),
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    ...extra,
+  };
+}
+
+export interface TestGateway {
+  url: string;
+  app: NestFastifyApplication;
+  config: AppConfig;
+  tokens: TokenService;
+  store: EventStore;
+  pool: Pool;
+  /** A token for a fresh container (or the one given). */
+  container(claims?: Partial<TokenClaims>): { token: string; containerId: string; orgId: string; projectId: string };
+  post(path: string, body: unknown, token?: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Events in the store, in global order (optionally of one stream). */
+  events(streamId?: string): Promise<{ stream_id: string; event_type: string; event_id: string; data: any; metadata: any }[]>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(label: string, extra: Record<string, string> = {}): Promise<TestGateway> {
+  const db = await createTestDatabase(label);
+  const config = loadConfig(testEnv(db.url, label, extra));
+  const app = await createGateway(config);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  const tokens = tokenServiceFor(config);
+  const pool = poolOf(app.get<DataSource>(DATA_SOURCE));
+  return {
+    url,
+    app,
+    config,
+    tokens,
+    store: app.get(EventStore),
+    pool,
+    container(claims = {}) {
+      const containerId = claims.sub ?? randomUUID();
+      const orgId = claims.org ?? randomUUID();
+      const projectId = claims.project ?? randomUUID();
+      const token = tokens.sign({ role: 'container', ...claims, sub: containerId, org: orgId, project: projectId }, 3600);
+      return { token, containerId, orgId, projectId };
+    },
+    async post(path, body, token, headers = {}) {
+      const res = await fetch(url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async events(streamId) {
+      const { rows } = await pool.query(
+        `SELECT stream_id, event_type, event_id::text, data, metadata FROM events
+         ${streamId ? 'WHERE stream_id = $1' : ''} ORDER BY global_position`,
+        streamId ? [streamId] : [],
+      );
+      return rows;
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
