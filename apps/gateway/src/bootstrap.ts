@@ -14,7 +14,7 @@ export async function createGateway(config: AppConfig): Promise<NestFastifyAppli
     ...config.database,
     migrate: config.database.migrateOnStart,
     applicationName: 'collab-gateway',
-    log: (m) => console.log(`[gateway] ${m}`),
+    log: (m) => config.logLevel !== 'silent' && console.log(`[gateway] ${m}`),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(config, ds),

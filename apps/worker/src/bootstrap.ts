@@ -13,7 +13,7 @@ export async function createWorker(config: AppConfig): Promise<NestFastifyApplic
     poolSize: Math.min(config.database.poolSize, 5),
     migrate: config.database.migrateOnStart,
     applicationName: 'collab-worker',
-    log: (m) => console.log(`[worker] ${m}`),
+    log: (m) => config.logLevel !== 'silent' && console.log(`[worker] ${m}`),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule.forRoot(config, ds),

@@ -1,28 +1,52 @@
-import { applyDecorators, ExecutionContext, Injectable, SetMetadata, UseGuards, createParamDecorator } from '@nestjs/common';
+import { applyDecorators, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { AppError, AuthenticationError, ForbiddenError } from '@app/common';
 import type { Principal, Role } from './principal';
+import { tokenFromHeader } from './jwt.strategy';
+import { VerifiedTokenCache } from './verified-tokens';
 
 const ROLES_KEY = 'collab:roles';
 
-/** Verifies the token (JwtStrategy) and then the role the route allows. */
+/**
+ * Verifies the token (passport-jwt through JwtStrategy, or the cache of tokens it already
+ * verified) and then the role the route allows.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(VerifiedTokenCache) private readonly cache: VerifiedTokenCache,
+  ) {
     super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest();
+    const token = tokenFromHeader(req);
+    const cached = token ? this.cache.get(token) : undefined;
+    if (cached) {
+      req.user = this.authorize(cached, context);
+      return true;
+    }
+    const ok = (await super.canActivate(context)) as boolean;
+    if (ok && token) this.cache.set(token, req.user as Principal);
+    return ok;
   }
 
   override handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown, context: ExecutionContext): T {
     if (err instanceof AppError) throw err;
     if (err || !user) throw new AuthenticationError(describe(info ?? err));
+    return this.authorize(user as unknown as Principal, context) as unknown as T;
+  }
+
+  private authorize(principal: Principal, context: ExecutionContext): Principal {
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
-    const principal = user as unknown as Principal;
     if (allowed && !allowed.includes(principal.role)) {
       throw ForbiddenError.of('authorization', `a ${principal.role} token may not use this endpoint`);
     }
-    return user;
+    return principal;
   }
 }
 

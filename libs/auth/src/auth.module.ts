@@ -5,6 +5,7 @@ import { SigningKeys } from './keys';
 import { TokenService } from './token.service';
 import { JwtStrategy } from './jwt.strategy';
 import { JwtAuthGuard } from './auth.guard';
+import { VerifiedTokenCache } from './verified-tokens';
 
 export function signingKeysFor(config: AppConfig): SigningKeys {
   return config.jwt.keysJson
@@ -25,9 +26,10 @@ export function tokenServiceFor(config: AppConfig): TokenService {
   imports: [PassportModule.register({ session: false })],
   providers: [
     { provide: TokenService, inject: [APP_CONFIG], useFactory: tokenServiceFor },
+    { provide: VerifiedTokenCache, useFactory: () => new VerifiedTokenCache() },
     JwtStrategy,
     JwtAuthGuard,
   ],
-  exports: [TokenService, JwtAuthGuard],
+  exports: [TokenService, JwtAuthGuard, VerifiedTokenCache],
 })
 export class AuthModule {}

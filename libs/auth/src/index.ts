@@ -6,3 +6,4 @@ export { JwtAuthGuard, Auth, CurrentPrincipal } from './auth.guard';
 export { AuthModule, signingKeysFor, tokenServiceFor } from './auth.module';
 export type { Principal, Role, TokenClaims } from './principal';
 export { ROLES } from './principal';
+export { VerifiedTokenCache } from './verified-tokens';

@@ -50,6 +50,14 @@ function problem(status: number, code: string, detail: string, errors?: FieldPro
   return p;
 }
 
+/** Errors that reach us as a bare status (Fastify's, sometimes wrapped by Nest). */
+function byStatus(status: number, message: string): Problem {
+  if (status === 400) return problem(400, 'invalid_json', message, [{ field: 'body', message }]);
+  if (status === 413) return problem(413, 'body_too_large', message, [{ field: 'body', message }]);
+  if (status === 415) return problem(415, 'unsupported_media_type', 'only application/json is accepted', [{ field: 'content-type', message: 'only application/json is accepted' }]);
+  return problem(status, status === 404 ? 'not_found' : `http_${status}`, message);
+}
+
 /** Maps any thrown value to a problem; the one place where errors meet HTTP statuses. */
 export function toProblem(err: unknown): Problem {
   if (err instanceof AppError) return problem(APP_STATUS[err.code] ?? 500, err.code, err.message, err.problems);
@@ -67,10 +75,12 @@ export function toProblem(err: unknown): Problem {
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    return problem(status, status === 404 ? 'not_found' : `http_${status}`, err.message);
+    // Our code throws AppErrors, never HttpExceptions: a 400 here is Nest's wrapping of a body
+    // parse failure (invalid JSON, or a __proto__/constructor key refused by secure-json-parse).
+    return byStatus(status, err.message);
   }
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return problem(e.statusCode, `http_${e.statusCode}`, e.message ?? titleFor(e.statusCode));
+    return byStatus(e.statusCode, e.message ?? titleFor(e.statusCode));
   }
   return problem(500, 'internal_error', 'internal error');
 }

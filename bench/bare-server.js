@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// The ceiling for the ingest path: bare Fastify, the same JWT check (jsonwebtoken, KeyObject),
+// JSON parse and a 202 answer — no validation, no store. Same port convention as the gateway.
+'use strict';
+const fastify = require('fastify');
+const jwt = require('jsonwebtoken');
+const { loadConfig } = require('../dist/libs/config/src');
+const { signingKeysFor } = require('../dist/libs/auth/src');
+
+const config = loadConfig();
+const keys = signingKeysFor(config);
+const port = Number(process.env.BARE_PORT ?? 3100);
+const app = fastify({ bodyLimit: 65536 });
+app.post('/collab/event', (req, reply) => {
+  const h = req.headers.authorization ?? '';
+  const token = h.startsWith('Bearer ') ? h.slice(7) : h;
+  try {
+    const payload = jwt.verify(token, keys.active, { algorithms: ['HS256'], issuer: config.jwt.issuer, audience: config.jwt.audience });
+    reply.code(202).send({ status: 'accepted', sub: payload.sub });
+  } catch {
+    reply.code(401).send({ status: 'unauthenticated' });
+  }
+});
+app.listen({ host: '127.0.0.1', port }).then(() => console.log(`bare endpoint on http://127.0.0.1:${port}`));

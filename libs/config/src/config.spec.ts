@@ -1,0 +1,27 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('gives working defaults for this machine', () => {
+    const c = loadConfig({});
+    expect(c.database.url).toBe('postgres://postgres@127.0.0.1:5432/collab_gateway');
+    expect(c.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(c.http.bodyLimitBytes).toBe(65536);
+    expect(c.database.createIfMissing).toBe(true);
+  });
+
+  it('names every bad variable', () => {
+    let err: unknown;
+    try {
+      loadConfig({ HTTP_PORT: 'eighty', DATABASE_URL: 'mysql://x', PLATFORM_DOMAIN: 'Bad_Domain' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['DATABASE_URL', 'HTTP_PORT', 'PLATFORM_DOMAIN']);
+    expect((err as Error).message).toMatch(/HTTP_PORT/);
+  });
+
+  it('requires real keys in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_KEYS/);
+  });
+});
