@@ -23,6 +23,6 @@ module.exports = {
   maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'], slowTestThreshold: 30 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'], slowTestThreshold: 30, globalSetup: '<rootDir>/test/support/global-setup.js' },
   ],
 };
