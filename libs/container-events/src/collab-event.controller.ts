@@ -15,7 +15,7 @@ function contextOf(req: FastifyRequest): IngestContext {
     requestId: String(req.id),
     sourceAddress: req.ip,
     correlationId: typeof c === 'string' && CORRELATION.test(c) ? c : undefined,
-    receivedAt: new Date(),
+    receivedAt: new Date().toISOString(),
   };
 }
 

@@ -10,7 +10,8 @@ export interface IngestContext {
   requestId: string;
   sourceAddress: string;
   correlationId?: string;
-  receivedAt: Date;
+  /** Server receive time, ISO 8601. */
+  receivedAt: string;
 }
 
 /** `accepted`: stored now or by an earlier try with the same event_id; `unchanged`: nothing to store. */
@@ -51,7 +52,7 @@ export class IngestService {
       request_id: ctx.requestId,
       actor: { type: 'container', id: ref.container_id },
       source_address: ctx.sourceAddress,
-      received_at: ctx.receivedAt.toISOString(),
+      received_at: ctx.receivedAt,
     };
     const e = body.event;
     if (e.type === 'user-container:watchdog') {
