@@ -42,6 +42,9 @@ export const envSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('cgw'),
 
+  RATE_LIMIT_MAX: int(0, 1_000_000).default(300),
+  RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000).default(60_000),
+
   APPEND_MAX_BATCH_EVENTS: int(1, 10_000).default(512),
   APPEND_MAX_IN_FLIGHT: int(1, 16).default(2),
 

@@ -25,6 +25,8 @@ export interface AppConfig {
   redis: { url: string; prefix: string };
   worker: { httpPort: number; concurrency: number };
   append: { maxBatchEvents: number; maxInFlight: number };
+  /** Requests per token subject per window, shared across processes; 0 turns the limit off. */
+  rateLimit: { max: number; windowMs: number };
   jwt: {
     issuer: string;
     audience: string;
@@ -74,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     worker: { httpPort: e.WORKER_HTTP_PORT, concurrency: e.WORKER_CONCURRENCY },
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     append: { maxBatchEvents: e.APPEND_MAX_BATCH_EVENTS, maxInFlight: e.APPEND_MAX_IN_FLIGHT },
     jwt: {
       issuer: e.JWT_ISSUER,

@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { RateLimitGuard } from '@app/http';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -29,7 +30,9 @@ const resultSchema = {
 };
 
 @ApiTags('container events')
+// Guards run in the order applied: the token first (bottom decorator), then its rate limit.
 @Controller('collab')
+@UseGuards(RateLimitGuard)
 @Auth('container')
 export class CollabEventController {
   constructor(

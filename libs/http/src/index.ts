@@ -3,3 +3,4 @@ export type { Problem } from './problem';
 export { ProblemFilter, sendProblem } from './problem.filter';
 export { createFastifyAdapter, configureFastify } from './fastify';
 export type { HttpOptions } from './fastify';
+export { RateLimitGuard, RateLimitedError } from './rate-limit';

@@ -20,6 +20,7 @@ const APP_STATUS: Record<string, number> = {
   not_found: 404,
   conflict: 409,
   unavailable: 503,
+  rate_limited: 429,
   concurrency_conflict: 409,
   event_id_conflict: 422,
   invalid_event_data: 400,
