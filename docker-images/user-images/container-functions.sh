@@ -22,6 +22,7 @@
 : "${VPN_CONFIG_DIR:=/etc/openvpn/client}"
 : "${SERVICES:=}"                   # "name:port name:port": readiness reported by the watchdog
 : "${VPN_LOOP_MAX_ITERATIONS:=0}"   # 0: for ever (tests bound it)
+: "${CF_STATE_DIR:=${TMPDIR:-/tmp}/container-functions.$UID}"   # services mapped so far
 
 CF_SERVICE_NAME_RE='^[a-z][a-z0-9-]{0,21}$'
 CF_UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
@@ -290,7 +291,11 @@ vpn_loop() {
     if cf_vpn_alive; then
       up_checks=$(( up_checks + 1 ))
       if (( up_checks >= 2 )); then failures=0; fi
-      watchdog || true
+      # A mapping that failed earlier is posted again once the gateway answers a heartbeat.
+      if watchdog && [[ -e "$CF_STATE_DIR/remap" ]]; then
+        rm -f "$CF_STATE_DIR/remap"
+        cf_remap_services || true
+      fi
       cf_sleep_ms $(( WATCHDOG_INTERVAL_S * 1000 ))
       continue
     fi
@@ -398,7 +403,6 @@ watchdog() {
 
 # --- HTTP services ----------------------------------------------------------------------------
 
-: "${CF_STATE_DIR:=${TMPDIR:-/tmp}/container-functions.$UID}"
 
 cf_remember_mapping() {
   local file="$CF_STATE_DIR/mapped" kept
@@ -415,13 +419,15 @@ cf_forget_mapping() {
 
 cf_map_event() { jq -nc --arg n "$1" --argjson p "$2" '{type: "user-container:map-http-service", name: $n, port: $p}'; }
 
-# Map again every service mapped so far (after a VPN reconnect).
+# Map again every service mapped so far (after a VPN reconnect, or after a failed mapping).
 cf_remap_services() {
-  local name port
+  local name port rc=0
   [[ -f "$CF_STATE_DIR/mapped" ]] || return 0
   while read -r name port; do
-    if cf_valid_service "$name" && cf_valid_port "$port"; then cf_post_event "$(cf_map_event "$name" "$port")" || true; fi
+    if cf_valid_service "$name" && cf_valid_port "$port"; then cf_post_event "$(cf_map_event "$name" "$port")" || rc=1; fi
   done < "$CF_STATE_DIR/mapped"
+  if (( rc != 0 )); then : > "$CF_STATE_DIR/remap"; fi
+  return "$rc"
 }
 
 # map_http_service NAME PORT: tell the gateway this container serves HTTP on PORT as NAME.
@@ -434,7 +440,29 @@ map_http_service() {
   fi
   if ! cf_valid_port "$port"; then cf_die "map_http_service: port ${port@Q} must be an integer from 1 to 65535"; return 2; fi
   cf_remember_mapping "$name" "$port" || true
-  cf_post_event "$(cf_map_event "$name" "$port")"
+  if ! cf_post_event "$(cf_map_event "$name" "$port")"; then
+    # vpn_loop posts it again once the gateway answers.
+    : > "$CF_STATE_DIR/remap" 2> /dev/null || true
+    return 1
+  fi
+}
+
+# wait_for_port PORT [TIMEOUT_S]: wait (1 s steps) until something listens on localhost:PORT.
+wait_for_port() {
+  local port=$1 timeout_s=${2:-300} waited=0
+  until cf_port_open "$port"; do
+    if (( waited >= timeout_s )); then cf_log "wait_for_port: nothing listens on $port after ${timeout_s}s"; return 1; fi
+    cf_sleep_ms 1000
+    waited=$(( waited + 1 ))
+  done
+}
+
+# map_when_ready NAME PORT [TIMEOUT_S]: map the service once its port accepts connections, so
+# the route never points at a port that refuses (entrypoints run it in the background).
+map_when_ready() {
+  if ! cf_valid_service "${1-}" || ! cf_valid_port "${2-}"; then map_http_service "${1-}" "${2-}"; return $?; fi
+  wait_for_port "$2" "${3:-300}" || return 1
+  map_http_service "$1" "$2"
 }
 
 # unmap_http_service NAME: withdraw a service's route.
