@@ -236,5 +236,40 @@ describe('container-functions.sh against a running gateway', () => {
       // mapped once at start, re-posted after the connect: unchanged, so one event.
       expect((await gw.events(`container-${c.containerId}`)).map((e) => e.event_type)).toEqual(['user-container:http-service-mapped']);
     });
+
+    it('a mapping that could not be delivered is posted again once the gateway answers a watchdog', async () => {
+      const { c, settings, env } = containerSettings({ watchdog_interval_s: 1 });
+      const profile = await startStub((_req, res) => res.end(PROFILE));
+      // The gateway says 503 to the first two posts (the map, and the map again after connecting),
+      // then lets everything through to the real gateway.
+      const events = await startStub(async (req, res, n) => {
+        if (n <= 2) return res.writeHead(503).end();
+        const answer = await fetch(gw.url + req.url, { method: 'POST', headers: { authorization: String(req.headers.authorization), 'content-type': 'application/json' }, body: req.body });
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+      });
+      const ovpn = stubOpenvpn('openvpn-remap', 'exec sleep 30');
+      try {
+        const r = await runBash('extract_settings; map_http_service jupyter 8888 || echo "failed=$?"; ls "$CF_STATE_DIR"; vpn_loop', {
+          ...env,
+          SETTINGS: encodeSettings({ ...settings, gateway_url: profile.url, gateway_vpn_address: events.hostPort }),
+          OPENVPN_BIN: ovpn.bin,
+          VPN_CONFIG_DIR: join(dir.path, 'vpn-remap'),
+          CF_VPN_SETTLE_MS: '100',
+          CF_STATE_DIR: join(dir.path, 'state-remap'),
+          CF_RETRY_MAX_ATTEMPTS: '1',
+          VPN_LOOP_MAX_ITERATIONS: '2',
+        });
+        expect(r.code).toBe(0);
+        expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['failed=1', 'mapped', 'remap']));
+        const types = events.requests.map((q) => JSON.parse(q.body).event.type);
+        expect(types).toEqual(['user-container:map-http-service', 'user-container:map-http-service', 'user-container:watchdog', 'user-container:map-http-service']);
+      } finally {
+        await profile.close();
+        await events.close();
+      }
+      const stored = await gw.events(`container-${c.containerId}`);
+      expect(stored.map((e) => [e.event_type, e.data.name, e.data.port])).toEqual([['user-container:http-service-mapped', 'jupyter', 8888]]);
+      expect(await gw.events(`watchdog-${c.containerId}`)).toHaveLength(1);
+    });
   });
 });
