@@ -7,7 +7,7 @@
 #   map_http_service terminal 7681
 #
 # Sourcing defines functions and defaults only; nothing runs. Safe under `set -euo pipefail`.
-# Requires bash 4+, curl, jq; uses lscpu, df, ping, lspci when present.
+# Requires bash 5.1+, curl, jq; uses lscpu, df, ping, lspci when present.
 # The token never reaches a log line or a command line (curl reads it from a file descriptor).
 
 # Tunables (environment). Timeouts in seconds, backoff in milliseconds.
@@ -75,13 +75,14 @@ cf_auth_header() { printf 'Authorization: Bearer %s\n' "$TOKEN"; }
 # The body is sent unchanged on every attempt (so an event_id inside it is reused).
 # Returns 0 on 2xx (answer in OUTFILE), 1 when given up, 2 on a final 4xx.
 cf_request() {
-  local method=$1 url=$2 out=$3 body=${4-} attempt=0 code cexit delay started deadline_ms label last
+  local method=$1 url=$2 out=$3 body=${4-} attempt=0 code cexit delay after started deadline_ms label last
   label="$method ${url%%\?*}"
   started=$(cf_now_ms)
   deadline_ms=$(( started + CF_RETRY_DEADLINE_S * 1000 ))
   while :; do
     attempt=$(( attempt + 1 ))
-    local args=(-sS -o "$out" -w '%{http_code}' -X "$method"
+    rm -f "$out.headers"
+    local args=(-sS -o "$out" -D "$out.headers" -w '%{http_code}' -X "$method"
       --connect-timeout "$CF_CONNECT_TIMEOUT_S" --max-time "$CF_MAX_TIME_S")
     # The Authorization header comes from a file descriptor: never on a command line, never logged.
     if [[ -n "$body" ]]; then
@@ -96,20 +97,28 @@ cf_request() {
     last="HTTP $code"
     [[ $code == 000 ]] && last="no answer (curl exit $cexit)"
     case $code in
-      2??) return 0 ;;
+      2??) rm -f "$out.headers"; return 0 ;;
       000 | 408 | 429 | 5??) ;;
       *)
         cf_log "$label: HTTP $code, not retried: $(cf_problem "$out")"
+        rm -f "$out.headers"
         return 2
         ;;
     esac
     if (( attempt >= CF_RETRY_MAX_ATTEMPTS )); then
       cf_log "$label: giving up after $attempt attempts (last: $last)"
+      rm -f "$out.headers"
       return 1
     fi
     delay=$(cf_backoff_ms "$attempt")
+    # A Retry-After (seconds) from the gateway's rate limiter lengthens the wait, within the cap.
+    after=$(sed -n 's/^[Rr]etry-[Aa]fter:[[:space:]]*\([0-9]\{1,6\}\)[[:space:]]*$/\1/p' "$out.headers" 2> /dev/null | tail -n 1) || after=''
+    if [[ -n "$after" ]] && (( after * 1000 > delay )); then
+      delay=$(( after * 1000 < CF_BACKOFF_CAP_MS ? after * 1000 : CF_BACKOFF_CAP_MS ))
+    fi
     if (( $(cf_now_ms) + delay > deadline_ms )); then
       cf_log "$label: giving up, the next retry would pass ${CF_RETRY_DEADLINE_S}s (last: $last)"
+      rm -f "$out.headers"
       return 1
     fi
     cf_log "$label: attempt $attempt got $last; retrying in ${delay} ms"
@@ -120,7 +129,7 @@ cf_request() {
 # The gateway's problem-details answer, shortened to one line for a log.
 cf_problem() {
   [[ -s "$1" ]] || { printf 'no body\n'; return 0; }
-  jq -r '.detail // .title // "no detail"' "$1" 2> /dev/null | head -c 300 | tr -d '\r\n' || head -c 200 "$1" | tr -d '\r\n'
+  { jq -r '.detail // .title // "no detail"' "$1" 2> /dev/null || head -c 200 "$1"; } | head -c 300 | tr -cd '[:print:]'
   printf '\n'
 }
 

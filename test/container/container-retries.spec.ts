@@ -12,7 +12,7 @@ import { closedPort, encodeSettings, gaps, runBash, startStub, tempDir } from '.
  */
 const BASE = 100;
 const CAP = 800;
-const SLACK = 400; // curl start-up and a loaded 2-core machine
+const SLACK = 600; // curl start-up and forks on a loaded, shared 2-core machine
 const windowOf = (n: number) => {
   const d = Math.min(CAP, BASE * 2 ** (n - 1));
   return [d / 2, d] as const;
@@ -119,6 +119,24 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
     }
   });
 
+  it('a 429 with Retry-After waits that long (within the cap), then the retry goes through', async () => {
+    const stub = await startStub((_req, res, n) => {
+      if (n === 1) return res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/problem+json' }).end('{"status":429}');
+      res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"accepted"}');
+    });
+    try {
+      const { env } = envFor(stub.hostPort, { CF_BACKOFF_CAP_MS: '5000' });
+      const r = await runBash('extract_settings; map_http_service terminal 7681', env);
+      expect(r.code).toBe(0);
+      expect(logged(r.stderr)).toEqual([1000]);
+      const [gap] = gaps(stub.requests.map((q) => q.at));
+      expect(gap).toBeGreaterThanOrEqual(995);
+      expect(gap).toBeLessThanOrEqual(1000 + SLACK);
+    } finally {
+      await stub.close();
+    }
+  });
+
   it('stops retrying at the deadline however many attempts are left', async () => {
     const stub = await startStub((_req, res) => res.writeHead(502).end());
     try {
@@ -126,7 +144,10 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
       const r = await runBash('extract_settings; map_http_service terminal 7681 || exit $?', env);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('the next retry would pass 2s');
-      expect(r.ms).toBeLessThan(2000 + SLACK + 300);
+      // no attempt starts after the deadline, counted from the first attempt
+      const arrivals = stub.requests.map((q) => q.at);
+      expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeLessThanOrEqual(2000 + 50);
+      expect(r.ms).toBeLessThan(2000 + 3 * SLACK);
       expect(stub.requests.length).toBeGreaterThanOrEqual(3);
       expect(stub.requests.length).toBeLessThanOrEqual(7);
     } finally {
