@@ -159,7 +159,7 @@ CF_HOST_RE='^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$'
 CF_HOST_PORT_RE='^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[1-9][0-9]{0,4})?$'
 CF_URL_RE='^https?://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[1-9][0-9]{0,4})?$'
 CF_TOKEN_RE='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$'
-CF_IMAGE_RE='^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$'
+CF_IMAGE_RE='^[[:print:]]{1,256}$'   # informational only (onboarding allows any text up to 130)
 
 # cf_setting JSON KEY: the field as text ('' when absent or null). Objects and arrays are refused.
 cf_setting() {
