@@ -481,3 +481,17 @@ unmap_http_service() {
   cf_forget_mapping "$name" || true
   cf_post_event "$(jq -nc --arg n "$name" '{type: "user-container:unmap-http-service", name: $n}')"
 }
+
+# --- entrypoints ------------------------------------------------------------------------------
+
+# wait_first PID...: wait until the first of these children ends, stop the others (TERM), and
+# return its status (1 if it ended with 0: a container's daemons are not supposed to end).
+wait_first() {
+  local status=0 pid
+  wait -n "$@" || status=$?
+  cf_log "a child ended (status $status); stopping the others"
+  for pid in "$@"; do kill -TERM "$pid" 2> /dev/null || true; done
+  for pid in "$@"; do wait "$pid" 2> /dev/null || true; done
+  if (( status == 0 )); then status=1; fi
+  return "$status"
+}

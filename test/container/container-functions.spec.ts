@@ -150,6 +150,14 @@ describe('container-functions.sh against a running gateway', () => {
     expect(await gw.events(`container-${c.containerId}`)).toHaveLength(1);
   });
 
+  it('wait_first: the first child to end stops the others and gives its status (0 becomes 1)', async () => {
+    const r = await runBash('sleep 30 & a=$!; (sleep 0.2; exit 7) & b=$!; wait_first "$a" "$b" || echo "status=$?"; kill -0 "$a" 2>/dev/null || echo a-stopped', {});
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['status=7', 'a-stopped']));
+    expect(r.ms).toBeLessThan(5000);
+    const zero = await runBash('sleep 30 & a=$!; sleep 0.1 & b=$!; wait_first "$a" "$b" || echo "status=$?"', {});
+    expect(zero.stdout.trim()).toBe('status=1');
+  });
+
   describe('start_vpn and vpn_loop (profile from a stub: /collab/vpn-config is not in this branch yet)', () => {
     const PROFILE = 'client\ndev tun\nproto udp\nremote gw-1.collab.localhost 1194\n<ca>\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n</ca>';
 

@@ -59,6 +59,7 @@ describe('reference images', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(script).toMatch(new RegExp(`SERVICES="${service}:(${port}|\\$port)"`));
     expect(script).toMatch(/env -u SETTINGS -u TOKEN|--reset-env/);
+    expect(script.trim().split('\n').pop()).toBe('wait_first "$app_pid" "$vpn_loop_pid"');
   });
 });
 

@@ -22,9 +22,5 @@ app_pid=$!
 
 map_when_ready pgadmin "$port" &
 
-status=0
-wait -n "$app_pid" "$vpn_loop_pid" || status=$?
-cf_log "entrypoint: a child ended (status $status); stopping"
-kill -TERM "$app_pid" "$vpn_loop_pid" 2> /dev/null || true
-wait || true
-exit "$status"
+# Whichever ends first (the app or the VPN loop) ends the container; the platform restarts it.
+wait_first "$app_pid" "$vpn_loop_pid"
