@@ -161,12 +161,21 @@ CF_URL_RE='^https?://[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(:[1-9][0-9]{0
 CF_TOKEN_RE='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$'
 CF_IMAGE_RE='^[[:print:]]{1,256}$'   # informational only (onboarding allows any text up to 130)
 
-# cf_setting JSON KEY: the field as text ('' when absent or null). Objects and arrays are refused.
-cf_setting() {
-  jq -r --arg k "$2" '.[$k] // empty
-    | if type == "string" or type == "number" or type == "boolean" then tostring
-      else error("must be a string or a number, not \(type)") end' <<< "$1"
-}
+# Every field of the settings as "key<TAB>value" lines, in one jq run. Objects, arrays and
+# control characters are refused (naming the field); oauth_clients comes out as compact JSON.
+# shellcheck disable=SC2016
+CF_SETTINGS_JQ='
+  if type != "object" then error("SETTINGS does not decode to a JSON object") else . end
+  | . as $s
+  | ($ARGS.positional[] as $k
+     | ($s[$k] // "") as $v
+     | if ($v | type) == "string" or ($v | type) == "number" or ($v | type) == "boolean" then $v | tostring
+       else error("SETTINGS.\($k) must be a string or a number, not \($v | type)") end
+     | if test("[\u0000-\u001f\u007f]") then error("SETTINGS.\($k) contains control characters") else . end
+     | "\($k)\t\(.)"),
+    (($s.oauth_clients // []) as $o
+     | if ($o | type) == "array" then "oauth_clients\t\($o | tojson)"
+       else error("SETTINGS.oauth_clients must be an array") end)'
 
 # extract_settings: decode SETTINGS (base64 JSON from onboarding) and export, validated:
 #   GATEWAY_FQDN TOKEN TOKEN_EXPIRES_AT USER_CONTAINER_ID PROJECT_ID ORG_ID IMAGE_ID CONTAINER_FQDN
@@ -175,31 +184,41 @@ cf_setting() {
 #   EVENT_URL   (http://GATEWAY_VPN_ADDRESS/collab/event; GATEWAY_VPN_ADDRESS may carry :port)
 # Fails, naming the field, on anything missing or malformed. Never prints the token.
 extract_settings() {
-  local raw json spec key var re required default value
+  local raw json fields spec key var re required default value specs=() keys=()
+  local -A found=()
   [[ -n "${SETTINGS:-}" ]] || { cf_die "SETTINGS is not set (base64 JSON from the platform)"; return 1; }
   raw=${SETTINGS//[$' \t\r\n']/}
   raw=${raw//-/+}
   raw=${raw//_//}                       # base64url is accepted too
   while (( ${#raw} % 4 )); do raw+='='; done
   json=$(printf '%s' "$raw" | base64 -d 2> /dev/null) || { cf_die "SETTINGS is not valid base64"; return 1; }
-  jq -e 'type == "object"' > /dev/null 2>&1 <<< "$json" || { cf_die "SETTINGS does not decode to a JSON object"; return 1; }
 
   # key|variable|pattern|required|default
-  for spec in \
-    "gateway_fqdn|GATEWAY_FQDN|$CF_HOST_RE|1|" \
-    "token|TOKEN|$CF_TOKEN_RE|1|" \
-    "user_container_id|USER_CONTAINER_ID|$CF_UUID_RE|1|" \
-    "project_id|PROJECT_ID|$CF_UUID_RE|1|" \
-    "org_id|ORG_ID|$CF_UUID_RE|0|" \
-    "image_id|IMAGE_ID|$CF_IMAGE_RE|0|" \
-    "container_fqdn|CONTAINER_FQDN|$CF_HOST_RE|0|" \
-    "vpn_endpoint|VPN_ENDPOINT|$CF_HOST_PORT_RE|0|" \
-    "gateway_vpn_address|GATEWAY_VPN_ADDRESS|$CF_HOST_PORT_RE|0|172.16.0.1" \
-    "watchdog_interval_s|WATCHDOG_INTERVAL_S|^[1-9][0-9]{0,3}$|0|15" \
-    "token_expires_at|TOKEN_EXPIRES_AT|^[0-9A-Za-z:.+-]{1,40}$|0|" \
-    "gateway_url|GATEWAY_URL|$CF_URL_RE|0|"; do
+  specs=(
+    "gateway_fqdn|GATEWAY_FQDN|$CF_HOST_RE|1|"
+    "token|TOKEN|$CF_TOKEN_RE|1|"
+    "user_container_id|USER_CONTAINER_ID|$CF_UUID_RE|1|"
+    "project_id|PROJECT_ID|$CF_UUID_RE|1|"
+    "org_id|ORG_ID|$CF_UUID_RE|0|"
+    "image_id|IMAGE_ID|$CF_IMAGE_RE|0|"
+    "container_fqdn|CONTAINER_FQDN|$CF_HOST_RE|0|"
+    "vpn_endpoint|VPN_ENDPOINT|$CF_HOST_PORT_RE|0|"
+    "gateway_vpn_address|GATEWAY_VPN_ADDRESS|$CF_HOST_PORT_RE|0|172.16.0.1"
+    "watchdog_interval_s|WATCHDOG_INTERVAL_S|^[1-9][0-9]{0,3}$|0|15"
+    "token_expires_at|TOKEN_EXPIRES_AT|^[0-9A-Za-z:.+-]{1,40}$|0|"
+    "gateway_url|GATEWAY_URL|$CF_URL_RE|0|"
+  )
+  for spec in "${specs[@]}"; do keys+=("${spec%%|*}"); done
+  if ! fields=$(jq -r "$CF_SETTINGS_JQ" --args "${keys[@]}" <<< "$json" 2>&1); then
+    if [[ $fields == *"error (at"* ]]; then fields=${fields#*): }; else fields="SETTINGS does not decode to a JSON object"; fi
+    cf_die "${fields%%$'\n'*}"
+    return 1
+  fi
+  while IFS=$'\t' read -r key value; do found[$key]=$value; done <<< "$fields"
+
+  for spec in "${specs[@]}"; do
     IFS='|' read -r key var re required default <<< "$spec"
-    value=$(cf_setting "$json" "$key" 2>&1) || { cf_die "SETTINGS.$key ${value#jq: error (at <stdin>:*): }"; return 1; }
+    value=${found[$key]-}
     if [[ -z "$value" ]]; then
       if [[ $required == 1 ]]; then cf_die "SETTINGS.$key is missing"; return 1; fi
       value=$default
@@ -212,8 +231,7 @@ extract_settings() {
     export "${var?}"
   done
   if (( WATCHDOG_INTERVAL_S > 3600 )); then cf_die "SETTINGS.watchdog_interval_s must be at most 3600"; return 1; fi
-  OAUTH_CLIENTS=$(jq -c '.oauth_clients // []' <<< "$json")
-  if [[ $(jq -r 'type' <<< "$OAUTH_CLIENTS") != array ]]; then cf_die "SETTINGS.oauth_clients must be an array"; return 1; fi
+  OAUTH_CLIENTS=${found[oauth_clients]:-[]}
   GATEWAY_URL=${GATEWAY_URL:-https://$GATEWAY_FQDN}
   EVENT_URL="http://$GATEWAY_VPN_ADDRESS/collab/event"
   export OAUTH_CLIENTS GATEWAY_URL EVENT_URL

@@ -11,6 +11,8 @@ import { encodeSettings, runBash, Settings, startStub, tempDir } from './support
  * SETTINGS is built here with onboarding's fields; gateway_url and gateway_vpn_address point at
  * the loopback gateway (in a container: https://{gateway_fqdn} and the VPN gateway 172.16.0.1).
  */
+jest.setTimeout(30_000); // every case runs bash, curl and jq; the machine is shared
+
 describe('container-functions.sh against a running gateway', () => {
   let gw: TestGateway;
   let dir: ReturnType<typeof tempDir>;
@@ -81,7 +83,8 @@ describe('container-functions.sh against a running gateway', () => {
       ['not base64', () => '%%%***', 'not valid base64'],
       ['not a JSON object', () => encodeSettings([1, 2] as never), 'not decode to a JSON object'],
       ['no token', (s) => encodeSettings({ ...s, token: undefined }), 'SETTINGS.token is missing'],
-      ['a token with a header injection', (s) => encodeSettings({ ...s, token: `${s.token}\r\nX-Evil: 1` }), 'SETTINGS.token is not a JWT'],
+      ['a token with a header injection', (s) => encodeSettings({ ...s, token: `${s.token}\r\nX-Evil: 1` }), 'SETTINGS.token contains control characters'],
+      ['a token that is not a JWT', (s) => encodeSettings({ ...s, token: 'Bearer abc' }), 'SETTINGS.token is not a JWT'],
       ['a project_id that is not a uuid', (s) => encodeSettings({ ...s, project_id: 'p1' }), 'SETTINGS.project_id is invalid'],
       ['a user_container_id as an object', (s) => encodeSettings({ ...s, user_container_id: { a: 1 } as never }), 'SETTINGS.user_container_id must be a string'],
       ['a watchdog interval of zero', (s) => encodeSettings({ ...s, watchdog_interval_s: 0 }), 'SETTINGS.watchdog_interval_s is invalid'],
