@@ -6,3 +6,5 @@ export { JwtAuthGuard, Auth, CurrentPrincipal } from './auth.guard';
 export { AuthModule, signingKeysFor, tokenServiceFor } from './auth.module';
 export type { Principal, Role, TokenClaims } from './principal';
 export { ROLES } from './principal';
+export { TOKEN_VERSIONS, TokenVersionMap, verdictOf } from './token-versions';
+export type { TokenVersionSource, TokenVerdict, ContainerTokenState } from './token-versions';

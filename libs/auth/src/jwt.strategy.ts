@@ -1,7 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { AuthenticationError } from '@app/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { TOKEN_VERSIONS, TokenVersionSource, TokenVerdict } from './token-versions';
 import { JWT_ALGORITHM, TokenService } from './token.service';
 import { ROLES, type Principal, type Role } from './principal';
 
@@ -31,7 +33,11 @@ function kidOf(token: string): string | undefined {
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(@Inject(TokenService) tokens: TokenService) {
+  constructor(
+    @Inject(TokenService) tokens: TokenService,
+    @Optional() @Inject(TOKEN_VERSIONS) private readonly versions?: TokenVersionSource,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+  ) {
     const options: StrategyOptionsWithoutRequest = {
       jwtFromRequest: tokenFromHeader as StrategyOptionsWithoutRequest['jwtFromRequest'],
       secretOrKeyProvider: (_req: unknown, raw: string, done: (err: unknown, key?: unknown) => void) => {
@@ -48,8 +54,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     super(options);
   }
 
-  validate(payload: Record<string, unknown>): Principal {
-    return principalFromClaims(payload);
+  async validate(payload: Record<string, unknown>): Promise<Principal> {
+    const principal = principalFromClaims(payload);
+    if (principal.role === 'container' && this.versions) {
+      // Memory answers almost always; the database only while the feed is catching up.
+      const verdict =
+        this.versions.check(principal.subject, principal.tokenVersion) ??
+        (await this.versions.checkFromDatabase(principal.subject, principal.tokenVersion));
+      rejectUnless(verdict, this.config?.auth.allowUnregisteredContainers ?? false);
+    }
+    return principal;
   }
 }
 
@@ -77,4 +91,13 @@ export function principalFromClaims(p: Record<string, unknown>): Principal {
     throw new AuthenticationError('viewer token needs an org');
   }
   return principal;
+}
+
+function rejectUnless(verdict: TokenVerdict, allowUnregistered: boolean): void {
+  if (verdict === 'ok' || (verdict === 'unregistered' && allowUnregistered)) return;
+  throw new AuthenticationError(
+    verdict === 'deleted' ? 'token revoked: the container was deleted'
+    : verdict === 'revoked' ? 'token revoked: a newer token was issued'
+    : 'token of an unknown container',
+  );
 }
