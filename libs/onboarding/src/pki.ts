@@ -113,12 +113,13 @@ export class VpnCa {
       extensions: [await x509.AuthorityKeyIdentifierExtension.create(this.cert)],
       entries: revoked.map((r) => ({ serialNumber: r.serial, revocationDate: r.revokedAt, reason: x509.X509CrlReason.cessationOfOperation })),
     });
-    return crl.toString('pem');
+    // OpenSSL and OpenVPN read the label "X509 CRL", not the library's "CRL".
+    return toPem(crl.rawData, 'X509 CRL');
   }
 }
 
 /** The serials a CRL lists and when it expires (to skip a render that would change nothing). */
 export function describeCrl(pem: string): { serials: string[]; nextUpdate?: Date } {
-  const crl = new x509.X509Crl(pem);
+  const crl = new x509.X509Crl(x509.PemConverter.decodeFirst(pem));
   return { serials: crl.entries.map((e) => e.serialNumber.toLowerCase()).sort(), nextUpdate: crl.nextUpdate };
 }
