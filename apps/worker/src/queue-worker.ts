@@ -10,6 +10,7 @@ import { REDIS } from '@app/redis';
 export class QueueWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('worker');
   private worker?: Worker;
+  private connection?: Redis;
   private readonly dispatcher: JobDispatcher;
 
   constructor(
@@ -22,7 +23,7 @@ export class QueueWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     this.worker = new Worker(QUEUE_NAME, (job) => this.dispatcher.dispatch(job), {
-      connection: this.redis.duplicate({ connectionName: 'worker-bullmq' }),
+      connection: (this.connection = this.redis.duplicate({ connectionName: 'worker-bullmq' })),
       prefix: this.config.redis.prefix,
       concurrency: this.config.worker.concurrency,
     });
@@ -34,5 +35,7 @@ export class QueueWorker implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
+    // BullMQ leaves a connection it was handed open.
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
   }
 }

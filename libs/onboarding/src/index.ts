@@ -12,3 +12,7 @@ export { buildSettings, dockerRunCommand } from './domain/settings';
 export type { ContainerSettings } from './domain/settings';
 export { parsePool, addressAt, netmask, gatewayAddress, isPoolHost } from './domain/vpn-pool';
 export { renderCcd, ccdFileName, nodeDirName, renderClientProfile } from './domain/vpn-files';
+export { renderVpnFiles } from './vpn-files.renderer';
+export type { RenderReport } from './vpn-files.renderer';
+export { VpnRenderHandler, VPN_RENDER_JOB } from './vpn-render.handler';
+export { VpnFilesQueue, VpnRenderScheduler } from './vpn-files.queue';

@@ -6,6 +6,8 @@ import { OnboardingService } from './onboarding.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VpnConfigController } from './vpn-config.controller';
 import { VpnService } from './vpn.service';
+import { VPN_FILES_CHANGED } from './vpn-files-changed';
+import { VpnFilesQueue } from './vpn-files.queue';
 
 /**
  * The gateway side of onboarding: the API, the VPN profile endpoint, and the in-memory token
@@ -20,6 +22,8 @@ import { VpnService } from './vpn.service';
     VpnService,
     ContainerTokenFeed,
     { provide: TOKEN_VERSIONS, useExisting: ContainerTokenFeed },
+    VpnFilesQueue,
+    { provide: VPN_FILES_CHANGED, useExisting: VpnFilesQueue },
   ],
   exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, VpnService],
 })

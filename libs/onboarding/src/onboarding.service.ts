@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -14,6 +14,7 @@ import { buildSettings, ContainerSettings, dockerRunCommand } from './domain/set
 import { gatewayAddress, parsePool } from './domain/vpn-pool';
 import { GatewayPoolService } from './gateway-pool.service';
 import { ContainerTokenFeed } from './token-feed';
+import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 
 const MAX_ATTEMPTS = 5;
 export const containerStream = (id: string) => `container-${id}`;
@@ -57,6 +58,7 @@ export class OnboardingService {
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(GatewayPoolService) private readonly nodes: GatewayPoolService,
     @Inject(ContainerTokenFeed) private readonly feed: ContainerTokenFeed,
+    @Optional() @Inject(VPN_FILES_CHANGED) private readonly vpnFiles?: VpnFilesChangedListener,
   ) {
     this.pool = poolOf(ds);
   }
@@ -85,6 +87,8 @@ export class OnboardingService {
       [containerId],
     );
     await this.handle(containerId, actor, () => ({ type: 'delete', reason: input.reason, address: rows[0].address ?? undefined, serial: rows[0].serial ?? undefined }));
+    // Its ccd file goes and its certificate joins the CRL (the periodic render repairs a lost request).
+    await this.vpnFiles?.vpnFilesChanged(`container ${containerId} deleted`).catch(() => undefined);
     return { container_id: containerId, status: 'deleted' };
   }
 
