@@ -4,6 +4,9 @@ import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { startTestGateway, TestGateway } from '../support/gateway';
 import { call, onboard, operatorToken, watchdog } from './helpers';
 
+// Heavy on a shared 2-core machine: 200 registrations and profiles take seconds.
+jest.setTimeout(60_000);
+
 describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres)', () => {
   let g: TestGateway;
   let op: string;

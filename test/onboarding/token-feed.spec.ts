@@ -10,6 +10,9 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
+// Heavy on a shared 2-core machine: 200 registrations and profiles take seconds.
+jest.setTimeout(60_000);
+
 describe('container token versions when the NOTIFY feed is lost', () => {
   let g: TestGateway;
   let feed: ContainerTokenFeed;

@@ -22,6 +22,9 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
+// Heavy on a shared 2-core machine: 200 registrations and profiles take seconds.
+jest.setTimeout(60_000);
+
 describe('the worker renders the VPN server files from the read model', () => {
   let g: TestGateway;
   let op: string;

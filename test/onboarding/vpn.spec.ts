@@ -28,6 +28,9 @@ async function verify(dir: string, args: string[]): Promise<{ ok: boolean; out: 
 
 const ipInt = (ip: string) => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 
+// Heavy on a shared 2-core machine: 200 registrations and profiles take seconds.
+jest.setTimeout(60_000);
+
 describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
   let g: TestGateway;
   let op: string;

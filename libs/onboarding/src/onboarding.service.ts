@@ -8,6 +8,7 @@ import { DATA_SOURCE } from '@app/database';
 import { NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
 import { ConcurrencyError, EventMetadata, EventStore, poolOf } from '@app/event-store';
 import { TokenService } from '@app/auth';
+import { CERTIFICATE_REVOKED, VPN_ADDRESS_RELEASED } from './domain/events';
 import { decideLifecycle, evolveLifecycle, initialLifecycle, LifecycleCommand, LifecycleState } from './domain/lifecycle';
 import { placeContainer } from './domain/pool';
 import { buildSettings, ContainerSettings, dockerRunCommand } from './domain/settings';
@@ -87,9 +88,26 @@ export class OnboardingService {
       [containerId],
     );
     await this.handle(containerId, actor, () => ({ type: 'delete', reason: input.reason, address: rows[0].address ?? undefined, serial: rows[0].serial ?? undefined }));
+    await this.recordLateRelease(containerId, rows[0].address, rows[0].serial, actor);
     // Its ccd file goes and its certificate joins the CRL (the periodic render repairs a lost request).
     await this.vpnFiles?.vpnFilesChanged(`container ${containerId} deleted`).catch(() => undefined);
     return { container_id: containerId, status: 'deleted' };
+  }
+
+  /**
+   * A first /collab/vpn-config may commit its allocation between our read of the tables and the
+   * deletion: the deletion's trigger released and revoked it anyway; record that in the stream too.
+   */
+  private async recordLateRelease(containerId: string, address: string | null, serial: string | null, actor: Actor): Promise<void> {
+    const { rows } = await this.pool.query(
+      `SELECT (SELECT host(address) FROM vpn_addresses WHERE container_id = $1 ORDER BY released_at DESC NULLS FIRST LIMIT 1) AS address,
+              (SELECT serial FROM vpn_client_certs WHERE container_id = $1) AS serial`,
+      [containerId],
+    );
+    const late = [];
+    if (rows[0].address && rows[0].address !== address) late.push({ type: VPN_ADDRESS_RELEASED, data: { container_id: containerId, address: rows[0].address } });
+    if (rows[0].serial && rows[0].serial !== serial) late.push({ type: CERTIFICATE_REVOKED, data: { container_id: containerId, serial: rows[0].serial, reason: 'container-deleted' } });
+    if (late.length) await this.store.append(containerStream(containerId), late.map((e) => ({ ...e, metadata: actor.metadata })), 'any');
   }
 
   async describe(containerId: string): Promise<Record<string, unknown>> {

@@ -152,6 +152,8 @@ export class VpnService {
   /** Records the assignment and the certificate in the container's stream unless it already tells them. */
   private async record(containerId: string, c: Credentials, metadata: EventMetadata): Promise<boolean> {
     const state = (await this.store.readStream(containerStream(containerId))).reduce(evolveLifecycle, initialLifecycle());
+    // Deleted meanwhile: its trigger released and revoked both, and the deletion recorded that.
+    if (state.deleted) throw new AuthenticationError('token revoked: the container was deleted');
     const events = [];
     if (state.address !== c.address) {
       events.push({
