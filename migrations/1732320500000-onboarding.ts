@@ -70,6 +70,17 @@ export class Onboarding1732320500000 implements MigrationInterface {
         issued_at    timestamptz NOT NULL DEFAULT now(),
         revoked_at   timestamptz
       )`);
+    // Each node's OpenVPN server certificate (CN = node FQDN, serverAuth), written by the worker.
+    await q.query(`
+      CREATE TABLE vpn_server_certs (
+        gateway_node text PRIMARY KEY,
+        fqdn         text NOT NULL,
+        serial       text NOT NULL UNIQUE,
+        cert_pem     text NOT NULL,
+        key_pkcs8    text NOT NULL,
+        not_after    timestamptz NOT NULL,
+        issued_at    timestamptz NOT NULL DEFAULT now()
+      )`);
     await q.query(`
       CREATE FUNCTION onboarding_apply_event() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
@@ -114,6 +125,6 @@ export class Onboarding1732320500000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TRIGGER events_onboarding ON events`);
     await q.query(`DROP FUNCTION onboarding_apply_event()`);
-    await q.query(`DROP TABLE vpn_client_certs, vpn_ca, vpn_addresses, vpn_pool_locks, gateway_nodes, onboarded_containers`);
+    await q.query(`DROP TABLE vpn_server_certs, vpn_client_certs, vpn_ca, vpn_addresses, vpn_pool_locks, gateway_nodes, onboarded_containers`);
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,6 +65,16 @@ describe('the worker renders the VPN server files from the read model', () => {
 
     const again = await new VpnRenderHandler(g.pool, g.config).handle(job);
     expect(again).toMatchObject({ written: 0, unchanged: 5, removed: 0, skipped: [], crl: 'unchanged' });
+
+    // The node's OpenVPN server certificate, from the same CA, for TLS server use; its key 0600.
+    const server = join(dir, 'default', 'server.crt');
+    const ok = await run('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), '-purpose', 'sslserver', server]);
+    expect(ok.stdout).toContain(': OK');
+    expect((await run('openssl', ['x509', '-in', server, '-noout', '-subject'])).stdout.trim()).toBe('subject=CN = gateway.collab.localhost');
+    expect(statSync(join(dir, 'default', 'server.key')).mode & 0o777).toBe(0o600);
+    const { stdout: certPub } = await run('openssl', ['x509', '-in', server, '-noout', '-pubkey']);
+    const { stdout: keyPub } = await run('openssl', ['pkey', '-in', join(dir, 'default', 'server.key'), '-pubout']);
+    expect(keyPub).toBe(certPub);
   });
 
   it('removes the ccd file of a deleted container and revokes its certificate in the CRL', async () => {

@@ -77,13 +77,22 @@ export class VpnCa {
   }
 
   /** A client certificate for one container: CN = container id, TLS client authentication only. */
-  async issueClient(containerId: string, days: number, now = new Date()): Promise<IssuedCertificate> {
+  issueClient(containerId: string, days: number, now = new Date()): Promise<IssuedCertificate> {
+    return this.issue(`CN=${containerId}`, x509.ExtendedKeyUsage.clientAuth, days, now);
+  }
+
+  /** A gateway node's OpenVPN server certificate: CN = its FQDN, TLS server authentication only. */
+  issueServer(fqdn: string, days: number, now = new Date()): Promise<IssuedCertificate> {
+    return this.issue(`CN=${fqdn}`, x509.ExtendedKeyUsage.serverAuth, days, now);
+  }
+
+  private async issue(subject: string, usage: string, days: number, now: Date): Promise<IssuedCertificate> {
     const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
     const serial = newSerial();
     const notAfter = new Date(now.getTime() + days * DAY);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial,
-      subject: `CN=${containerId}`,
+      subject,
       issuer: this.cert.subject,
       notBefore: new Date(now.getTime() - 60_000),
       notAfter,
@@ -93,7 +102,7 @@ export class VpnCa {
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+        new x509.ExtendedKeyUsageExtension([usage]),
         await x509.AuthorityKeyIdentifierExtension.create(this.cert),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],

@@ -23,12 +23,21 @@ export interface RenderReport {
  *   <node>/ccd/<container-id>   `ifconfig-push <address> <netmask>` for each live container
  *   crl.pem                     the revoked client certificates (one CA for every node)
  *   ca.crt                      the CA the servers trust
+ *   <node>/server.crt, .key     the node's OpenVPN server certificate and key (0600)
  * Every name is checked before it becomes a path (a UUID file in an allow-listed node directory,
  * and the resolved path must stay inside `dir`); a bad row is skipped and reported, never fatal
  * to the others. Writes are atomic and skipped when the bytes are unchanged; ccd files of
  * containers no longer live are removed.
  */
-export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: { dir: string; poolCidr: string; now?: Date }): Promise<RenderReport> {
+export interface RenderOptions {
+  dir: string;
+  poolCidr: string;
+  /** The node used while the pool is empty: its FQDN names its server certificate. */
+  defaultNode: { nodeId: string; fqdn: string };
+  now?: Date;
+}
+
+export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: RenderOptions): Promise<RenderReport> {
   const root = resolve(opts.dir);
   const pool = parsePool(opts.poolCidr);
   const report: RenderReport = { written: 0, unchanged: 0, removed: 0, skipped: [], crl: 'unchanged' };
@@ -41,6 +50,10 @@ export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: { dir: string; p
   );
   const byNode = new Map<string, { id: string; address: string }[]>();
   for (const r of rows) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+  const { rows: nodes } = await db.query(`SELECT node_id, fqdn FROM gateway_nodes`);
+  const fqdns = new Map<string, string>(nodes.map((n) => [n.node_id, n.fqdn]));
+  fqdns.set(opts.defaultNode.nodeId, fqdns.get(opts.defaultNode.nodeId) ?? opts.defaultNode.fqdn);
+  for (const id of fqdns.keys()) if (!byNode.has(id)) byNode.set(id, []);
   for (const entry of await readdir(root, { withFileTypes: true })) {
     if (entry.isDirectory() && nodeDirName(entry.name) && !byNode.has(entry.name)) byNode.set(entry.name, []);
   }
@@ -52,6 +65,8 @@ export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: { dir: string; p
     }
     const ccd = join(root, node, 'ccd');
     await mkdir(ccd, { recursive: true });
+    const fqdn = fqdns.get(node);
+    if (fqdn) await writeServerCertificate(db, ca, join(root, node), node, fqdn);
     const live = new Set<string>();
     for (const c of clients) {
       const outcome = await writeCcd(ccd, pool, c);
@@ -104,4 +119,22 @@ async function writeCrl(db: Pool, ca: VpnCa, root: string, now: Date): Promise<'
   }
   await writeFileAtomic(target, await ca.crl(rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at })), CRL_VALID_DAYS, now));
   return 'written';
+}
+
+/** The node's server certificate: issued once (first insert wins), written when it differs. */
+async function writeServerCertificate(db: Pool, ca: VpnCa, nodeDir: string, node: string, fqdn: string): Promise<void> {
+  let row = (await db.query(`SELECT cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
+  if (!row) {
+    const issued = await ca.issueServer(fqdn, 825);
+    await db.query(
+      `INSERT INTO vpn_server_certs (gateway_node, fqdn, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (gateway_node) DO NOTHING`,
+      [node, fqdn, issued.serial, issued.certPem, issued.keyPem, issued.notAfter],
+    );
+    row = (await db.query(`SELECT cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
+  }
+  const cert = join(nodeDir, 'server.crt');
+  const key = join(nodeDir, 'server.key');
+  if ((await readFile(cert, 'utf8').catch(() => null)) !== row.cert_pem) await writeFileAtomic(cert, row.cert_pem);
+  if ((await readFile(key, 'utf8').catch(() => null)) !== row.key_pkcs8) await writeFileAtomic(key, row.key_pkcs8, 0o600);
 }

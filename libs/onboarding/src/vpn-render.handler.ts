@@ -22,6 +22,10 @@ export class VpnRenderHandler implements JobHandler<typeof VPN_RENDER_JOB> {
       this.ca = undefined;
       throw err;
     });
-    return renderVpnFiles(this.db, await this.ca, { dir: this.config.vpn.filesDir, poolCidr: this.config.vpn.poolCidr });
+    return renderVpnFiles(this.db, await this.ca, {
+      dir: this.config.vpn.filesDir,
+      poolCidr: this.config.vpn.poolCidr,
+      defaultNode: this.config.onboarding.defaultNode,
+    });
   }
 }
