@@ -81,37 +81,50 @@ export class Onboarding1732320500000 implements MigrationInterface {
         not_after    timestamptz NOT NULL,
         issued_at    timestamptz NOT NULL DEFAULT now()
       )`);
+    // Defensive on purpose: an event this function cannot read (a test's or a future producer's
+    // data) is skipped, never allowed to fail the append that carries it (and its batch).
     await q.query(`
       CREATE FUNCTION onboarding_apply_event() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
+        uuid_re constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+        d jsonb := NEW.data;
         c uuid;
         v integer;
       BEGIN
+        IF NEW.event_type LIKE 'user-container:%' THEN
+          IF jsonb_typeof(d) <> 'object' OR coalesce(d->>'container_id', '') !~ uuid_re THEN RETURN NULL; END IF;
+          c := (d->>'container_id')::uuid;
+        END IF;
         IF NEW.event_type = 'user-container:registered' THEN
-          c := (NEW.data->>'container_id')::uuid;
+          IF coalesce(d->>'org_id', '') !~ uuid_re OR coalesce(d->>'project_id', '') !~ uuid_re
+             OR d->>'gateway_node' IS NULL OR d->>'image_id' IS NULL OR d->>'display_name' IS NULL THEN
+            RETURN NULL;
+          END IF;
           INSERT INTO onboarded_containers (container_id, org_id, project_id, image_id, display_name, gateway_node, registered_at)
-          VALUES (c, (NEW.data->>'org_id')::uuid, (NEW.data->>'project_id')::uuid, NEW.data->>'image_id',
-                  NEW.data->>'display_name', NEW.data->>'gateway_node', NEW.recorded_at)
+          VALUES (c, (d->>'org_id')::uuid, (d->>'project_id')::uuid, d->>'image_id', d->>'display_name', d->>'gateway_node', NEW.recorded_at)
           ON CONFLICT (container_id) DO NOTHING;
           PERFORM pg_notify('container_tokens', c::text || ':0:0');
         ELSIF NEW.event_type = 'user-container:token-issued' THEN
-          c := (NEW.data->>'container_id')::uuid;
-          UPDATE onboarded_containers SET token_version = GREATEST(token_version, (NEW.data->>'token_version')::integer)
+          IF coalesce(jsonb_typeof(d->'token_version'), '') <> 'number' OR coalesce(d->>'token_version', '') !~ '^[0-9]{1,9}$' THEN RETURN NULL; END IF;
+          UPDATE onboarded_containers SET token_version = GREATEST(token_version, (d->>'token_version')::integer)
           WHERE container_id = c RETURNING token_version INTO v;
-          PERFORM pg_notify('container_tokens', c::text || ':' || coalesce(v, 0) || ':0');
+          IF FOUND THEN PERFORM pg_notify('container_tokens', c::text || ':' || v || ':0'); END IF;
         ELSIF NEW.event_type = 'user-container:deleted' THEN
-          c := (NEW.data->>'container_id')::uuid;
           UPDATE onboarded_containers SET deleted_at = coalesce(deleted_at, NEW.recorded_at)
           WHERE container_id = c RETURNING token_version INTO v;
           UPDATE vpn_addresses SET released_at = now() WHERE container_id = c AND released_at IS NULL;
           UPDATE vpn_client_certs SET revoked_at = now() WHERE container_id = c AND revoked_at IS NULL;
           PERFORM pg_notify('container_tokens', c::text || ':' || coalesce(v, 0) || ':1');
         ELSIF NEW.event_type = 'gateway-node:registered' THEN
+          IF jsonb_typeof(d) <> 'object' OR d->>'node_id' IS NULL OR d->>'fqdn' IS NULL OR d->>'vpn_endpoint' IS NULL
+             OR coalesce(d->>'capacity', '') !~ '^[1-9][0-9]{0,8}$' THEN
+            RETURN NULL;
+          END IF;
           INSERT INTO gateway_nodes (node_id, fqdn, vpn_endpoint, capacity, registered_at)
-          VALUES (NEW.data->>'node_id', NEW.data->>'fqdn', NEW.data->>'vpn_endpoint', (NEW.data->>'capacity')::integer, NEW.recorded_at)
+          VALUES (d->>'node_id', d->>'fqdn', d->>'vpn_endpoint', (d->>'capacity')::integer, NEW.recorded_at)
           ON CONFLICT (node_id) DO NOTHING;
         ELSIF NEW.event_type = 'gateway-node:drained' THEN
-          UPDATE gateway_nodes SET drained_at = coalesce(drained_at, NEW.recorded_at) WHERE node_id = NEW.data->>'node_id';
+          UPDATE gateway_nodes SET drained_at = coalesce(drained_at, NEW.recorded_at) WHERE node_id = d->>'node_id';
         END IF;
         RETURN NULL;
       END $$`);

@@ -44,3 +44,25 @@ describe('container token versions when the NOTIFY feed is lost', () => {
     expect((await g.post('/collab/event', watchdog(c.project_id), c.token)).status).toBe(401);
   });
 });
+
+describe('the onboarding trigger on the events table', () => {
+  let g: TestGateway;
+  beforeAll(async () => {
+    g = await startTestGateway('onboarding_trigger');
+  });
+  afterAll(() => g.close());
+
+  it('skips events it cannot read instead of failing their append', async () => {
+    const odd = [
+      { type: 'user-container:registered', data: { container_id: 'not-a-uuid' } },
+      { type: 'user-container:registered', data: { container_id: '11111111-1111-4111-8111-111111111111', org_id: 'x' } },
+      { type: 'user-container:token-issued', data: { container_id: '11111111-1111-4111-8111-111111111111', token_version: 'two' } },
+      { type: 'user-container:deleted', data: ['not', 'an', 'object'] },
+      { type: 'gateway-node:registered', data: { node_id: 'n', capacity: -1 } },
+      { type: 'gateway-node:drained', data: null },
+    ];
+    for (const e of odd) await expect(g.store.append(`test-${Math.random()}`, [e])).resolves.toMatchObject({ duplicate: false });
+    const { rows } = await g.pool.query(`SELECT (SELECT count(*) FROM onboarded_containers)::int AS c, (SELECT count(*) FROM gateway_nodes)::int AS n`);
+    expect(rows[0]).toEqual({ c: 0, n: 0 });
+  });
+});
