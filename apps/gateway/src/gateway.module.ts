@@ -6,6 +6,7 @@ import { RedisModule } from '@app/redis';
 import { EventStoreModule } from '@app/event-store';
 import { AuthModule } from '@app/auth';
 import { ContainerEventsModule } from '@app/container-events';
+import { OnboardingModule } from '@app/onboarding';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
@@ -23,6 +24,7 @@ export class GatewayModule {
         AuthModule,
         ObservabilityModule,
         ContainerEventsModule,
+        OnboardingModule,
       ],
     };
   }

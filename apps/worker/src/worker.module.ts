@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppConfig, ConfigModule } from '@app/config';
-import { DatabaseModule } from '@app/database';
+import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
+import { DATA_SOURCE, DatabaseModule } from '@app/database';
 import { RedisModule } from '@app/redis';
-import { EventStoreModule } from '@app/event-store';
+import { EventStoreModule, poolOf } from '@app/event-store';
 import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
+import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer plus /health and /metrics on its own port. */
@@ -22,7 +23,15 @@ export class WorkerModule {
         EventStoreModule,
         ObservabilityModule,
       ],
-      providers: [{ provide: JOB_HANDLERS, useFactory: () => [new PingHandler()] }, QueueWorker],
+      providers: [
+        {
+          provide: JOB_HANDLERS,
+          inject: [DATA_SOURCE, APP_CONFIG],
+          useFactory: (ds: DataSource, c: AppConfig) => [new PingHandler(), new VpnRenderHandler(poolOf(ds), c)],
+        },
+        VpnRenderScheduler,
+        QueueWorker,
+      ],
     };
   }
 }

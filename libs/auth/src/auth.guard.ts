@@ -1,4 +1,4 @@
-import { applyDecorators, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards, createParamDecorator } from '@nestjs/common';
+import { applyDecorators, ExecutionContext, Inject, Injectable, Optional, SetMetadata, UseGuards, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth } from '@nestjs/swagger';
@@ -6,6 +6,8 @@ import { AppError, AuthenticationError, ForbiddenError } from '@app/common';
 import type { Principal, Role } from './principal';
 import { tokenFromHeader } from './jwt.strategy';
 import { VerifiedTokenCache } from './verified-tokens';
+import { TOKEN_VERSIONS, type TokenVersionSource } from './token-versions';
+import { APP_CONFIG, type AppConfig } from '@app/config';
 
 const ROLES_KEY = 'collab:roles';
 
@@ -18,6 +20,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     @Inject(VerifiedTokenCache) private readonly cache: VerifiedTokenCache,
+    @Optional() @Inject(TOKEN_VERSIONS) private readonly versions?: TokenVersionSource,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {
     super();
   }
@@ -28,11 +32,27 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     const cached = token ? this.cache.get(token) : undefined;
     if (cached) {
       req.user = this.authorize(cached, context);
-      return true;
+    } else {
+      if (!(await super.canActivate(context))) return false;
+      if (token) this.cache.set(token, req.user as Principal);
     }
-    const ok = (await super.canActivate(context)) as boolean;
-    if (ok && token) this.cache.set(token, req.user as Principal);
-    return ok;
+    await this.checkRevocation(req.user as Principal);
+    return true;
+  }
+
+  /** Every request, cached token or not: a rotated or deleted container's token stops at once. */
+  private async checkRevocation(principal: Principal): Promise<void> {
+    if (principal.role !== 'container' || !this.versions) return;
+    // Memory answers almost always; the database only while the feed is catching up.
+    const verdict =
+      this.versions.check(principal.subject, principal.tokenVersion) ??
+      (await this.versions.checkFromDatabase(principal.subject, principal.tokenVersion));
+    if (verdict === 'ok' || (verdict === 'unregistered' && this.config?.auth.allowUnregisteredContainers)) return;
+    throw new AuthenticationError(
+      verdict === 'deleted' ? 'token revoked: the container was deleted'
+      : verdict === 'revoked' ? 'token revoked: a newer token was issued'
+      : 'token of an unknown container',
+    );
   }
 
   override handleRequest<T = Principal>(err: unknown, user: T | false, info: unknown, context: ExecutionContext): T {

@@ -7,3 +7,5 @@ export { AuthModule, signingKeysFor, tokenServiceFor } from './auth.module';
 export type { Principal, Role, TokenClaims } from './principal';
 export { ROLES } from './principal';
 export { VerifiedTokenCache } from './verified-tokens';
+export { TOKEN_VERSIONS, TokenVersionMap, verdictOf } from './token-versions';
+export type { TokenVersionSource, TokenVerdict, ContainerTokenState } from './token-versions';

@@ -48,6 +48,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     super(options);
   }
 
+  /** Signature and claims only; revocation is checked by JwtAuthGuard on every request, cached or not. */
   validate(payload: Record<string, unknown>): Principal {
     return principalFromClaims(payload);
   }

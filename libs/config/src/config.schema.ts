@@ -57,6 +57,29 @@ export const envSchema = z.object({
   CONTAINER_TOKEN_TTL_S: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 
   PLATFORM_DOMAIN: hostname.default('collab.localhost'),
+
+  /** Accept container tokens of containers never onboarded (ops-minted); refused in production. */
+  AUTH_ALLOW_UNREGISTERED_CONTAINERS: bool.default(false),
+  /** Full reload of the in-memory container token versions, beside the NOTIFY feed (seconds). */
+  TOKEN_VERSIONS_RESYNC_S: int(5, 3600).default(60),
+
+  /** The node containers are placed on while no gateway node has been registered. */
+  GATEWAY_DEFAULT_NODE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-"').default('default'),
+  GATEWAY_DEFAULT_FQDN: hostname.default('gateway.collab.localhost'),
+  /** host:port of the default node's OpenVPN server. */
+  GATEWAY_DEFAULT_VPN_ENDPOINT: z.string().default('gateway.collab.localhost:1194'),
+  /** JSON {"<image id>": "<docker image reference>"}: the images a container may be registered with. */
+  CONTAINER_IMAGES: z.string().optional(),
+
+  /** Each gateway node's VPN address pool; .1 of it is the gateway itself. */
+  VPN_POOL_CIDR: z.string().default('172.16.0.0/16'),
+  VPN_PROTO: z.enum(['udp', 'tcp-client']).default('udp'),
+  VPN_CLIENT_CERT_DAYS: int(1, 3650).default(365),
+  /** A deleted container's VPN address is not given to another before this many seconds. */
+  VPN_ADDRESS_QUARANTINE_S: int(0, 30 * 24 * 3600).default(3600),
+  /** Where the worker writes each node's OpenVPN ccd/ files and the CRL; default DATA_DIR/openvpn. */
+  VPN_FILES_DIR: z.string().min(1).optional(),
+  VPN_RENDER_RECONCILE_S: int(5, 3600).default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;

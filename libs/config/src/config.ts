@@ -37,6 +37,72 @@ export interface AppConfig {
     containerTokenTtlS: number;
   };
   platformDomain: string;
+  auth: { allowUnregisteredContainers: boolean; tokenVersionsResyncS: number };
+  onboarding: {
+    defaultNode: { nodeId: string; fqdn: string; vpnEndpoint: string };
+    /** image id -> docker image reference */
+    images: Record<string, string>;
+  };
+  vpn: {
+    poolCidr: string;
+    proto: 'udp' | 'tcp-client';
+    clientCertDays: number;
+    addressQuarantineS: number;
+    filesDir: string;
+    renderReconcileS: number;
+  };
+}
+
+/** The platform's images (seeds): image id -> docker image reference. */
+export const DEFAULT_CONTAINER_IMAGES: Record<string, string> = {
+  'ubuntu:terminal': 'demiurge/ubuntu-terminal:24.04',
+  'jupyter:minimal': 'public.ecr.aws/f3g9x7j4/demiurge-jmn:lab-4.2.0',
+  'jupyter:pytorch': 'public.ecr.aws/f3g9x7j4/demiurge-jpn:lab-4.2.0',
+  'pgadmin:4': 'dpage/pgadmin4:8.12.0',
+  'n8n:1': 'docker.n8n.io/n8nio/n8n:1.97.1',
+};
+const IMAGE_ID = /^[a-z0-9][a-z0-9._-]{0,62}(:[a-z0-9][a-z0-9._-]{0,62})?$/;
+const IMAGE_REF = /^[a-z0-9][a-z0-9./_:-]{0,254}$/;
+const HOST = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** `host:port`: a lower-case DNS name or IPv4 address, and a port 1-65535 (it is written into VPN profiles). */
+export function isVpnEndpoint(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  const i = v.lastIndexOf(':');
+  const port = v.slice(i + 1);
+  return i > 0 && HOST.test(v.slice(0, i)) && /^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535;
+}
+
+function parseImages(json: string | undefined, problems: { variable: string; message: string }[]): Record<string, string> {
+  if (!json) return DEFAULT_CONTAINER_IMAGES;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push({ variable: 'CONTAINER_IMAGES', message: 'must be a JSON object {"<image id>": "<docker image>"}' });
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [id, ref] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!IMAGE_ID.test(id)) problems.push({ variable: 'CONTAINER_IMAGES', message: `image id "${id}" must match ${IMAGE_ID}` });
+    else if (typeof ref !== 'string' || !IMAGE_REF.test(ref)) problems.push({ variable: 'CONTAINER_IMAGES', message: `image of "${id}" must match ${IMAGE_REF}` });
+    else out[id] = ref;
+  }
+  return out;
+}
+
+/** "a.b.c.d/len" with 8 <= len <= 30 and no host bits set. */
+export function cidrProblem(v: string): string | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255)) return 'must be an IPv4 CIDR like 172.16.0.0/16';
+  const len = Number(m[5]);
+  if (len < 8 || len > 30) return 'prefix length must be 8 to 30';
+  const n = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
+  if (n % 2 ** (32 - len) !== 0) return 'must be the network address (no host bits set)';
+  return null;
 }
 
 /** Validates the environment once; a bad value throws a ConfigError naming each variable. */
@@ -53,9 +119,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   const e = parsed.data;
-  if (e.NODE_ENV === 'production' && !e.JWT_KEYS) {
-    throw new ConfigError([{ variable: 'JWT_KEYS', message: 'is required in production' }]);
+  const problems: { variable: string; message: string }[] = [];
+  if (e.NODE_ENV === 'production' && !e.JWT_KEYS) problems.push({ variable: 'JWT_KEYS', message: 'is required in production' });
+  if (e.NODE_ENV === 'production' && e.AUTH_ALLOW_UNREGISTERED_CONTAINERS) {
+    problems.push({ variable: 'AUTH_ALLOW_UNREGISTERED_CONTAINERS', message: 'must be false in production' });
   }
+  const cidr = cidrProblem(e.VPN_POOL_CIDR);
+  if (cidr) problems.push({ variable: 'VPN_POOL_CIDR', message: cidr });
+  if (!isVpnEndpoint(e.GATEWAY_DEFAULT_VPN_ENDPOINT)) {
+    problems.push({ variable: 'GATEWAY_DEFAULT_VPN_ENDPOINT', message: 'must be host:port (lower-case DNS name or IPv4, port 1-65535)' });
+  }
+  const images = parseImages(e.CONTAINER_IMAGES, problems);
+  if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -87,5 +162,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       containerTokenTtlS: e.CONTAINER_TOKEN_TTL_S,
     },
     platformDomain: e.PLATFORM_DOMAIN,
+    auth: { allowUnregisteredContainers: e.AUTH_ALLOW_UNREGISTERED_CONTAINERS, tokenVersionsResyncS: e.TOKEN_VERSIONS_RESYNC_S },
+    onboarding: {
+      defaultNode: { nodeId: e.GATEWAY_DEFAULT_NODE_ID, fqdn: e.GATEWAY_DEFAULT_FQDN, vpnEndpoint: e.GATEWAY_DEFAULT_VPN_ENDPOINT },
+      images,
+    },
+    vpn: {
+      poolCidr: e.VPN_POOL_CIDR,
+      proto: e.VPN_PROTO,
+      clientCertDays: e.VPN_CLIENT_CERT_DAYS,
+      addressQuarantineS: e.VPN_ADDRESS_QUARANTINE_S,
+      filesDir: e.VPN_FILES_DIR ?? `${e.DATA_DIR}/openvpn`,
+      renderReconcileS: e.VPN_RENDER_RECONCILE_S,
+    },
   };
 }

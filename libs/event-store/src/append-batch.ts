@@ -113,7 +113,7 @@ export async function writeBatch(client: PoolClient, batch: PendingAppend[]): Pr
     const inserted = await client.query<{ event_id: string; global_position: string }>(
       `WITH ins AS (
          INSERT INTO events (stream_id, stream_version, event_id, event_type, data, metadata)
-         SELECT s, v, i, t, d, m
+         SELECT s, v, i, t, coalesce(d, 'null'::jsonb), coalesce(m, '{}'::jsonb)
          FROM json_to_recordset($1::json) AS x(s text, v bigint, i uuid, t text, d jsonb, m jsonb)
          RETURNING event_id, global_position
        ), moved AS (

@@ -10,10 +10,12 @@ export const QUEUE_NAME = 'collab';
 export interface JobPayloads {
   /** Proves the queue end to end: the worker answers with the time it ran. */
   'system:ping': { sentAt: string };
+  /** Re-render every gateway node's OpenVPN ccd files and the CRL from the read model (libs/onboarding). */
+  'vpn:render-client-files': { reason: string };
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['system:ping'];
+export const JOB_NAMES: readonly JobName[] = ['system:ping', 'vpn:render-client-files'];
 
 export interface JobHandler<N extends JobName = JobName> {
   readonly name: N;

@@ -1,0 +1,18 @@
+export { OnboardingModule } from './onboarding.module';
+export { OnboardingService } from './onboarding.service';
+export { GatewayPoolService } from './gateway-pool.service';
+export { VpnService } from './vpn.service';
+export { ContainerTokenFeed } from './token-feed';
+export { VpnCa, describeCrl } from './pki';
+export { VPN_FILES_CHANGED } from './vpn-files-changed';
+export type { VpnFilesChangedListener } from './vpn-files-changed';
+export * from './domain/events';
+export { placeContainer } from './domain/pool';
+export { buildSettings, dockerRunCommand } from './domain/settings';
+export type { ContainerSettings } from './domain/settings';
+export { parsePool, addressAt, netmask, gatewayAddress, isPoolHost } from './domain/vpn-pool';
+export { renderCcd, ccdFileName, nodeDirName, renderClientProfile } from './domain/vpn-files';
+export { renderVpnFiles } from './vpn-files.renderer';
+export type { RenderReport } from './vpn-files.renderer';
+export { VpnRenderHandler, VPN_RENDER_JOB } from './vpn-render.handler';
+export { VpnFilesQueue, VpnRenderScheduler } from './vpn-files.queue';

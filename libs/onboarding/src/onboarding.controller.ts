@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Auth, CurrentPrincipal, Principal } from '@app/auth';
+import { GatewayPoolService } from './gateway-pool.service';
+import { OnboardingService } from './onboarding.service';
+import { containerIdParam, metadataOf, nodeIdParam } from './request-metadata';
+
+@ApiTags('onboarding')
+@Controller('onboarding')
+@Auth('operator', 'platform')
+export class OnboardingController {
+  constructor(
+    @Inject(OnboardingService) private readonly onboarding: OnboardingService,
+    @Inject(GatewayPoolService) private readonly nodes: GatewayPoolService,
+  ) {}
+
+  @Post('containers')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Register a user container',
+    description: 'Places it on a gateway node (least loaded relative to capacity among nodes not drained) and answers its id, token, SETTINGS and a docker run line.',
+  })
+  register(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Req() req: FastifyRequest) {
+    return this.onboarding.register(body, { metadata: metadataOf(req, p) });
+  }
+
+  @Get('containers/:id')
+  describe(@Param('id') id: string) {
+    return this.onboarding.describe(containerIdParam(id));
+  }
+
+  @Post('containers/:id/token')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Rotate a container's token: the old one is refused at once; answers the new token and SETTINGS" })
+  rotate(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Req() req: FastifyRequest) {
+    return this.onboarding.rotate(containerIdParam(id), { metadata: metadataOf(req, p) });
+  }
+
+  @Delete('containers/:id')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Delete a container: its token is refused at once, its routes withdrawn, its certificate revoked, its VPN address quarantined' })
+  remove(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown, @Req() req: FastifyRequest) {
+    return this.onboarding.remove(containerIdParam(id), body, { metadata: metadataOf(req, p) });
+  }
+
+  @Get('gateway-nodes')
+  listNodes() {
+    return this.nodes.list();
+  }
+
+  @Post('gateway-nodes')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Register a gateway node (FQDN, VPN endpoint host:port, capacity); the same values again change nothing' })
+  registerNode(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Req() req: FastifyRequest) {
+    return this.nodes.register(body, { metadata: metadataOf(req, p) });
+  }
+
+  @Post('gateway-nodes/:id/drain')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Drain a gateway node: no new container is placed on it; those it serves stay' })
+  drain(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Req() req: FastifyRequest) {
+    return this.nodes.drain(nodeIdParam(id), { metadata: metadataOf(req, p) });
+  }
+}

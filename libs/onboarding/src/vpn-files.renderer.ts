@@ -1,0 +1,140 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Pool } from 'pg';
+import { writeFileAtomic } from '@app/common';
+import { ccdFileName, nodeDirName, renderCcd } from './domain/vpn-files';
+import { parsePool, VpnPool } from './domain/vpn-pool';
+import { describeCrl, VpnCa } from './pki';
+
+const CRL_VALID_DAYS = 30;
+/** Re-sign the CRL once less than half its validity is left, even when nothing changed. */
+const CRL_RENEW_MS = (CRL_VALID_DAYS / 2) * 86_400_000;
+
+export interface RenderReport {
+  written: number;
+  unchanged: number;
+  removed: number;
+  skipped: { node: string; container: string; reason: string }[];
+  crl: 'written' | 'unchanged';
+}
+
+/**
+ * Renders the OpenVPN server files from the read model, into `dir`:
+ *   <node>/ccd/<container-id>   `ifconfig-push <address> <netmask>` for each live container
+ *   crl.pem                     the revoked client certificates (one CA for every node)
+ *   ca.crt                      the CA the servers trust
+ *   <node>/server.crt, .key     the node's OpenVPN server certificate and key (0600)
+ * Every name is checked before it becomes a path (a UUID file in an allow-listed node directory,
+ * and the resolved path must stay inside `dir`); a bad row is skipped and reported, never fatal
+ * to the others. Writes are atomic and skipped when the bytes are unchanged; ccd files of
+ * containers no longer live are removed.
+ */
+export interface RenderOptions {
+  dir: string;
+  poolCidr: string;
+  /** The node used while the pool is empty: its FQDN names its server certificate. */
+  defaultNode: { nodeId: string; fqdn: string };
+  now?: Date;
+}
+
+export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: RenderOptions): Promise<RenderReport> {
+  const root = resolve(opts.dir);
+  const pool = parsePool(opts.poolCidr);
+  const report: RenderReport = { written: 0, unchanged: 0, removed: 0, skipped: [], crl: 'unchanged' };
+  await mkdir(root, { recursive: true });
+
+  const { rows } = await db.query(
+    `SELECT a.gateway_node AS node, a.container_id::text AS id, host(a.address) AS address
+     FROM vpn_addresses a JOIN onboarded_containers c ON c.container_id = a.container_id
+     WHERE a.released_at IS NULL AND c.deleted_at IS NULL`,
+  );
+  const byNode = new Map<string, { id: string; address: string }[]>();
+  for (const r of rows) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+  const { rows: nodes } = await db.query(`SELECT node_id, fqdn FROM gateway_nodes`);
+  const fqdns = new Map<string, string>(nodes.map((n) => [n.node_id, n.fqdn]));
+  fqdns.set(opts.defaultNode.nodeId, fqdns.get(opts.defaultNode.nodeId) ?? opts.defaultNode.fqdn);
+  for (const id of fqdns.keys()) if (!byNode.has(id)) byNode.set(id, []);
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    if (entry.isDirectory() && nodeDirName(entry.name) && !byNode.has(entry.name)) byNode.set(entry.name, []);
+  }
+
+  for (const [node, clients] of byNode) {
+    if (!nodeDirName(node)) {
+      clients.forEach((c) => report.skipped.push({ node, container: c.id, reason: 'node id is not a safe directory name' }));
+      continue;
+    }
+    const ccd = join(root, node, 'ccd');
+    await mkdir(ccd, { recursive: true });
+    const fqdn = fqdns.get(node);
+    if (fqdn) await writeServerCertificate(db, ca, join(root, node), node, fqdn);
+    const live = new Set<string>();
+    for (const c of clients) {
+      const outcome = await writeCcd(ccd, pool, c);
+      if (outcome === 'written' || outcome === 'unchanged') {
+        live.add(c.id);
+        report[outcome]++;
+      } else report.skipped.push({ node, container: c.id, reason: outcome.reason });
+    }
+    for (const name of await readdir(ccd)) {
+      if (ccdFileName(name) && !live.has(name)) {
+        await rm(join(ccd, name), { force: true });
+        report.removed++;
+      }
+    }
+  }
+  report.crl = await writeCrl(db, ca, root, opts.now ?? new Date());
+  return report;
+}
+
+async function writeCcd(ccd: string, pool: VpnPool, c: { id: string; address: string }): Promise<'written' | 'unchanged' | { reason: string }> {
+  const name = ccdFileName(c.id);
+  if (!name) return { reason: 'container id is not a UUID' };
+  const target = join(ccd, name);
+  if (dirname(resolve(target)) !== resolve(ccd)) return { reason: 'path escapes the ccd directory' };
+  let content: string;
+  try {
+    content = renderCcd(pool, c.address);
+  } catch (err) {
+    return { reason: (err as Error).message };
+  }
+  if ((await readFile(target, 'utf8').catch(() => null)) === content) return 'unchanged';
+  await writeFileAtomic(target, content);
+  return 'written';
+}
+
+async function writeCrl(db: Pool, ca: VpnCa, root: string, now: Date): Promise<'written' | 'unchanged'> {
+  const caFile = join(root, 'ca.crt');
+  if ((await readFile(caFile, 'utf8').catch(() => null)) !== ca.certPem) await writeFileAtomic(caFile, ca.certPem);
+  const { rows } = await db.query(`SELECT serial, revoked_at FROM vpn_client_certs WHERE revoked_at IS NOT NULL ORDER BY serial`);
+  const target = join(root, 'crl.pem');
+  const current = await readFile(target, 'utf8').catch(() => null);
+  if (current) {
+    try {
+      const d = describeCrl(current);
+      const same = d.serials.join() === rows.map((r) => r.serial.toLowerCase()).join();
+      if (same && d.nextUpdate && d.nextUpdate.getTime() - now.getTime() > CRL_RENEW_MS) return 'unchanged';
+    } catch {
+      /* unreadable: write a good one */
+    }
+  }
+  await writeFileAtomic(target, await ca.crl(rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at })), CRL_VALID_DAYS, now));
+  return 'written';
+}
+
+/** The node's server certificate: issued once (first insert wins), written when it differs. */
+async function writeServerCertificate(db: Pool, ca: VpnCa, nodeDir: string, node: string, fqdn: string): Promise<void> {
+  let row = (await db.query(`SELECT cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
+  if (!row) {
+    const issued = await ca.issueServer(fqdn, 825);
+    await db.query(
+      `INSERT INTO vpn_server_certs (gateway_node, fqdn, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (gateway_node) DO NOTHING`,
+      [node, fqdn, issued.serial, issued.certPem, issued.keyPem, issued.notAfter],
+    );
+    row = (await db.query(`SELECT cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
+  }
+  const cert = join(nodeDir, 'server.crt');
+  const key = join(nodeDir, 'server.key');
+  if ((await readFile(cert, 'utf8').catch(() => null)) !== row.cert_pem) await writeFileAtomic(cert, row.cert_pem);
+  if ((await readFile(key, 'utf8').catch(() => null)) !== row.key_pkcs8) await writeFileAtomic(key, row.key_pkcs8, 0o600);
+}

@@ -1,0 +1,31 @@
+import type { Job } from 'bullmq';
+import type { Pool } from 'pg';
+import type { AppConfig } from '@app/config';
+import type { JobHandler, JobPayloads } from '@app/jobs';
+import { VpnCa } from './pki';
+import { renderVpnFiles, RenderReport } from './vpn-files.renderer';
+
+export const VPN_RENDER_JOB = 'vpn:render-client-files' as const;
+
+/** The worker's handler of `vpn:render-client-files`: one render of every node's ccd files and the CRL. */
+export class VpnRenderHandler implements JobHandler<typeof VPN_RENDER_JOB> {
+  readonly name = VPN_RENDER_JOB;
+  private ca?: Promise<VpnCa>;
+
+  constructor(
+    private readonly db: Pool,
+    private readonly config: AppConfig,
+  ) {}
+
+  async handle(_job: Job<JobPayloads[typeof VPN_RENDER_JOB]>): Promise<RenderReport> {
+    this.ca ??= VpnCa.load(this.db).catch((err) => {
+      this.ca = undefined;
+      throw err;
+    });
+    return renderVpnFiles(this.db, await this.ca, {
+      dir: this.config.vpn.filesDir,
+      poolCidr: this.config.vpn.poolCidr,
+      defaultNode: this.config.onboarding.defaultNode,
+    });
+  }
+}

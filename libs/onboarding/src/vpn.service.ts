@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { DATA_SOURCE } from '@app/database';
+import { NotFoundError, UnavailableError, AuthenticationError } from '@app/common';
+import { EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { CERTIFICATE_ISSUED, VPN_ADDRESS_ASSIGNED } from './domain/events';
+import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
+import { addressAt, parsePool, VpnPool } from './domain/vpn-pool';
+import { renderClientProfile } from './domain/vpn-files';
+import { IssuedCertificate, VpnCa } from './pki';
+import { containerStream } from './onboarding.service';
+import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
+
+interface Credentials {
+  node: string;
+  address: string;
+  serial: string;
+  certPem: string;
+  keyPem: string;
+  notAfter: Date;
+  org: string;
+  project: string;
+}
+
+/** A stable event id for a fact, so recording it again after a crash stores nothing twice. */
+const factId = (...parts: string[]) => {
+  const h = createHash('sha256').update(parts.join('|')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+/**
+ * GET /collab/vpn-config: one address and one client certificate per container, handed out once
+ * and the same on every later call. Allocation runs in one transaction under the node's pool lock
+ * row (vpn_pool_locks); the (node, address) primary key is the guard that no address is held
+ * twice. The transaction commits address and certificate together or neither (an exhausted pool
+ * leaves nothing behind); the events are then recorded with ids derived from the facts, so a call
+ * after a crash between the two records them without duplicating.
+ */
+@Injectable()
+export class VpnService {
+  private readonly pool: Pool;
+  private readonly addresses: VpnPool;
+  private ca?: Promise<VpnCa>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(EventStore) private readonly store: EventStore,
+    @Optional() @Inject(VPN_FILES_CHANGED) private readonly changed?: VpnFilesChangedListener,
+  ) {
+    this.pool = poolOf(ds);
+    this.addresses = parsePool(config.vpn.poolCidr);
+  }
+
+  authority(): Promise<VpnCa> {
+    this.ca ??= VpnCa.load(this.pool).catch((err) => {
+      this.ca = undefined;
+      throw err;
+    });
+    return this.ca;
+  }
+
+  async profile(containerId: string, metadata: EventMetadata): Promise<{ profile: string; address: string; serial: string }> {
+    const ca = await this.authority();
+    let creds = await this.existing(containerId);
+    if (!creds) {
+      // Key generation and signing happen before the transaction: the pool lock is held for SQL only.
+      const fresh = await ca.issueClient(containerId, this.config.vpn.clientCertDays);
+      creds = await this.allocate(containerId, fresh);
+    }
+    const recorded = await this.record(containerId, creds, metadata);
+    if (recorded) void this.changed?.vpnFilesChanged(`vpn address for ${containerId}`).catch(() => undefined);
+    const node = await this.nodeEndpoint(creds.node);
+    const profile = renderClientProfile({ endpoint: node, proto: this.config.vpn.proto, caPem: ca.certPem, certPem: creds.certPem, keyPem: creds.keyPem });
+    return { profile, address: creds.address, serial: creds.serial };
+  }
+
+  private async existing(containerId: string, client: Pool | PoolClient = this.pool): Promise<Credentials | undefined> {
+    const { rows } = await client.query(
+      `SELECT a.gateway_node, host(a.address) AS address, v.serial, v.cert_pem, v.key_pkcs8, v.not_after, c.org_id, c.project_id
+       FROM vpn_addresses a
+       JOIN vpn_client_certs v ON v.container_id = a.container_id AND v.revoked_at IS NULL
+       JOIN onboarded_containers c ON c.container_id = a.container_id AND c.deleted_at IS NULL
+       WHERE a.container_id = $1 AND a.released_at IS NULL`,
+      [containerId],
+    );
+    const r = rows[0];
+    return r && { node: r.gateway_node, address: r.address, serial: r.serial, certPem: r.cert_pem, keyPem: r.key_pkcs8, notAfter: r.not_after, org: r.org_id, project: r.project_id };
+  }
+
+  private async allocate(containerId: string, fresh: IssuedCertificate): Promise<Credentials> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows: found } = await client.query(
+        `SELECT gateway_node, deleted_at IS NOT NULL AS deleted FROM onboarded_containers WHERE container_id = $1 FOR SHARE`,
+        [containerId],
+      );
+      if (!found[0]) throw new NotFoundError('container is not onboarded');
+      if (found[0].deleted) throw new AuthenticationError('token revoked: the container was deleted');
+      const node: string = found[0].gateway_node;
+      await client.query(`INSERT INTO vpn_pool_locks (gateway_node) VALUES ($1) ON CONFLICT DO NOTHING`, [node]);
+      await client.query(`SELECT 1 FROM vpn_pool_locks WHERE gateway_node = $1 FOR UPDATE`, [node]);
+      const { rows: held } = await client.query(`SELECT 1 FROM vpn_addresses WHERE container_id = $1 AND released_at IS NULL`, [containerId]);
+      if (!held.length) await this.takeAddress(client, node, containerId);
+      await client.query(
+        `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (container_id) DO NOTHING`,
+        [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
+      );
+      const creds = await this.existing(containerId, client);
+      await client.query('COMMIT');
+      if (!creds) throw new Error(`vpn credentials of ${containerId} vanished`);
+      return creds;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The lowest address never used on the node, else the one longest out of quarantine. */
+  private async takeAddress(client: PoolClient, node: string, containerId: string): Promise<void> {
+    const { firstHost, lastHost } = this.addresses;
+    const { rows: gap } = await client.query(
+      `SELECT s.i FROM (SELECT $2::int AS i UNION ALL SELECT host_index + 1 FROM vpn_addresses WHERE gateway_node = $1) s
+       WHERE s.i BETWEEN $2 AND $3
+         AND NOT EXISTS (SELECT 1 FROM vpn_addresses b WHERE b.gateway_node = $1 AND b.host_index = s.i)
+       ORDER BY s.i LIMIT 1`,
+      [node, firstHost, lastHost],
+    );
+    if (gap[0]) {
+      const i: number = gap[0].i;
+      await client.query(`INSERT INTO vpn_addresses (gateway_node, host_index, address, container_id) VALUES ($1, $2, $3, $4)`, [node, i, addressAt(this.addresses, i), containerId]);
+      return;
+    }
+    const { rowCount } = await client.query(
+      `UPDATE vpn_addresses SET container_id = $2, assigned_at = now(), released_at = NULL
+       WHERE (gateway_node, host_index) = (
+         SELECT gateway_node, host_index FROM vpn_addresses
+         WHERE gateway_node = $1 AND released_at < now() - make_interval(secs => $3) AND host_index BETWEEN $4 AND $5
+         ORDER BY released_at LIMIT 1)`,
+      [node, containerId, this.config.vpn.addressQuarantineS, firstHost, lastHost],
+    );
+    if (!rowCount) throw new UnavailableError(`the VPN address pool of gateway node ${node} is exhausted`);
+  }
+
+  /** Records the assignment and the certificate in the container's stream unless it already tells them. */
+  private async record(containerId: string, c: Credentials, metadata: EventMetadata): Promise<boolean> {
+    const state = (await this.store.readStream(containerStream(containerId))).reduce(evolveLifecycle, initialLifecycle());
+    // Deleted meanwhile: its trigger released and revoked both, and the deletion recorded that.
+    if (state.deleted) throw new AuthenticationError('token revoked: the container was deleted');
+    const events = [];
+    if (state.address !== c.address) {
+      events.push({
+        id: factId(VPN_ADDRESS_ASSIGNED, containerId, c.node, c.address),
+        type: VPN_ADDRESS_ASSIGNED,
+        data: { container_id: containerId, org_id: c.org, project_id: c.project, gateway_node: c.node, address: c.address },
+        metadata,
+      });
+    }
+    if (state.certificate?.serial !== c.serial) {
+      events.push({
+        id: factId(CERTIFICATE_ISSUED, c.serial),
+        type: CERTIFICATE_ISSUED,
+        data: { container_id: containerId, serial: c.serial, not_after: c.notAfter.toISOString() },
+        metadata,
+      });
+    }
+    if (!events.length) return false;
+    await this.store.append(containerStream(containerId), events, 'any');
+    return true;
+  }
+
+  private async nodeEndpoint(node: string): Promise<string> {
+    const { rows } = await this.pool.query(`SELECT vpn_endpoint FROM gateway_nodes WHERE node_id = $1`, [node]);
+    return rows[0]?.vpn_endpoint ?? this.config.onboarding.defaultNode.vpnEndpoint;
+  }
+}
