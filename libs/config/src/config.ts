@@ -35,6 +35,17 @@ export interface AppConfig {
     containerTokenTtlS: number;
   };
   platformDomain: string;
+  projections: { enabled: boolean; pollMs: number; batchSize: number; leaseMs: number };
+  health: {
+    watchdogIntervalMs: number;
+    staleAfterIntervals: number;
+    offlineGraceMs: number;
+    sweepEveryMs: number;
+    outageMinContainers: number;
+    historyBucketS: number;
+    historyRetentionH: number;
+    routesRestoreWatchdogs: number;
+  };
 }
 
 /** Validates the environment once; a bad value throws a ConfigError naming each variable. */
@@ -51,6 +62,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   const e = parsed.data;
+  const staleMs = e.HEALTH_WATCHDOG_INTERVAL_MS * e.HEALTH_STALE_AFTER_INTERVALS;
+  if (e.HEALTH_OFFLINE_GRACE_MS <= staleMs) {
+    throw new ConfigError([{ variable: 'HEALTH_OFFLINE_GRACE_MS', message: `must be longer than the stale threshold (${staleMs} ms)` }]);
+  }
   if (e.NODE_ENV === 'production' && !e.JWT_KEYS) {
     throw new ConfigError([{ variable: 'JWT_KEYS', message: 'is required in production' }]);
   }
@@ -84,5 +99,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       containerTokenTtlS: e.CONTAINER_TOKEN_TTL_S,
     },
     platformDomain: e.PLATFORM_DOMAIN,
+    projections: {
+      enabled: e.PROJECTIONS_ENABLED,
+      pollMs: e.PROJECTION_POLL_MS,
+      batchSize: e.PROJECTION_BATCH_SIZE,
+      leaseMs: e.PROJECTION_LEASE_MS,
+    },
+    health: {
+      watchdogIntervalMs: e.HEALTH_WATCHDOG_INTERVAL_MS,
+      staleAfterIntervals: e.HEALTH_STALE_AFTER_INTERVALS,
+      offlineGraceMs: e.HEALTH_OFFLINE_GRACE_MS,
+      sweepEveryMs: e.HEALTH_SWEEP_EVERY_MS,
+      outageMinContainers: e.HEALTH_OUTAGE_MIN_CONTAINERS,
+      historyBucketS: e.HEALTH_HISTORY_BUCKET_S,
+      historyRetentionH: e.HEALTH_HISTORY_RETENTION_H,
+      routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
+    },
   };
 }
