@@ -7,6 +7,9 @@ import { EventStoreModule } from '@app/event-store';
 import { AuthModule } from '@app/auth';
 import { ContainerEventsModule } from '@app/container-events';
 import { loggerModule, ObservabilityModule } from '@app/observability';
+import { ProjectionsModule } from '@app/projections';
+import { HealthModule } from '@app/health';
+import { RoutingModule } from '@app/routing';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -23,6 +26,9 @@ export class GatewayModule {
         AuthModule,
         ObservabilityModule,
         ContainerEventsModule,
+        ProjectionsModule,
+        HealthModule,
+        RoutingModule,
       ],
     };
   }

@@ -10,10 +10,12 @@ export const QUEUE_NAME = 'collab';
 export interface JobPayloads {
   /** Proves the queue end to end: the worker answers with the time it ran. */
   'system:ping': { sentAt: string };
+  /** Appends health lapses for silent containers (libs/health); repeated every HEALTH_SWEEP_EVERY_MS. */
+  'health:sweep': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['system:ping'];
+export const JOB_NAMES: readonly JobName[] = ['system:ping', 'health:sweep'];
 
 export interface JobHandler<N extends JobName = JobName> {
   readonly name: N;
