@@ -17,7 +17,15 @@ const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',
   ...Object.fromEntries(libs.flatMap((l) => [[`^@app/${l}$`, `<rootDir>/libs/${l}/src`], [`^@app/${l}/(.*)$`, `<rootDir>/libs/${l}/src/$1`]])),
 };
-const common = { transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', rootDir: __dirname };
+// @fastify/static (OpenAPI UI) depends on content-disposition 3, which ships ESM only: let swc
+// turn it into CommonJS for jest; everything else in node_modules is left alone.
+const common = {
+  transform: { '^.+\\.ts$': swc, '/node_modules/content-disposition/.+\\.js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  moduleNameMapper,
+  testEnvironment: 'node',
+  rootDir: __dirname,
+};
 
 module.exports = {
   maxWorkers: 2,

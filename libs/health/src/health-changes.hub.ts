@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Observable, Subject } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -11,9 +11,11 @@ import type { HealthChange } from './health.projection';
  * effort by nature (a client that was away re-reads the list), so pub/sub is enough here.
  */
 @Injectable()
-export class HealthChangesHub implements OnModuleInit, OnApplicationShutdown {
+export class HealthChangesHub implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('health-changes');
   private readonly subject = new Subject<HealthChange>();
+  /** Emits once when the process begins to shut down: open SSE streams end, so the server can close. */
+  readonly closing = new Subject<void>();
   private subscriber?: Redis;
   private readonly channel: string;
 
@@ -42,6 +44,11 @@ export class HealthChangesHub implements OnModuleInit, OnApplicationShutdown {
 
   async publish(changes: HealthChange[]): Promise<void> {
     await this.redis.publish(this.channel, JSON.stringify(changes));
+  }
+
+  beforeApplicationShutdown(): void {
+    this.closing.next();
+    this.closing.complete();
   }
 
   async onApplicationShutdown(): Promise<void> {

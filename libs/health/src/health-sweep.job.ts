@@ -27,6 +27,7 @@ export class HealthSweepHandler implements JobHandler<typeof HEALTH_SWEEP> {
 export class HealthSweepScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('health-sweeper');
   private queue?: Queue;
+  private connection?: Redis;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,7 +35,8 @@ export class HealthSweepScheduler implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.queue = new Queue(QUEUE_NAME, { connection: this.redis.duplicate({ connectionName: 'health-sweep-scheduler' }), prefix: this.config.redis.prefix });
+    this.connection = this.redis.duplicate({ connectionName: 'health-sweep-scheduler' });
+    this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix: this.config.redis.prefix });
     const every = this.config.health.sweepEveryMs;
     await this.queue.upsertJobScheduler(HEALTH_SWEEP, { every }, { name: HEALTH_SWEEP, data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } });
     this.logger.log(`health sweep scheduled every ${every} ms`);
@@ -42,5 +44,7 @@ export class HealthSweepScheduler implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationShutdown(): Promise<void> {
     await this.queue?.close();
+    // BullMQ leaves a connection it was given open.
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
   }
 }

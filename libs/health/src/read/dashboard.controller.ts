@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { filter, interval, map, merge, Observable } from 'rxjs';
+import { filter, interval, map, merge, Observable, takeUntil } from 'rxjs';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
 import { parseInput } from '@app/common';
 import { STATUSES } from '../domain/health';
@@ -79,7 +79,7 @@ export class DashboardController {
       filter((c) => inScope(scope, c) && (!q.project || c.project_id === q.project) && (!q.status || q.status.includes(c.to))),
       map((c): MessageEvent => ({ type: 'health', id: c.position, data: c })),
     );
-    return merge(changes, interval(15_000).pipe(map((): MessageEvent => ({ type: 'ping', data: {} }))));
+    return merge(changes, interval(15_000).pipe(map((): MessageEvent => ({ type: 'ping', data: {} })))).pipe(takeUntil(this.hub.closing));
   }
 
   @Get(':id')
