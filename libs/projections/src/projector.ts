@@ -97,10 +97,9 @@ export class Projector {
     const onError = () => (broken = true);
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
       // A holder that hangs mid-batch (stopped VM, stuck event loop) would keep the checkpoint row
       // locked and block the take-over; Postgres ends such a session after one lease period.
-      await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1000, this.options.leaseMs)}`);
+      await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1000, Math.floor(this.options.leaseMs))}`);
       const outcome = await applyInTransaction(
         client,
         this.projection.name,
