@@ -20,7 +20,7 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     stack = await startStack('health_http', {
       HEALTH_WATCHDOG_INTERVAL_MS: '300',
       HEALTH_STALE_AFTER_INTERVALS: '2',
-      HEALTH_OFFLINE_GRACE_MS: '1500',
+      HEALTH_OFFLINE_GRACE_MS: '3000', // a wide stale window: a loaded machine must not skip it
       HEALTH_SWEEP_EVERY_MS: '150',
       ROUTES_RESTORE_WATCHDOGS: '2',
       PROJECTION_POLL_MS: '20',
@@ -64,7 +64,7 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     await eventually(async () => {
       const r = await stack.get(`/containers/${c.containerId}`, viewer);
       return r.body.status === 'offline' && r.body.routes.every((x: { active: boolean }) => !x.active);
-    }, 5_000);
+    }, 8_000);
     const lapses = (await stack.pool.query(`SELECT data FROM events WHERE stream_id = $1 AND event_type = 'user-container:health-lapsed' ORDER BY global_position`, [containerStream(c.containerId)])).rows;
     expect(lapses.map((l) => l.data.status)).toEqual(['stale', 'offline']);
     expect(lapses[0].data.last_seen_at).toBe(healthy.last_watchdog_at);
@@ -164,6 +164,14 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     expect(lag.body.projections.map((p: { projection: string }) => p.projection).sort()).toEqual(['health', 'routing']);
     expect(lag.body.projections[0]).toMatchObject({ active_here: true });
     expect((await stack.get('/projections', stack.viewer(randomUUID()))).status).toBe(403);
+    // Rebuild through HTTP: fresh tables swapped in, same content.
+    const before = (await stack.pool.query(`SELECT r::text FROM routes r ORDER BY fqdn`)).rows;
+    const rebuilt = await stack.post('/projections/routing/rebuild', {}, stack.operator());
+    expect(rebuilt.status).toBe(200);
+    expect(rebuilt.body).toMatchObject({ projection: 'routing' });
+    expect((await stack.pool.query(`SELECT r::text FROM routes r ORDER BY fqdn`)).rows).toEqual(before);
+    expect((await stack.post('/projections/nope/rebuild', {}, stack.operator())).status).toBe(404);
+    expect((await stack.post('/projections/Bad!/rebuild', {}, stack.operator())).body.field).toBe('name');
     const doc = (await stack.get('/docs/openapi.json', '')).body;
     for (const path of ['/containers', '/containers/summary', '/containers/events', '/containers/{id}', '/containers/{id}/stats', '/projections', '/projections/{name}/rebuild']) {
       expect(Object.keys(doc.paths)).toContain(path);
