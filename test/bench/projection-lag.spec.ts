@@ -62,8 +62,8 @@ run('projection lag under sustained ingest', () => {
     const max = (k: 'health' | 'routing', i: 0 | 1) => Math.max(0, ...during.map((s) => s[k][i]));
     const report = {
       load: JSON.parse(load),
-      health: { latency: host.projector('health')!.latencyPercentiles(), max_events_behind: max('health', 0), max_seconds_behind: max('health', 1) },
-      routing: { latency: host.projector('routing')!.latencyPercentiles(), max_events_behind: max('routing', 0), max_seconds_behind: max('routing', 1) },
+      health: { latency: host.projector('health')!.latencyPercentiles(), batches: host.projector('health')!.batchTimings(), max_events_behind: max('health', 0), max_seconds_behind: max('health', 1) },
+      routing: { latency: host.projector('routing')!.latencyPercentiles(), batches: host.projector('routing')!.batchTimings(), max_events_behind: max('routing', 0), max_seconds_behind: max('routing', 1) },
       caught_up_after_load_ms: caughtUpMs,
       gateway_event_loop_delay_ms: { p50: Math.round(eld.percentile(50) / 1e6), p99: Math.round(eld.percentile(99) / 1e6) },
       lag_samples: during.length,

@@ -78,36 +78,43 @@ export class HealthProjection implements Projection {
     }
 
     const changed = [...after.values()].filter((r) => r !== before.get(r.container_id));
-    if (changed.length) {
-      await ctx.client.query(
-        `INSERT INTO ${health} SELECT * FROM jsonb_populate_recordset(null::${health}, $1::jsonb)
-         ON CONFLICT (container_id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`,
-        [JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]]))))],
-      );
-    }
-    if (sampled.length) {
-      await ctx.client.query(
-        `INSERT INTO ${samples} (container_id, bucket, samples, load1_sum, load1_n, mem_used_sum, mem_used_n, disk_used_sum, disk_used_n, ping_ms_sum, ping_ms_n)
+    // Bounded history: per container, nothing older than the retention before its newest watchdog.
+    // Samples already beyond it are not written, so the insert and the prune never meet on one row.
+    const retentionMs = this.options.retentionH * 3_600_000;
+    const cutoff = new Map([...new Set(sampled.map((x) => x.c))].map((c) => [c, Date.parse(after.get(c)!.last_watchdog_at ?? '1970-01-01T00:00:00Z') - retentionMs]));
+    const kept = sampled.filter((x) => Date.parse(x.b) >= cutoff.get(x.c)!);
+    if (!changed.length && !kept.length) return this.after(ctx, changed, before);
+    // One statement (one round trip) for the rows, the samples and the pruning.
+    await ctx.client.query(
+      `WITH upsert_health AS (
+         INSERT INTO ${health} SELECT * FROM jsonb_populate_recordset(null::${health}, $1::jsonb)
+         ON CONFLICT (container_id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}
+         RETURNING 1
+       ), upsert_samples AS (
+         INSERT INTO ${samples} (container_id, bucket, samples, load1_sum, load1_n, mem_used_sum, mem_used_n, disk_used_sum, disk_used_n, ping_ms_sum, ping_ms_n)
          SELECT c, b, count(*), coalesce(sum(l), 0), count(l), coalesce(sum(m), 0), count(m), coalesce(sum(d), 0), count(d), coalesce(sum(p), 0), count(p)
-           FROM unnest($1::uuid[], $2::timestamptz[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[]) AS x(c, b, l, m, d, p)
+           FROM unnest($2::uuid[], $3::timestamptz[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[]) AS x(c, b, l, m, d, p)
           GROUP BY c, b
          ON CONFLICT (container_id, bucket) DO UPDATE SET
            samples = ${samples}.samples + excluded.samples,
            load1_sum = ${samples}.load1_sum + excluded.load1_sum, load1_n = ${samples}.load1_n + excluded.load1_n,
            mem_used_sum = ${samples}.mem_used_sum + excluded.mem_used_sum, mem_used_n = ${samples}.mem_used_n + excluded.mem_used_n,
            disk_used_sum = ${samples}.disk_used_sum + excluded.disk_used_sum, disk_used_n = ${samples}.disk_used_n + excluded.disk_used_n,
-           ping_ms_sum = ${samples}.ping_ms_sum + excluded.ping_ms_sum, ping_ms_n = ${samples}.ping_ms_n + excluded.ping_ms_n`,
-        [sampled.map((s) => s.c), sampled.map((s) => s.b), sampled.map((s) => s.load1), sampled.map((s) => s.mem), sampled.map((s) => s.disk), sampled.map((s) => s.ping)],
-      );
-      // Bounded history: per container, nothing older than the retention before its newest watchdog.
-      const cut = [...new Set(sampled.map((s) => s.c))].map((c) => after.get(c)!).filter((r) => r.last_watchdog_at);
-      await ctx.client.query(
-        `DELETE FROM ${samples} s USING unnest($1::uuid[], $2::timestamptz[]) AS x(c, newest)
-          WHERE s.container_id = x.c AND s.bucket < x.newest - make_interval(hours => $3)`,
-        [cut.map((r) => r.container_id), cut.map((r) => r.last_watchdog_at), this.options.retentionH],
-      );
-    }
+           ping_ms_sum = ${samples}.ping_ms_sum + excluded.ping_ms_sum, ping_ms_n = ${samples}.ping_ms_n + excluded.ping_ms_n
+         RETURNING 1
+       )
+       DELETE FROM ${samples} s USING unnest($8::uuid[], $9::timestamptz[]) AS x(c, cutoff)
+        WHERE s.container_id = x.c AND s.bucket < x.cutoff`,
+      [
+        JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]])))),
+        kept.map((x) => x.c), kept.map((x) => x.b), kept.map((x) => x.load1), kept.map((x) => x.mem), kept.map((x) => x.disk), kept.map((x) => x.ping),
+        [...cutoff.keys()], [...cutoff.values()].map((ms) => new Date(ms)),
+      ],
+    );
+    return this.after(ctx, changed, before);
+  }
 
+  private after(ctx: ProjectionContext, changed: HealthRow[], before: Map<string, HealthRow>): AfterCommit | void {
     if (ctx.rebuilding || !this.options.onChanges) return;
     const changes: HealthChange[] = changed
       .filter((r) => r.status !== before.get(r.container_id)?.status)

@@ -39,10 +39,26 @@ export const sameCheckpoint = (a: Checkpoint, b: Checkpoint) => a.transactionId 
 
 export type ApplyOutcome = { kind: 'applied'; after?: AfterCommit } | { kind: 'lost'; checkpoint: Checkpoint };
 
+/** A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1). */
+const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+const DIGITS = /^\d+$/;
+
+type Result = { rows: Record<string, any>[] };
+const lastResult = (r: Result | Result[]): Result => (Array.isArray(r) ? r[r.length - 1] : r);
+
+export interface ApplyOptions {
+  /** Sent in the same round trip before the checkpoint lock (e.g. BEGIN and SET LOCAL). */
+  prelude?: string;
+  /** Sends COMMIT in the same round trip as the checkpoint update. */
+  commit?: boolean;
+}
+
 /**
- * Applies one batch and moves the checkpoint in one transaction on `client` (already in BEGIN).
+ * Applies one batch and moves the checkpoint in one transaction on `client`.
  * The checkpoint row is locked first and compared with `expected` (and the lease with `owner`):
- * a mismatch means another instance or a rebuild swap moved it, and nothing is written.
+ * a mismatch means another instance or a rebuild swap moved it, and nothing is written (the caller
+ * rolls back). Statements are sent as literal SQL so that the lock rides with BEGIN and the
+ * checkpoint with COMMIT: every round trip counts under load (each pays the event-loop delay).
  */
 export async function applyInTransaction(
   client: PoolClient,
@@ -53,14 +69,12 @@ export async function applyInTransaction(
   events: RecordedEvent[],
   owner: string | null,
   rebuilding: boolean,
+  options: ApplyOptions = {},
 ): Promise<ApplyOutcome> {
-  const { rows } = await client.query(
-    `SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
+  const lock = `SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
             (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS lease_valid
-       FROM projections WHERE name = $1 FOR UPDATE`,
-    [rowName],
-  );
-  const row = rows[0];
+       FROM projections WHERE name = ${lit(rowName)} FOR UPDATE`;
+  const row = lastResult((await client.query(options.prelude ? `${options.prelude}; ${lock}` : lock)) as unknown as Result | Result[]).rows[0];
   if (!row) throw new Error(`projection ${rowName} has no checkpoint row`);
   const current = { transactionId: row.t, globalPosition: row.p };
   if (!sameCheckpoint(current, expected) || (owner !== null && !(row.lease_owner === owner && row.lease_valid))) {
@@ -76,9 +90,9 @@ export async function applyInTransaction(
     },
   });
   const last = events[events.length - 1];
-  await client.query(
-    `UPDATE projections SET transaction_id = $2::xid8, global_position = $3, last_event_at = $4, updated_at = now() WHERE name = $1`,
-    [rowName, last.transactionId, last.globalPosition, last.recordedAt],
-  );
+  if (!DIGITS.test(last.transactionId) || !DIGITS.test(last.globalPosition)) throw new Error('checkpoint is not numeric');
+  const update = `UPDATE projections SET transaction_id = ${lit(last.transactionId)}::xid8, global_position = ${last.globalPosition},
+      last_event_at = ${lit(new Date(last.recordedAt).toISOString())}, updated_at = now() WHERE name = ${lit(rowName)}`;
+  await client.query(options.commit ? `${update}; COMMIT` : update);
   return { kind: 'applied', after: after ?? undefined };
 }

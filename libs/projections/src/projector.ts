@@ -28,6 +28,9 @@ export class Projector {
   /** Recent event latencies (ms, recorded -> projected) for the lag report. */
   private readonly latencies: number[] = [];
   private latencyNext = 0;
+  /** Recent batches: [read ms, apply+commit ms, events]. */
+  private readonly timings: [number, number, number][] = [];
+  private emptyReads = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -89,8 +92,13 @@ export class Projector {
   async step(): Promise<number> {
     if (!(await this.ensureLease())) return 0;
     this.checkpoint ??= await readCheckpoint(this.pool, this.projection.name);
+    const t0 = performance.now();
     const { events, checkpoint } = await this.store.readAll(this.checkpoint, this.options.batchSize);
-    if (!events.length) return 0;
+    if (!events.length) {
+      this.emptyReads++;
+      return 0;
+    }
+    const t1 = performance.now();
     const client = await this.pool.connect();
     let broken = false;
     // The server may end this session while we hold it (see below): an 'error' event, not a crash.
@@ -99,7 +107,7 @@ export class Projector {
     try {
       // A holder that hangs mid-batch (stopped VM, stuck event loop) would keep the checkpoint row
       // locked and block the take-over; Postgres ends such a session after one lease period.
-      await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1000, Math.floor(this.options.leaseMs))}`);
+      const prelude = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1000, Math.floor(this.options.leaseMs))}`;
       const outcome = await applyInTransaction(
         client,
         this.projection.name,
@@ -109,6 +117,7 @@ export class Projector {
         events,
         this.options.owner,
         false,
+        { prelude, commit: true },
       ).catch(async (err) => {
         await client.query('ROLLBACK').catch(() => (broken = true));
         throw err;
@@ -118,9 +127,10 @@ export class Projector {
         this.checkpoint = outcome.checkpoint;
         return 0;
       }
-      await client.query('COMMIT');
       this.checkpoint = checkpoint;
       this.observe(events);
+      this.timings.push([t1 - t0, performance.now() - t1, events.length]);
+      if (this.timings.length > 5000) this.timings.shift();
       if (outcome.after) {
         await Promise.resolve(outcome.after()).catch((err) => this.logger.warn(`after-commit failed: ${(err as Error).message}`));
       }
@@ -151,7 +161,18 @@ export class Projector {
     return { p50_ms: at(0.5), p99_ms: at(0.99), samples: s.length };
   }
 
+  /** Median read and write time of recent batches and their median size (for tuning). */
+  batchTimings(): { read_ms: number | null; write_ms: number | null; events: number | null; batches: number; empty_reads: number } {
+    const med = (i: 0 | 1 | 2) => {
+      const v = this.timings.map((t) => t[i]).sort((a, b) => a - b);
+      return v.length ? Math.round(v[Math.floor(v.length / 2)] * 10) / 10 : null;
+    };
+    return { read_ms: med(0), write_ms: med(1), events: med(2), batches: this.timings.length, empty_reads: this.emptyReads };
+  }
+
   resetLatencies(): void {
+    this.timings.length = 0;
+    this.emptyReads = 0;
     this.latencies.length = 0;
     this.latencyNext = 0;
   }

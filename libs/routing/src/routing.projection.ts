@@ -55,19 +55,25 @@ export class RoutingProjection implements Projection {
     const routesTable = ctx.table('routes');
 
     const states = await ctx.client.query(`SELECT * FROM ${stateTable} WHERE container_id = ANY($1::uuid[])`, [ids]);
-    const routes = await ctx.client.query(`SELECT * FROM ${routesTable} WHERE container_id = ANY($1::uuid[])`, [ids]);
     const before = new Map<string, RoutingState>(states.rows.map((r) => [r.container_id, stateFromDb(r)]));
     const after = new Map(before);
-    const routesBefore = new Map<string, RouteRow>(routes.rows.map((r) => [r.fqdn, routeFromDb(r)]));
-    const current = new Map(routesBefore);
-
+    // Pass 1: fold the states; remember the events that changed what the routes depend on.
+    const routeSteps: { id: string; next: RoutingState; e: RecordedEvent }[] = [];
     for (const e of relevant) {
       const id = (e.data as { container_id: string }).container_id;
       const prev = after.get(id);
       const next = evolveRouting(prev, e, this.options);
       if (!next || next === prev) continue;
       after.set(id, next);
-      if (routeInputs(prev) === routeInputs(next)) continue;
+      if (routeInputs(prev) !== routeInputs(next)) routeSteps.push({ id, next, e });
+    }
+    // Pass 2 (only when some route may change: watchdogs alone never get here): diff the routes
+    // event by event, so each row's updated_position is the event that last changed it.
+    const touched = [...new Set(routeSteps.map((r) => r.id))];
+    const routes = touched.length ? (await ctx.client.query(`SELECT * FROM ${routesTable} WHERE container_id = ANY($1::uuid[])`, [touched])).rows : [];
+    const routesBefore = new Map<string, RouteRow>(routes.map((r) => [r.fqdn, routeFromDb(r)]));
+    const current = new Map(routesBefore);
+    for (const { id, next, e } of routeSteps) {
       const wanted = routesOf(next, this.options.domain);
       const keep = new Set(wanted.map((r) => r.fqdn));
       for (const [fqdn, r] of current) if (r.container_id === id && !keep.has(fqdn)) current.delete(fqdn);
