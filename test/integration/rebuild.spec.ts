@@ -150,6 +150,9 @@ describe('rebuilding projections', () => {
     const rebuilt = await snapshot();
     for (const table of Object.keys(SNAPSHOTS)) expect([table, rebuilt[table]]).toEqual([table, incremental[table]]);
     expect(routesChanged.length).toBe(calls);
+    // The swapped-in tables carry the migrated names of their indexes and constraints.
+    const names = async () => (await pool.query(`SELECT indexname FROM pg_indexes WHERE tablename IN ('routes', 'container_health', 'container_health_samples', 'routing_containers') ORDER BY 1`)).rows.map((r) => r.indexname);
+    expect(await names()).toEqual(expect.arrayContaining(['routes_pkey', 'routes_container_service_uq', 'routes_org_idx', 'routes_gateway_idx', 'container_health_pkey', 'container_health_scope_idx', 'container_health_sweep_idx']));
     // The fresh tables replaced the old ones: nothing left behind.
     const { rows } = await pool.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE '%\\_\\_rb\\_%' OR tablename LIKE '%\\_\\_old\\_%'`);
     expect(rows).toEqual([]);

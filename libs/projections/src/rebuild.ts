@@ -85,6 +85,7 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
         events += page.events.length;
       }
       for (const [live, copy] of shadow) {
+        await swapIndexNames(c, live, copy, id);
         await c.query(`ALTER TABLE "${live}" RENAME TO "${live}__old_${id}"`);
         await c.query(`ALTER TABLE "${copy}" RENAME TO "${live}"`);
       }
@@ -105,5 +106,25 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
     for (const copy of shadow.values()) await pool.query(`DROP TABLE IF EXISTS "${copy}"`).catch(() => undefined);
     await pool.query(`DELETE FROM projections WHERE name = $1`, [rowName]).catch(() => undefined);
     throw err;
+  }
+}
+
+/** An index's definition without its own name and its table's: what must match between copies. */
+const shapeOf = (indexdef: string) => indexdef.replace(/^CREATE (UNIQUE )?INDEX \S+ ON \S+ /, '$1');
+
+/**
+ * Gives the copy's indexes (and so its primary key and unique constraints) the live table's names,
+ * so that the swapped-in table is indistinguishable from a migrated one (later migrations may name
+ * them). The live table's indexes move aside first.
+ */
+async function swapIndexNames(c: PoolClient, live: string, copy: string, id: string): Promise<void> {
+  const list = async (table: string) =>
+    (await c.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, [table])).rows as { indexname: string; indexdef: string }[];
+  const copyByShape = new Map((await list(copy)).map((i) => [shapeOf(i.indexdef), i.indexname]));
+  for (const index of await list(live)) {
+    const twin = copyByShape.get(shapeOf(index.indexdef));
+    if (!twin) continue;
+    await c.query(`ALTER INDEX "${index.indexname}" RENAME TO "${`${index.indexname}`.slice(0, 40)}__old_${id}"`);
+    await c.query(`ALTER INDEX "${twin}" RENAME TO "${index.indexname}"`);
   }
 }
