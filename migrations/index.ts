@@ -1,6 +1,7 @@
 import { EventStore1732320000000 } from './1732320000000-event-store';
 import { RoutingReadModel1732320100000 } from './1732320100000-routing-read-model';
+import { Projections1732320200000 } from './1732320200000-projections';
 import { Onboarding1732320500000 } from './1732320500000-onboarding';
 
 /** Every migration, in order. Listed explicitly so compiled builds need no file globbing. */
-export const migrations = [EventStore1732320000000, RoutingReadModel1732320100000, Onboarding1732320500000];
+export const migrations = [EventStore1732320000000, RoutingReadModel1732320100000, Projections1732320200000, Onboarding1732320500000];

@@ -77,8 +77,8 @@ describe('gateway node image', () => {
     }
   });
 
-  const nginx = spawnSync('nginx', ['-v']).error ? it.skip : it;
-  nginx('its Stage 2 nginx.conf and empty map pass nginx -t', () => {
+  // nginx is part of the test environment (.ci/run installs it).
+  it('its Stage 2 nginx.conf and empty map pass nginx -t', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-nginx-'));
     try {
       cpSync(join(GATEWAY, 'nginx/routes.map'), join(dir, 'routes.map'));

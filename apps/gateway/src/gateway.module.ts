@@ -8,6 +8,9 @@ import { AuthModule } from '@app/auth';
 import { ContainerEventsModule } from '@app/container-events';
 import { OnboardingModule } from '@app/onboarding';
 import { loggerModule, ObservabilityModule } from '@app/observability';
+import { ProjectionsModule } from '@app/projections';
+import { HealthModule } from '@app/health';
+import { RoutingModule } from '@app/routing';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -25,6 +28,9 @@ export class GatewayModule {
         ObservabilityModule,
         ContainerEventsModule,
         OnboardingModule,
+        ProjectionsModule,
+        HealthModule,
+        RoutingModule,
       ],
     };
   }

@@ -7,6 +7,7 @@ import { EventStoreModule, poolOf } from '@app/event-store';
 import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
+import { HealthSweepHandler, HealthWorkerModule } from '@app/health';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer plus /health and /metrics on its own port. */
@@ -22,12 +23,13 @@ export class WorkerModule {
         RedisModule.forRoot(config.redis.url, 'worker'),
         EventStoreModule,
         ObservabilityModule,
+        HealthWorkerModule,
       ],
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [DATA_SOURCE, APP_CONFIG],
-          useFactory: (ds: DataSource, c: AppConfig) => [new PingHandler(), new VpnRenderHandler(poolOf(ds), c)],
+          inject: [DATA_SOURCE, APP_CONFIG, HealthSweepHandler],
+          useFactory: (ds: DataSource, c: AppConfig, sweep: HealthSweepHandler) => [new PingHandler(), new VpnRenderHandler(poolOf(ds), c), sweep],
         },
         VpnRenderScheduler,
         QueueWorker,

@@ -80,6 +80,22 @@ export const envSchema = z.object({
   /** Where the worker writes each node's OpenVPN ccd/ files and the CRL; default DATA_DIR/openvpn. */
   VPN_FILES_DIR: z.string().min(1).optional(),
   VPN_RENDER_RECONCILE_S: int(5, 3600).default(60),
+
+  /** Projections (libs/projections): whether this process runs the projectors, and how. */
+  PROJECTIONS_ENABLED: bool.default(true),
+  PROJECTION_POLL_MS: int(5, 60_000).default(50),
+  PROJECTION_BATCH_SIZE: int(1, 10_000).default(1000),
+  PROJECTION_LEASE_MS: int(500, 600_000).default(10_000),
+
+  /** Health model (libs/health, DESIGN.md "Health model"). */
+  HEALTH_WATCHDOG_INTERVAL_MS: int(100, 3_600_000).default(15_000),
+  HEALTH_STALE_AFTER_INTERVALS: int(1, 100).default(2),
+  HEALTH_OFFLINE_GRACE_MS: int(200, 7 * 24 * 3_600_000).default(5 * 60_000),
+  HEALTH_SWEEP_EVERY_MS: int(100, 3_600_000).default(5_000),
+  HEALTH_OUTAGE_MIN_CONTAINERS: int(1, 1_000_000).default(3),
+  HEALTH_HISTORY_BUCKET_S: int(1, 3600).default(60),
+  HEALTH_HISTORY_RETENTION_H: int(1, 24 * 90).default(48),
+  ROUTES_RESTORE_WATCHDOGS: int(1, 20).default(2),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -37,6 +37,17 @@ export interface AppConfig {
     containerTokenTtlS: number;
   };
   platformDomain: string;
+  projections: { enabled: boolean; pollMs: number; batchSize: number; leaseMs: number };
+  health: {
+    watchdogIntervalMs: number;
+    staleAfterIntervals: number;
+    offlineGraceMs: number;
+    sweepEveryMs: number;
+    outageMinContainers: number;
+    historyBucketS: number;
+    historyRetentionH: number;
+    routesRestoreWatchdogs: number;
+  };
   auth: { allowUnregisteredContainers: boolean; tokenVersionsResyncS: number };
   onboarding: {
     defaultNode: { nodeId: string; fqdn: string; vpnEndpoint: string };
@@ -120,6 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const problems: { variable: string; message: string }[] = [];
+  const staleMs = e.HEALTH_WATCHDOG_INTERVAL_MS * e.HEALTH_STALE_AFTER_INTERVALS;
+  if (e.HEALTH_OFFLINE_GRACE_MS <= staleMs) {
+    problems.push({ variable: 'HEALTH_OFFLINE_GRACE_MS', message: `must be longer than the stale threshold (${staleMs} ms)` });
+  }
   if (e.NODE_ENV === 'production' && !e.JWT_KEYS) problems.push({ variable: 'JWT_KEYS', message: 'is required in production' });
   if (e.NODE_ENV === 'production' && e.AUTH_ALLOW_UNREGISTERED_CONTAINERS) {
     problems.push({ variable: 'AUTH_ALLOW_UNREGISTERED_CONTAINERS', message: 'must be false in production' });
@@ -174,6 +189,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       addressQuarantineS: e.VPN_ADDRESS_QUARANTINE_S,
       filesDir: e.VPN_FILES_DIR ?? `${e.DATA_DIR}/openvpn`,
       renderReconcileS: e.VPN_RENDER_RECONCILE_S,
+    },
+    projections: {
+      enabled: e.PROJECTIONS_ENABLED,
+      pollMs: e.PROJECTION_POLL_MS,
+      batchSize: e.PROJECTION_BATCH_SIZE,
+      leaseMs: e.PROJECTION_LEASE_MS,
+    },
+    health: {
+      watchdogIntervalMs: e.HEALTH_WATCHDOG_INTERVAL_MS,
+      staleAfterIntervals: e.HEALTH_STALE_AFTER_INTERVALS,
+      offlineGraceMs: e.HEALTH_OFFLINE_GRACE_MS,
+      sweepEveryMs: e.HEALTH_SWEEP_EVERY_MS,
+      outageMinContainers: e.HEALTH_OUTAGE_MIN_CONTAINERS,
+      historyBucketS: e.HEALTH_HISTORY_BUCKET_S,
+      historyRetentionH: e.HEALTH_HISTORY_RETENTION_H,
+      routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
     },
   };
 }

@@ -36,6 +36,7 @@ export class EventStore {
   private scheduled = false;
   private closed = false;
   private drained: (() => void)[] = [];
+  private readonly committed = new Set<() => void>();
 
   constructor(
     private readonly pool: Pool,
@@ -53,6 +54,15 @@ export class EventStore {
       this.queue.push({ streamId, expected: expectedVersion, events: prepared, callerIds, resolve, reject });
       this.schedule();
     });
+  }
+
+  /**
+   * Calls `listener` after each group commit of this process that wrote events (a wake-up hint for
+   * projectors; they still read from the log). Returns the unsubscribe function.
+   */
+  onCommitted(listener: () => void): () => void {
+    this.committed.add(listener);
+    return () => this.committed.delete(listener);
   }
 
   /** Reads one stream in version order. */
@@ -143,6 +153,7 @@ export class EventStore {
         storeMetrics.appended.inc(written);
         storeMetrics.batches.observe(written);
         storeMetrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        if (written) for (const fn of this.committed) try { fn(); } catch { /* a hint only */ }
         return;
       } catch (err) {
         const code = (err as { code?: string }).code;

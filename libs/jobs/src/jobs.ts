@@ -12,10 +12,12 @@ export interface JobPayloads {
   'system:ping': { sentAt: string };
   /** Re-render every gateway node's OpenVPN ccd files and the CRL from the read model (libs/onboarding). */
   'vpn:render-client-files': { reason: string };
+  /** Appends health lapses for silent containers (libs/health); repeated every HEALTH_SWEEP_EVERY_MS. */
+  'health:sweep': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['system:ping', 'vpn:render-client-files'];
+export const JOB_NAMES: readonly JobName[] = ['system:ping', 'vpn:render-client-files', 'health:sweep'];
 
 export interface JobHandler<N extends JobName = JobName> {
   readonly name: N;

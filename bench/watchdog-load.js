@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Posts watchdogs for many containers (one token each) at a running gateway; prints autocannon's summary as JSON.
+// usage: node bench/watchdog-load.js <url> <tokens.json: [{token, project}]> [connections=64] [seconds=15] [rate=0 (unlimited), overall req/s]
+'use strict';
+const { readFileSync } = require('node:fs');
+const autocannon = require('autocannon');
+
+const [url, file, connections = '64', seconds = '15', rate = '0'] = process.argv.slice(2);
+const containers = JSON.parse(readFileSync(file, 'utf8'));
+const system = {
+  cpu: { usage: '0.40, 0.43 ', count: '2', threads_per_core: '1', model: 'AMD EPYC' },
+  memory: { free: 23665, total: 24105 },
+  disk: { size: '252G', usage: '23.00%' },
+  network: { ping_time: ' ms' },
+  graphic: { cards: '' },
+};
+let i = 0;
+const opts = {
+  url: `${url}/collab/event`,
+  connections: Number(connections),
+  duration: Number(seconds),
+  requests: [
+    {
+      method: 'POST',
+      setupRequest: (req) => {
+        const c = containers[i++ % containers.length];
+        return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify({ event: { type: 'user-container:watchdog', system }, project_id: c.project }) };
+      },
+    },
+  ],
+};
+if (Number(rate) > 0) opts.overallRate = Number(rate);
+autocannon(opts, (err, r) => {
+  if (err) throw err;
+  process.stdout.write(JSON.stringify({ accepted_per_s: Math.round(r['2xx'] / r.duration), non2xx: r.non2xx, errors: r.errors, latency_ms: { p50: r.latency.p50, p99: r.latency.p99 } }) + '\n');
+});

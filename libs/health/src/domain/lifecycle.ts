@@ -1,0 +1,50 @@
+/**
+ * Container lifecycle event types from docs/events.md that the read models consume. Onboarding
+ * writes most of them and owns their definitions (imported here from its pure domain file, so the
+ * strings live in one place); the health sweeper writes `health-lapsed`.
+ */
+export {
+  REGISTERED,
+  DELETED,
+  VPN_ADDRESS_ASSIGNED as VPN_ASSIGNED,
+  VPN_ADDRESS_RELEASED as VPN_RELEASED,
+} from '@app/onboarding/domain/events';
+export const HEALTH_LAPSED = 'user-container:health-lapsed';
+
+export type LapseStatus = 'stale' | 'offline';
+
+export interface HealthLapsedData {
+  container_id: string;
+  org_id: string;
+  project_id: string;
+  status: LapseStatus;
+  /** Server time of the last watchdog the sweeper saw (null: never had one). */
+  last_seen_at: string | null;
+}
+
+export interface RegisteredData {
+  container_id: string;
+  org_id: string;
+  project_id: string;
+  image_id?: string;
+  display_name?: string;
+  gateway_node?: string | null;
+}
+
+export interface VpnAssignedData {
+  container_id: string;
+  org_id: string;
+  project_id: string;
+  gateway_node?: string | null;
+  address: string;
+}
+
+/** The server time an event stands for: received_at (set by ingest) or the store's recorded_at. */
+export function serverTime(e: { metadata?: { received_at?: unknown }; recordedAt: Date | string }): string {
+  const r = e.metadata?.received_at;
+  if (typeof r === 'string') {
+    const t = Date.parse(r);
+    if (Number.isFinite(t)) return new Date(t).toISOString();
+  }
+  return new Date(e.recordedAt).toISOString();
+}

@@ -1,0 +1,126 @@
+import { Logger } from '@nestjs/common';
+import { isUuid } from '@app/common';
+import { WATCHDOG } from '@app/container-events';
+import type { RecordedEvent } from '@app/event-store';
+import type { AfterCommit, Projection, ProjectionContext } from '@app/projections';
+import { bucketOf, evolveHealth, HealthRow, HealthStatus, isHealthEvent, sampleOf } from './domain/health';
+import { serverTime } from './domain/lifecycle';
+
+export interface HealthChange {
+  container_id: string;
+  org_id: string;
+  project_id: string;
+  from: HealthStatus | null;
+  to: HealthStatus;
+  at: string;
+  position: string;
+}
+
+export interface HealthProjectionOptions {
+  bucketS: number;
+  retentionH: number;
+  /** Called after a live batch committed with the containers whose status changed. */
+  onChanges?: (changes: HealthChange[]) => Promise<void> | void;
+}
+
+const COLUMNS = [
+  'container_id', 'org_id', 'project_id', 'gateway_node', 'display_name', 'status', 'deleted', 'last_watchdog_at',
+  'stats', 'services', 'watchdogs', 'status_since', 'created_at', 'updated_at', 'updated_position',
+] as const;
+
+const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
+
+export function rowFromDb(r: Record<string, any>): HealthRow {
+  return {
+    ...(r as HealthRow),
+    last_watchdog_at: iso(r.last_watchdog_at),
+    status_since: iso(r.status_since)!,
+    created_at: iso(r.created_at)!,
+    updated_at: iso(r.updated_at)!,
+    watchdogs: Number(r.watchdogs),
+    updated_position: String(r.updated_position),
+  };
+}
+
+/**
+ * The container health read model: folds each batch per container in memory (many watchdogs of one
+ * container become one row write) and writes all rows with one upsert, plus the downsampled stats
+ * history with one aggregate upsert.
+ */
+export class HealthProjection implements Projection {
+  readonly name = 'health';
+  readonly tables = ['container_health', 'container_health_samples'] as const;
+  private readonly logger = new Logger('projection:health');
+
+  constructor(private readonly options: HealthProjectionOptions) {}
+
+  async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void> {
+    const relevant = events.filter((e) => isHealthEvent(e.type) && isUuid((e.data as { container_id?: unknown })?.container_id));
+    if (relevant.length < events.filter((e) => isHealthEvent(e.type)).length) this.logger.warn('skipped events without a valid container_id');
+    if (!relevant.length) return;
+    const ids = [...new Set(relevant.map((e) => (e.data as { container_id: string }).container_id))];
+    const health = ctx.table('container_health');
+    const samples = ctx.table('container_health_samples');
+
+    const { rows } = await ctx.client.query(`SELECT * FROM ${health} WHERE container_id = ANY($1::uuid[])`, [ids]);
+    const before = new Map<string, HealthRow>(rows.map((r) => [r.container_id, rowFromDb(r)]));
+    const after = new Map(before);
+    const sampled: { c: string; b: string; load1: number | null; mem: number | null; disk: number | null; ping: number | null }[] = [];
+    for (const e of relevant) {
+      const id = (e.data as { container_id: string }).container_id;
+      const prev = after.get(id);
+      const next = evolveHealth(prev, e);
+      if (next && next !== prev) after.set(id, next);
+      if (e.type === WATCHDOG && next && !next.deleted) {
+        const s = sampleOf(e);
+        sampled.push({ c: id, b: bucketOf(serverTime(e), this.options.bucketS), load1: s.load1, mem: s.memUsed, disk: s.diskUsed, ping: s.pingMs });
+      }
+    }
+
+    const changed = [...after.values()].filter((r) => r !== before.get(r.container_id));
+    // Bounded history: per container, nothing older than the retention before its newest watchdog.
+    // Samples already beyond it are not written, so the insert and the prune never meet on one row.
+    const retentionMs = this.options.retentionH * 3_600_000;
+    const cutoff = new Map([...new Set(sampled.map((x) => x.c))].map((c) => [c, Date.parse(after.get(c)!.last_watchdog_at ?? '1970-01-01T00:00:00Z') - retentionMs]));
+    const kept = sampled.filter((x) => Date.parse(x.b) >= cutoff.get(x.c)!);
+    if (!changed.length && !kept.length) return this.after(ctx, changed, before);
+    // One statement (one round trip) for the rows, the samples and the pruning.
+    await ctx.client.query(
+      `WITH upsert_health AS (
+         INSERT INTO ${health} SELECT * FROM jsonb_populate_recordset(null::${health}, $1::jsonb)
+         ON CONFLICT (container_id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}
+         RETURNING 1
+       ), upsert_samples AS (
+         INSERT INTO ${samples} (container_id, bucket, samples, load1_sum, load1_n, mem_used_sum, mem_used_n, disk_used_sum, disk_used_n, ping_ms_sum, ping_ms_n)
+         SELECT c, b, count(*), coalesce(sum(l), 0), count(l), coalesce(sum(m), 0), count(m), coalesce(sum(d), 0), count(d), coalesce(sum(p), 0), count(p)
+           FROM unnest($2::uuid[], $3::timestamptz[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[]) AS x(c, b, l, m, d, p)
+          GROUP BY c, b
+         ON CONFLICT (container_id, bucket) DO UPDATE SET
+           samples = ${samples}.samples + excluded.samples,
+           load1_sum = ${samples}.load1_sum + excluded.load1_sum, load1_n = ${samples}.load1_n + excluded.load1_n,
+           mem_used_sum = ${samples}.mem_used_sum + excluded.mem_used_sum, mem_used_n = ${samples}.mem_used_n + excluded.mem_used_n,
+           disk_used_sum = ${samples}.disk_used_sum + excluded.disk_used_sum, disk_used_n = ${samples}.disk_used_n + excluded.disk_used_n,
+           ping_ms_sum = ${samples}.ping_ms_sum + excluded.ping_ms_sum, ping_ms_n = ${samples}.ping_ms_n + excluded.ping_ms_n
+         RETURNING 1
+       )
+       DELETE FROM ${samples} s USING unnest($8::uuid[], $9::timestamptz[]) AS x(c, cutoff)
+        WHERE s.container_id = x.c AND s.bucket < x.cutoff`,
+      [
+        JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]])))),
+        kept.map((x) => x.c), kept.map((x) => x.b), kept.map((x) => x.load1), kept.map((x) => x.mem), kept.map((x) => x.disk), kept.map((x) => x.ping),
+        [...cutoff.keys()], [...cutoff.values()].map((ms) => new Date(ms)),
+      ],
+    );
+    return this.after(ctx, changed, before);
+  }
+
+  private after(ctx: ProjectionContext, changed: HealthRow[], before: Map<string, HealthRow>): AfterCommit | void {
+    if (ctx.rebuilding || !this.options.onChanges) return;
+    const changes: HealthChange[] = changed
+      .filter((r) => r.status !== before.get(r.container_id)?.status)
+      .map((r) => ({ container_id: r.container_id, org_id: r.org_id, project_id: r.project_id, from: before.get(r.container_id)?.status ?? null, to: r.status, at: r.status_since, position: r.updated_position }));
+    if (!changes.length) return;
+    const notify = this.options.onChanges;
+    return () => notify(changes);
+  }
+}

@@ -1,0 +1,12 @@
+export { HealthModule } from './health.module';
+export { HealthWorkerModule } from './health-worker.module';
+export { HealthProjection } from './health.projection';
+export type { HealthChange, HealthProjectionOptions } from './health.projection';
+export { HealthSweeper } from './health-sweeper';
+export type { SweepReport } from './health-sweeper';
+export { HealthSweepHandler, HealthSweepScheduler, HEALTH_SWEEP } from './health-sweep.job';
+export { HealthChangesHub } from './health-changes.hub';
+export { evolveHealth, STATUSES } from './domain/health';
+export type { HealthRow, HealthStatus } from './domain/health';
+export { decideLapses, looksLikeIngestOutage } from './domain/lapses';
+export * from './domain/lifecycle';

@@ -1,0 +1,98 @@
+import type { Pool, PoolClient } from 'pg';
+import { START, type Checkpoint, type RecordedEvent } from '@app/event-store';
+import type { AfterCommit, Projection } from './types';
+
+/** SQL for the `projections` rows: checkpoints (compare-and-set) and leases. */
+export async function ensureProjectionRow(db: Pool | PoolClient, name: string): Promise<void> {
+  await db.query(`INSERT INTO projections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [name]);
+}
+
+export async function readCheckpoint(db: Pool | PoolClient, name: string): Promise<Checkpoint> {
+  const { rows } = await db.query(
+    `SELECT transaction_id::text AS t, global_position::text AS p FROM projections WHERE name = $1`,
+    [name],
+  );
+  return rows[0] ? { transactionId: rows[0].t, globalPosition: rows[0].p } : START;
+}
+
+/**
+ * Takes the lease when it is free or expired, or renews it when `owner` holds it. Returns whether
+ * `owner` holds it now. A holder that stops renewing (crashed, partitioned) loses it at expiry.
+ */
+export async function takeLease(pool: Pool, name: string, owner: string, leaseMs: number): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `UPDATE projections
+        SET lease_acquired_at = CASE WHEN lease_owner = $2 AND lease_expires_at > now() THEN lease_acquired_at ELSE now() END,
+            lease_owner = $2,
+            lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+      WHERE name = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_expires_at <= now())`,
+    [name, owner, leaseMs],
+  );
+  return rowCount === 1;
+}
+
+export async function releaseLease(pool: Pool, name: string, owner: string): Promise<void> {
+  await pool.query(`UPDATE projections SET lease_owner = NULL, lease_expires_at = NULL WHERE name = $1 AND lease_owner = $2`, [name, owner]);
+}
+
+export const sameCheckpoint = (a: Checkpoint, b: Checkpoint) => a.transactionId === b.transactionId && a.globalPosition === b.globalPosition;
+
+export type ApplyOutcome = { kind: 'applied'; after?: AfterCommit } | { kind: 'lost'; checkpoint: Checkpoint };
+
+/** A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1). */
+const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+const DIGITS = /^\d+$/;
+
+type Result = { rows: Record<string, any>[] };
+const lastResult = (r: Result | Result[]): Result => (Array.isArray(r) ? r[r.length - 1] : r);
+
+export interface ApplyOptions {
+  /** Sent in the same round trip before the checkpoint lock (e.g. BEGIN and SET LOCAL). */
+  prelude?: string;
+  /** Sends COMMIT in the same round trip as the checkpoint update. */
+  commit?: boolean;
+}
+
+/**
+ * Applies one batch and moves the checkpoint in one transaction on `client`.
+ * The checkpoint row is locked first and compared with `expected` (and the lease with `owner`):
+ * a mismatch means another instance or a rebuild swap moved it, and nothing is written (the caller
+ * rolls back). Statements are sent as literal SQL so that the lock rides with BEGIN and the
+ * checkpoint with COMMIT: every round trip counts under load (each pays the event-loop delay).
+ */
+export async function applyInTransaction(
+  client: PoolClient,
+  rowName: string,
+  projection: Projection,
+  tables: Map<string, string>,
+  expected: Checkpoint,
+  events: RecordedEvent[],
+  owner: string | null,
+  rebuilding: boolean,
+  options: ApplyOptions = {},
+): Promise<ApplyOutcome> {
+  const lock = `SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
+            (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS lease_valid
+       FROM projections WHERE name = ${lit(rowName)} FOR UPDATE`;
+  const row = lastResult((await client.query(options.prelude ? `${options.prelude}; ${lock}` : lock)) as unknown as Result | Result[]).rows[0];
+  if (!row) throw new Error(`projection ${rowName} has no checkpoint row`);
+  const current = { transactionId: row.t, globalPosition: row.p };
+  if (!sameCheckpoint(current, expected) || (owner !== null && !(row.lease_owner === owner && row.lease_valid))) {
+    return { kind: 'lost', checkpoint: current };
+  }
+  const after = await projection.handle(events, {
+    client,
+    rebuilding,
+    table: (logical) => {
+      const physical = tables.get(logical);
+      if (!physical) throw new Error(`projection ${projection.name} does not own table ${logical}`);
+      return `"${physical}"`;
+    },
+  });
+  const last = events[events.length - 1];
+  if (!DIGITS.test(last.transactionId) || !DIGITS.test(last.globalPosition)) throw new Error('checkpoint is not numeric');
+  const update = `UPDATE projections SET transaction_id = ${lit(last.transactionId)}::xid8, global_position = ${last.globalPosition},
+      last_event_at = ${lit(new Date(last.recordedAt).toISOString())}, updated_at = now() WHERE name = ${lit(rowName)}`;
+  await client.query(options.commit ? `${update}; COMMIT` : update);
+  return { kind: 'applied', after: after ?? undefined };
+}

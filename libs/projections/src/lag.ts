@@ -1,0 +1,32 @@
+import type { Pool } from 'pg';
+import type { ProjectionLag } from './types';
+
+/** Counting further than this would make the lag query itself slow; the answer says "at least". */
+const COUNT_CAP = 1_000_000;
+
+/** Events and seconds behind the head for one projection row, computed in one statement. */
+export async function projectionLag(pool: Pool, name: string, activeHere: boolean): Promise<ProjectionLag | null> {
+  const { rows } = await pool.query(
+    `SELECT p.transaction_id::text AS t, p.global_position::text AS p, p.lease_owner, p.lease_expires_at,
+            (SELECT global_position::text FROM events ORDER BY global_position DESC LIMIT 1) AS head,
+            (SELECT count(*) FROM (SELECT 1 FROM events e
+               WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position) LIMIT ${COUNT_CAP}) x)::int AS behind,
+            (SELECT extract(epoch FROM now() - e.recorded_at) FROM events e
+               WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
+               ORDER BY e.transaction_id, e.global_position LIMIT 1) AS seconds
+       FROM projections p WHERE p.name = $1`,
+    [name],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    projection: name,
+    checkpoint: { transaction_id: r.t, global_position: r.p },
+    head_position: r.head,
+    events_behind: r.behind,
+    seconds_behind: r.seconds === null ? 0 : Math.max(0, Math.round(Number(r.seconds) * 1000) / 1000),
+    lease_owner: r.lease_owner,
+    lease_expires_at: r.lease_expires_at ? new Date(r.lease_expires_at).toISOString() : null,
+    active_here: activeHere,
+  };
+}

@@ -1,0 +1,19 @@
+import { Gauge, Histogram } from 'prom-client';
+
+export const projectionMetrics = {
+  lagEvents: new Gauge({ name: 'projection_lag_events', help: 'Committed events not yet applied', labelNames: ['projection'] }),
+  lagSeconds: new Gauge({ name: 'projection_lag_seconds', help: 'Age of the oldest committed event not yet applied', labelNames: ['projection'] }),
+  latency: new Histogram({
+    name: 'projection_event_latency_seconds',
+    help: 'From an event being recorded to its projection committing',
+    labelNames: ['projection'],
+    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+  }),
+  batchEvents: new Histogram({
+    name: 'projection_batch_events',
+    help: 'Events applied per projection transaction',
+    labelNames: ['projection'],
+    buckets: [1, 4, 16, 64, 256, 1024, 4096],
+  }),
+  leaseHeld: new Gauge({ name: 'projection_lease_held', help: '1 when this process is the active projector', labelNames: ['projection'] }),
+};

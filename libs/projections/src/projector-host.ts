@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { DATA_SOURCE } from '@app/database';
+import { EventStore, poolOf } from '@app/event-store';
+import { NotFoundError } from '@app/common';
+import { projectionLag } from './lag';
+import { projectionMetrics } from './metrics';
+import { Projector } from './projector';
+import { rebuildProjection, RebuildResult } from './rebuild';
+import type { Projection, ProjectionLag } from './types';
+
+/**
+ * Where read-model libs register their projections (in onModuleInit), and which starts one
+ * Projector per projection when the application has booted, if PROJECTIONS_ENABLED. Every gateway
+ * process runs them; the lease makes one of them active per projection.
+ */
+@Injectable()
+export class ProjectorHost implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('projections');
+  private readonly projections = new Map<string, Projection>();
+  private readonly projectors = new Map<string, Projector>();
+  private readonly pool: Pool;
+  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private lagTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(EventStore) private readonly store: EventStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.pool = poolOf(ds);
+  }
+
+  register(projection: Projection): void {
+    if (this.projections.has(projection.name)) throw new Error(`projection ${projection.name} is registered twice`);
+    this.projections.set(projection.name, projection);
+  }
+
+  names(): string[] {
+    return [...this.projections.keys()];
+  }
+
+  projector(name: string): Projector | undefined {
+    return this.projectors.get(name);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.projections.enabled) return;
+    const { batchSize, pollMs, leaseMs } = this.config.projections;
+    for (const p of this.projections.values()) {
+      const projector = new Projector(this.pool, this.store, p, { owner: this.owner, batchSize, pollMs, leaseMs });
+      this.projectors.set(p.name, projector);
+      await projector.start();
+    }
+    this.lagTimer = setInterval(() => void this.refreshGauges(), 5_000).unref();
+    this.logger.log(`projectors started for ${this.names().join(', ')} as ${this.owner}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.lagTimer);
+    await Promise.all([...this.projectors.values()].map((p) => p.stop()));
+  }
+
+  async lag(): Promise<(ProjectionLag & { latency: ReturnType<Projector['latencyPercentiles']> | null })[]> {
+    const out = [];
+    for (const name of this.projections.keys()) {
+      const projector = this.projectors.get(name);
+      const lag = await projectionLag(this.pool, name, projector?.holdsLease ?? false);
+      if (!lag) continue;
+      projectionMetrics.lagEvents.set({ projection: name }, lag.events_behind);
+      projectionMetrics.lagSeconds.set({ projection: name }, lag.seconds_behind);
+      out.push({ ...lag, latency: projector?.holdsLease ? projector.latencyPercentiles() : null });
+    }
+    return out;
+  }
+
+  async rebuild(name: string): Promise<RebuildResult> {
+    const projection = this.projections.get(name);
+    if (!projection) throw new NotFoundError(`no projection named ${name}`, [{ field: 'name', message: 'unknown projection' }]);
+    return rebuildProjection(this.pool, this.store, projection, this.config.projections.batchSize);
+  }
+
+  private async refreshGauges(): Promise<void> {
+    if (![...this.projectors.values()].some((p) => p.holdsLease)) return;
+    await this.lag().catch(() => undefined);
+  }
+}

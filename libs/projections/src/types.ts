@@ -1,0 +1,51 @@
+import type { PoolClient } from 'pg';
+import type { RecordedEvent } from '@app/event-store';
+
+/**
+ * What a projection handler gets with each batch: the transaction its writes share with the
+ * checkpoint, and the physical name of each table it owns (the live table, or a fresh copy during
+ * a rebuild). Handlers must write through `table()` and keep no state between batches: the tables
+ * are the state, so a takeover or a swapped-in rebuild continues from them.
+ */
+export interface ProjectionContext {
+  client: PoolClient;
+  /** Quoted physical name of one of the projection's tables. */
+  table(logical: string): string;
+  /** True while rebuilding into fresh tables: side effects must not be prepared. */
+  rebuilding: boolean;
+}
+
+/** Runs after the batch's transaction committed (never during a rebuild). */
+export type AfterCommit = () => Promise<void> | void;
+
+/**
+ * A projection: one handler for the committed events, in the style of an @nestjs/cqrs
+ * IEventHandler, but fed in batches from the store with a transaction (the in-process bus is
+ * fire-and-forget). Live updates and rebuilds run this same code.
+ */
+export interface Projection {
+  readonly name: string;
+  /** The tables it owns, rebuilt and swapped together. */
+  readonly tables: readonly string[];
+  /** Applies a batch (in log order); may return work to do once the batch is committed. */
+  handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void>;
+}
+
+export interface ProjectorOptions {
+  /** Who holds the lease (process and instance). */
+  owner: string;
+  batchSize: number;
+  pollMs: number;
+  leaseMs: number;
+}
+
+export interface ProjectionLag {
+  projection: string;
+  checkpoint: { transaction_id: string; global_position: string };
+  head_position: string | null;
+  events_behind: number;
+  seconds_behind: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  active_here: boolean;
+}

@@ -1,0 +1,5 @@
+export { RoutingModule } from './routing.module';
+export { RoutingProjection } from './routing.projection';
+export type { RoutingProjectionOptions } from './routing.projection';
+export { evolveRouting, routesOf, isRoutingEvent } from './routing';
+export type { RoutingState, RouteRow, RoutingOptions } from './routing';

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { prepareDatabase } from '@app/database';
+import { EventStore, poolOf, RecordedEvent } from '@app/event-store';
+import { Projection, ProjectionContext, Projector, projectionLag } from '@app/projections';
+import { createTestDatabase } from '../support/db';
+
+/** Counts how many times each event was applied: exactly-once means every count is 1. */
+class CountingProjection implements Projection {
+  readonly tables = ['applied_test'] as const;
+  /** When set, called in the middle of a batch (after the writes, before the checkpoint). */
+  midBatch?: (events: RecordedEvent[]) => Promise<void>;
+  constructor(readonly name: string) {}
+
+  async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<void> {
+    await ctx.client.query(
+      `INSERT INTO ${ctx.table('applied_test')} (event_id, n) SELECT unnest($1::uuid[]), 1
+       ON CONFLICT (event_id) DO UPDATE SET n = ${ctx.table('applied_test')}.n + 1`,
+      [events.map((e) => e.eventId)],
+    );
+    await this.midBatch?.(events);
+  }
+}
+
+jest.setTimeout(30_000);
+
+describe('Projector on PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let ds: DataSource;
+  let pool: Pool;
+  let store: EventStore;
+  const opts = (owner: string) => ({ owner, batchSize: 5, pollMs: 10, leaseMs: 600 });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('projector');
+    ds = await prepareDatabase({ url: db.url, poolSize: 12, statementTimeoutMs: 10_000, createIfMissing: false, migrate: true });
+    pool = poolOf(ds);
+    store = new EventStore(pool, { maxBatchEvents: 512, maxInFlight: 2 });
+    await pool.query(`CREATE TABLE applied_test (event_id uuid PRIMARY KEY, n integer NOT NULL)`);
+  });
+
+  afterAll(async () => {
+    await store.close();
+    await ds.destroy();
+    await db.drop();
+  });
+
+  beforeEach(async () => {
+    await pool.query(`TRUNCATE applied_test`);
+    await pool.query(`DELETE FROM projections`);
+  });
+
+  const appendSome = async (n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await store.append(`s-${randomUUID()}`, [{ type: 't', data: { i } }])).events[0].eventId);
+    return ids;
+  };
+  const counts = async () => (await pool.query(`SELECT event_id::text AS id, n FROM applied_test`)).rows as { id: string; n: number }[];
+  const allEventIds = async () => (await pool.query(`SELECT event_id::text AS id FROM events`)).rows.map((r) => r.id as string);
+
+  it('applies events committed out of position order around a batch exactly once', async () => {
+    const projection = new CountingProjection('counting-gap');
+    const projector = new Projector(pool, store, projection, opts('a'));
+    await appendSome(7);
+    const t1 = new Client({ connectionString: db.url });
+    const t2 = new Client({ connectionString: db.url });
+    await t1.connect();
+    await t2.connect();
+    const insert = (c: Client, id: string) =>
+      c.query(`INSERT INTO events (stream_id, stream_version, event_id, event_type, data) VALUES ($1, 0, $2, 'gap', '{}')`, [`gap-${id}`, id]);
+    try {
+      const a = randomUUID();
+      const b = randomUUID();
+      await t1.query('BEGIN');
+      await insert(t1, a); // lower global_position, committed last
+      await t2.query('BEGIN');
+      await insert(t2, b);
+      await t2.query('COMMIT');
+      await appendSome(3);
+      await projector.catchUp(); // batches of 5 stop short of the in-flight transaction
+      expect((await counts()).map((c) => c.id)).not.toContain(b);
+      await t1.query('COMMIT');
+      await appendSome(4);
+      await projector.catchUp();
+    } finally {
+      await t1.end();
+      await t2.end();
+    }
+    const c = await counts();
+    expect(c.map((x) => x.id).sort()).toEqual((await allEventIds()).sort());
+    expect(c.every((x) => x.n === 1)).toBe(true);
+    const lag = await projectionLag(pool, 'counting-gap', true);
+    expect(lag).toMatchObject({ events_behind: 0, seconds_behind: 0 });
+    await projector.stop();
+  });
+
+  it('a projector killed mid-batch double-applies nothing: its batch rolls back and the next holder resumes', async () => {
+    await appendSome(23);
+    const projection = new CountingProjection('counting-kill');
+    const a = new Projector(pool, store, projection, opts('a'));
+    await a.step(); // one committed batch
+    let stuck!: () => void;
+    let hung = false;
+    // The second batch hangs after its writes, like a process frozen mid-batch.
+    projection.midBatch = () => {
+      projection.midBatch = undefined;
+      hung = true;
+      return new Promise<void>((r) => (stuck = r));
+    };
+    const aStep = a.step().catch((e: Error) => e);
+    while (!hung) await new Promise((r) => setTimeout(r, 5));
+
+    // Another process's projector: it cannot take the lease until the holder's lease expired and
+    // Postgres ended the frozen session (idle_in_transaction_session_timeout), rolling it back.
+    const b = new Projector(pool, store, new CountingProjection('counting-kill'), opts('b'));
+    const started = Date.now();
+    let applied = 0;
+    while (Date.now() - started < 10_000) {
+      applied += await b.step().catch(() => 0);
+      if ((await counts()).length === (await allEventIds()).length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stuck();
+    const aResult = await aStep;
+    expect(aResult).toBeInstanceOf(Error); // its connection was terminated: nothing of it committed
+    expect(b.holdsLease).toBe(true);
+    // The old holder wakes up and tries again: it no longer holds the lease and applies nothing.
+    expect(await a.step()).toBe(0);
+    await appendSome(6);
+    await b.catchUp();
+    const c = await counts();
+    expect(c.map((x) => x.id).sort()).toEqual((await allEventIds()).sort());
+    expect(c.filter((x) => x.n !== 1)).toEqual([]);
+    expect(applied).toBeGreaterThan(0);
+    await b.stop();
+    await a.stop();
+  });
+
+  it('one active projector per projection: a second instance waits while the lease is renewed', async () => {
+    await appendSome(12);
+    const one = new Projector(pool, store, new CountingProjection('counting-lease'), opts('one'));
+    const two = new Projector(pool, store, new CountingProjection('counting-lease'), opts('two'));
+    await one.start();
+    await two.start();
+    const until = Date.now() + 1500;
+    while (Date.now() < until) {
+      await appendSome(2);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([one.holdsLease, two.holdsLease].filter(Boolean)).toHaveLength(1);
+    const holder = one.holdsLease ? one : two;
+    const other = holder === one ? two : one;
+    await holder.stop(); // releases the lease; the other takes over
+    await appendSome(3);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await counts()).length < (await allEventIds()).length) await new Promise((r) => setTimeout(r, 50));
+    expect(other.holdsLease).toBe(true);
+    await other.stop();
+    const c = await counts();
+    expect(c.length).toBe((await allEventIds()).length);
+    expect(c.every((x) => x.n === 1)).toBe(true);
+  });
+});
