@@ -1,5 +1,6 @@
 import { EventStore1732320000000 } from './1732320000000-event-store';
 import { RoutingReadModel1732320100000 } from './1732320100000-routing-read-model';
+import { NginxRenderState1732320400000 } from './1732320400000-nginx-render-state';
 
 /** Every migration, in order. Listed explicitly so compiled builds need no file globbing. */
-export const migrations = [EventStore1732320000000, RoutingReadModel1732320100000];
+export const migrations = [EventStore1732320000000, RoutingReadModel1732320100000, NginxRenderState1732320400000];

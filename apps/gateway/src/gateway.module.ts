@@ -7,6 +7,7 @@ import { EventStoreModule } from '@app/event-store';
 import { AuthModule } from '@app/auth';
 import { ContainerEventsModule } from '@app/container-events';
 import { loggerModule, ObservabilityModule } from '@app/observability';
+import { NginxModule } from '@app/nginx';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -23,6 +24,7 @@ export class GatewayModule {
         AuthModule,
         ObservabilityModule,
         ContainerEventsModule,
+        NginxModule.forGateway(),
       ],
     };
   }

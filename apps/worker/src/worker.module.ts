@@ -6,6 +6,7 @@ import { RedisModule } from '@app/redis';
 import { EventStoreModule } from '@app/event-store';
 import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
+import { NginxModule, NginxRenderHandler } from '@app/nginx';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer plus /health and /metrics on its own port. */
@@ -21,8 +22,12 @@ export class WorkerModule {
         RedisModule.forRoot(config.redis.url, 'worker'),
         EventStoreModule,
         ObservabilityModule,
+        NginxModule.forWorker(),
       ],
-      providers: [{ provide: JOB_HANDLERS, useFactory: () => [new PingHandler()] }, QueueWorker],
+      providers: [
+        { provide: JOB_HANDLERS, inject: [NginxRenderHandler], useFactory: (nginx: NginxRenderHandler) => [new PingHandler(), nginx] },
+        QueueWorker,
+      ],
     };
   }
 }

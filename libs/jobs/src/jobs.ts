@@ -10,10 +10,12 @@ export const QUEUE_NAME = 'collab';
 export interface JobPayloads {
   /** Proves the queue end to end: the worker answers with the time it ran. */
   'system:ping': { sentAt: string };
+  /** Re-render one node's nginx map from the routes table (libs/nginx); coalesced per node. */
+  'nginx:render': { node: string; reason: string };
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['system:ping'];
+export const JOB_NAMES: readonly JobName[] = ['system:ping', 'nginx:render'];
 
 export interface JobHandler<N extends JobName = JobName> {
   readonly name: N;
