@@ -51,16 +51,25 @@ export class NginxControl {
     }
   }
 
-  /** Polls until nginx serves `hash` (new workers answer on fresh connections), or throws. */
-  async confirm(hash: string): Promise<void> {
+  /**
+   * Polls until nginx serves `hash`, and only `hash`, for a settle period. After a reload the
+   * master starts new workers and signals the old ones 100 ms later (ngx_msleep(100) in
+   * ngx_master_process_cycle); until then either generation may accept a connection, so one
+   * new answer is not enough. Throws when the deadline passes.
+   */
+  async confirm(hash: string, settleMs = 250): Promise<void> {
     const deadline = Date.now() + this.o.confirmTimeoutMs;
     let seen: string | null = null;
-    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+    let newSince: number | null = null;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 50)) {
       seen = await this.servingHash();
-      if (seen === hash) return;
-      if (Date.now() + wait > deadline) break;
+      const now = Date.now();
+      if (seen !== hash) newSince = null;
+      else if (newSince === null) newSince = now;
+      else if (now - newSince >= settleMs) return;
+      if (now + wait > deadline) break;
       await new Promise((r) => setTimeout(r, wait));
     }
-    throw new Error(`nginx still serves ${seen ?? 'nothing'} ${this.o.confirmTimeoutMs} ms after the reload, not ${hash}`);
+    throw new Error(`nginx serves ${seen ?? 'nothing'} ${this.o.confirmTimeoutMs} ms after the reload, not only ${hash}`);
   }
 }
