@@ -1,7 +1,14 @@
 import { EventStore1732320000000 } from './1732320000000-event-store';
 import { RoutingReadModel1732320100000 } from './1732320100000-routing-read-model';
 import { Projections1732320200000 } from './1732320200000-projections';
+import { NginxRenderState1732320400000 } from './1732320400000-nginx-render-state';
 import { Onboarding1732320500000 } from './1732320500000-onboarding';
 
 /** Every migration, in order. Listed explicitly so compiled builds need no file globbing. */
-export const migrations = [EventStore1732320000000, RoutingReadModel1732320100000, Projections1732320200000, Onboarding1732320500000];
+export const migrations = [
+  EventStore1732320000000,
+  RoutingReadModel1732320100000,
+  Projections1732320200000,
+  NginxRenderState1732320400000,
+  Onboarding1732320500000,
+];

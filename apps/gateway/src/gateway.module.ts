@@ -11,6 +11,7 @@ import { loggerModule, ObservabilityModule } from '@app/observability';
 import { ProjectionsModule } from '@app/projections';
 import { HealthModule } from '@app/health';
 import { RoutingModule } from '@app/routing';
+import { NginxModule } from '@app/nginx';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -31,6 +32,7 @@ export class GatewayModule {
         ProjectionsModule,
         HealthModule,
         RoutingModule,
+        NginxModule.forGateway(),
       ],
     };
   }

@@ -8,6 +8,7 @@ import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
 import { HealthSweepHandler, HealthWorkerModule } from '@app/health';
+import { NginxModule, NginxRenderHandler } from '@app/nginx';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer plus /health and /metrics on its own port. */
@@ -24,12 +25,18 @@ export class WorkerModule {
         EventStoreModule,
         ObservabilityModule,
         HealthWorkerModule,
+        NginxModule.forWorker(),
       ],
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [DATA_SOURCE, APP_CONFIG, HealthSweepHandler],
-          useFactory: (ds: DataSource, c: AppConfig, sweep: HealthSweepHandler) => [new PingHandler(), new VpnRenderHandler(poolOf(ds), c), sweep],
+          inject: [DATA_SOURCE, APP_CONFIG, HealthSweepHandler, NginxRenderHandler],
+          useFactory: (ds: DataSource, c: AppConfig, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
+            new PingHandler(),
+            new VpnRenderHandler(poolOf(ds), c),
+            sweep,
+            nginx,
+          ],
         },
         VpnRenderScheduler,
         QueueWorker,

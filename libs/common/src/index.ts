@@ -2,3 +2,5 @@ export * from './errors';
 export { parseInput, fieldPath } from './validation';
 export * from './allow-lists';
 export { writeCandidate, commitCandidate, writeFileAtomic } from './atomic-file';
+export { safeSwap, removeStaleCandidates, lastGoodPath, SwapError } from './safe-swap';
+export type { SwapSteps, SwapOutcome } from './safe-swap';

@@ -96,6 +96,29 @@ export const envSchema = z.object({
   HEALTH_HISTORY_BUCKET_S: int(1, 3600).default(60),
   HEALTH_HISTORY_RETENTION_H: int(1, 24 * 90).default(48),
   ROUTES_RESTORE_WATCHDOGS: int(1, 20).default(2),
+  // nginx rendering (libs/nginx). Defaults suit the docker-compose nginx container sharing /etc/nginx.
+  NGINX_RENDER_ENABLED: bool.default(true),
+  /** This nginx's gateway node; default GATEWAY_DEFAULT_NODE_ID (where onboarding places containers). */
+  NGINX_NODE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and "-", at most 32').optional(),
+  NGINX_STAGE: z.enum(['stage1', 'stage2']).default('stage2'),
+  NGINX_BIN: z.string().min(1).default('nginx'),
+  NGINX_PREFIX: z.string().min(1).default('/etc/nginx/'),
+  NGINX_CONF: z.string().min(1).default('/etc/nginx/nginx.conf'),
+  NGINX_MAP_PATH: z.string().min(1).default('/etc/nginx/collab/routes.map'),
+  /** argv split on spaces, no shell; empty: `NGINX_BIN -p NGINX_PREFIX -c NGINX_CONF -s reload`. */
+  NGINX_RELOAD_CMD: z.string().optional(),
+  NGINX_STATUS_URL: url(['http:']).default('http://127.0.0.1:8081/collab/routes-hash'),
+  NGINX_COMMAND_TIMEOUT_MS: int(100, 300_000).default(15_000),
+  NGINX_CONFIRM_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  NGINX_COALESCE_MIN_MS: int(0, 60_000).default(250),
+  NGINX_COALESCE_MAX_MS: int(0, 600_000).default(2_000),
+  NGINX_RECONCILE_INTERVAL_MS: int(1_000, 86_400_000).default(60_000),
+  /** Comma-separated IPv4 CIDRs a route's VPN address must fall inside. */
+  NGINX_VPN_RANGES: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}(,\d{1,3}(\.\d{1,3}){3}\/\d{1,2})*$/, 'comma-separated IPv4 CIDRs').default('172.16.0.0/16'),
+  /** Stage 1: gateway node that serves routes whose gateway_node is null. */
+  NGINX_DEFAULT_GATEWAY_NODE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).optional(),
+  /** Stage 1: `node=host:port` pairs, comma-separated, for every gateway node. */
+  NGINX_GATEWAY_NODES: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5}(,[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5})*$/, 'node=host:port,...').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -62,6 +62,7 @@ export interface AppConfig {
     filesDir: string;
     renderReconcileS: number;
   };
+  nginx: NginxConfig;
 }
 
 /** The platform's images (seeds): image id -> docker image reference. */
@@ -114,6 +115,69 @@ export function cidrProblem(v: string): string | null {
   const n = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
   if (n % 2 ** (32 - len) !== 0) return 'must be the network address (no host bits set)';
   return null;
+}
+
+
+export interface NginxConfig {
+  enabled: boolean;
+  nodeId: string;
+  stage: 'stage1' | 'stage2';
+  bin: string;
+  prefix: string;
+  conf: string;
+  mapPath: string;
+  reloadCmd: string[];
+  statusUrl: string;
+  commandTimeoutMs: number;
+  confirmTimeoutMs: number;
+  coalesceMinMs: number;
+  coalesceMaxMs: number;
+  reconcileIntervalMs: number;
+  vpnRanges: string[];
+  defaultGatewayNode: string;
+  gatewayNodes: { id: string; address: string }[];
+}
+
+function nginxConfig(e: z.infer<typeof envSchema>): NginxConfig {
+  const problems: { variable: string; message: string }[] = [];
+  const vpnRanges = e.NGINX_VPN_RANGES.split(',');
+  for (const r of vpnRanges) {
+    const [ip, bits] = r.split('/');
+    if (ip.split('.').some((o) => Number(o) > 255) || Number(bits) > 32) problems.push({ variable: 'NGINX_VPN_RANGES', message: `${r} is not an IPv4 CIDR` });
+  }
+  // One node id across onboarding (placement) and nginx (which rows this node serves).
+  const nodeId = e.NGINX_NODE_ID ?? e.GATEWAY_DEFAULT_NODE_ID;
+  const defaultGatewayNode = e.NGINX_DEFAULT_GATEWAY_NODE ?? e.GATEWAY_DEFAULT_NODE_ID;
+  const gatewayNodes = (e.NGINX_GATEWAY_NODES ?? `${defaultGatewayNode}=nginx:8080`).split(',').map((p) => {
+    const [id, address] = p.split('=');
+    const port = Number(address.slice(address.lastIndexOf(':') + 1));
+    if (port < 1 || port > 65535) problems.push({ variable: 'NGINX_GATEWAY_NODES', message: `${p}: port out of range` });
+    return { id, address };
+  });
+  if (e.NGINX_COALESCE_MAX_MS < e.NGINX_COALESCE_MIN_MS) {
+    problems.push({ variable: 'NGINX_COALESCE_MAX_MS', message: 'must be at least NGINX_COALESCE_MIN_MS' });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const reload = e.NGINX_RELOAD_CMD?.trim();
+  return {
+    enabled: e.NGINX_RENDER_ENABLED,
+    nodeId,
+    stage: e.NGINX_STAGE,
+    bin: e.NGINX_BIN,
+    prefix: e.NGINX_PREFIX,
+    conf: e.NGINX_CONF,
+    mapPath: e.NGINX_MAP_PATH,
+    reloadCmd: reload ? reload.split(/\s+/) : [e.NGINX_BIN, '-p', e.NGINX_PREFIX, '-c', e.NGINX_CONF, '-s', 'reload'],
+    statusUrl: e.NGINX_STATUS_URL,
+    commandTimeoutMs: e.NGINX_COMMAND_TIMEOUT_MS,
+    confirmTimeoutMs: e.NGINX_CONFIRM_TIMEOUT_MS,
+    coalesceMinMs: e.NGINX_COALESCE_MIN_MS,
+    coalesceMaxMs: e.NGINX_COALESCE_MAX_MS,
+    reconcileIntervalMs: e.NGINX_RECONCILE_INTERVAL_MS,
+    vpnRanges,
+    defaultGatewayNode,
+    gatewayNodes,
+  };
 }
 
 /** Validates the environment once; a bad value throws a ConfigError naming each variable. */
@@ -206,5 +270,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       historyRetentionH: e.HEALTH_HISTORY_RETENTION_H,
       routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
     },
+    nginx: nginxConfig(e),
   };
 }

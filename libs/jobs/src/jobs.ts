@@ -14,10 +14,12 @@ export interface JobPayloads {
   'vpn:render-client-files': { reason: string };
   /** Appends health lapses for silent containers (libs/health); repeated every HEALTH_SWEEP_EVERY_MS. */
   'health:sweep': Record<string, never>;
+  /** Re-render one node's nginx map from the routes table (libs/nginx); coalesced per node. */
+  'nginx:render': { node: string; reason: string };
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['system:ping', 'vpn:render-client-files', 'health:sweep'];
+export const JOB_NAMES: readonly JobName[] = ['system:ping', 'vpn:render-client-files', 'health:sweep', 'nginx:render'];
 
 export interface JobHandler<N extends JobName = JobName> {
   readonly name: N;

@@ -1,0 +1,37 @@
+import { checkRoute, RenderPolicy, RouteRow, SkippedRow } from './route';
+import { MapFile, renderMapFile } from './render-map';
+
+export const UPSTREAM_VARIABLE = 'collab_upstream';
+/** Map values the server config answers itself instead of proxying. */
+export const OFFLINE = 'offline';
+export const UNKNOWN = 'unknown';
+
+/**
+ * Stage 2 (each gateway node): Host -> container VPN address:port for every active route of this
+ * node; inactive routes (or ones without an address yet) -> `offline`; anything else -> `unknown`.
+ * `node` filters by gateway_node (null rows belong to the default node).
+ */
+export function renderStage2Map(rows: readonly RouteRow[], policy: RenderPolicy & { node?: { id: string; isDefault: boolean } }): MapFile {
+  const skipped: SkippedRow[] = [];
+  const pairs: { host: string; value: string }[] = [];
+  for (const row of rows) {
+    const checked = checkRoute(row, policy);
+    if (!checked.ok) {
+      skipped.push({ fqdn: printable(row.fqdn), reason: checked.reason });
+      continue;
+    }
+    const { route } = checked;
+    if (policy.node) {
+      const mine = route.gatewayNode === null ? policy.node.isDefault : route.gatewayNode === policy.node.id;
+      if (!mine) continue;
+    }
+    const value = route.target.kind === 'upstream' ? route.target.address : OFFLINE;
+    for (const host of route.hosts) pairs.push({ host, value });
+  }
+  return renderMapFile('Stage 2: Host -> container VPN address', UPSTREAM_VARIABLE, UNKNOWN, pairs, skipped);
+}
+
+/** A refused row is reported by its fqdn only when that is plain text; never echo hostile bytes. */
+export function printable(v: unknown): string {
+  return typeof v === 'string' && /^[a-z0-9.-]{1,253}$/.test(v) ? v : '(unprintable)';
+}

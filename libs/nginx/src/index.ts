@@ -1,0 +1,18 @@
+export { NginxModule, NGINX_QUEUE } from './nginx.module';
+export { renderStage2Map, UPSTREAM_VARIABLE, OFFLINE, UNKNOWN } from './domain/render-stage2';
+export { renderStage1Map, upstreamName } from './domain/render-stage1';
+export type { GatewayNode } from './domain/render-stage1';
+export { renderStage2Conf, EMPTY_STAGE2_MAP } from './domain/stage2-conf';
+export type { Stage2Layout } from './domain/stage2-conf';
+export { HASH_VARIABLE } from './domain/render-map';
+export type { MapFile } from './domain/render-map';
+export { checkRoute } from './domain/route';
+export type { RouteRow, RenderPolicy, SkippedRow } from './domain/route';
+export { parseCidr, inRanges } from './domain/ipv4';
+export { NginxControl } from './infra/nginx-control';
+export type { NginxControlOptions } from './infra/nginx-control';
+export { run } from './infra/run';
+export { NginxRenderer } from './render/renderer';
+export type { RenderResult } from './render/renderer';
+export { NginxRenderHandler } from './render/render.handler';
+export { RenderScheduler } from './render/render-scheduler';

@@ -1,0 +1,88 @@
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { DATA_SOURCE } from '@app/database';
+import { poolOf } from '@app/event-store';
+import { QUEUE_NAME, ROUTES_CHANGED } from '@app/jobs';
+import { REDIS } from '@app/redis';
+import { NginxControl } from './infra/nginx-control';
+import { NginxRenderHandler } from './render/render.handler';
+import { RenderScheduler, renderJobOptions } from './render/render-scheduler';
+import { NginxRenderer } from './render/renderer';
+
+export const NGINX_QUEUE = Symbol('NGINX_QUEUE');
+
+const queueProvider = {
+  provide: NGINX_QUEUE,
+  inject: [APP_CONFIG, REDIS],
+  useFactory: (config: AppConfig, redis: Redis) =>
+    new Queue(QUEUE_NAME, { connection: redis.duplicate({ connectionName: 'nginx-queue' }), prefix: config.redis.prefix }),
+};
+
+const schedulerProvider = {
+  provide: ROUTES_CHANGED,
+  inject: [NGINX_QUEUE, REDIS, APP_CONFIG],
+  useFactory: (queue: Queue, redis: Redis, config: AppConfig) => new RenderScheduler(queue, redis, config.redis.prefix, config.nginx),
+};
+
+@Injectable()
+class QueueCloser implements OnApplicationShutdown {
+  constructor(@Inject(NGINX_QUEUE) private readonly queue: Queue) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** Worker side: the periodic reconciliation (a BullMQ job scheduler) and a render at start. */
+@Injectable()
+class Reconciler implements OnApplicationBootstrap {
+  private readonly logger = new Logger('nginx');
+  constructor(
+    @Inject(NGINX_QUEUE) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { enabled, nodeId: node, reconcileIntervalMs: every } = this.config.nginx;
+    if (!enabled) return this.logger.warn('NGINX_RENDER_ENABLED=false: nginx is not rendered by this worker');
+    await this.queue.upsertJobScheduler(`nginx-reconcile.${node}`, { every }, { name: 'nginx:render', data: { node, reason: 'reconcile' }, opts: renderJobOptions });
+    await this.queue.add('nginx:render', { node, reason: 'worker start' }, { ...renderJobOptions, deduplication: { id: `nginx-render.${node}`, keepLastIfActive: true } });
+  }
+}
+
+/**
+ * nginx rendering. `forGateway` provides ROUTES_CHANGED (global, for the routing projection);
+ * `forWorker` adds the `nginx:render` handler (exported for JOB_HANDLERS) and the reconciliation.
+ */
+@Module({})
+export class NginxModule {
+  static forGateway(): DynamicModule {
+    return { module: NginxModule, global: true, providers: [queueProvider, schedulerProvider, QueueCloser], exports: [ROUTES_CHANGED] };
+  }
+
+  static forWorker(): DynamicModule {
+    return {
+      module: NginxModule,
+      global: true,
+      providers: [
+        queueProvider,
+        schedulerProvider,
+        QueueCloser,
+        Reconciler,
+        {
+          provide: NginxRenderHandler,
+          inject: [DATA_SOURCE, REDIS, APP_CONFIG],
+          useFactory: (ds: DataSource, redis: Redis, config: AppConfig) => {
+            const n = config.nginx;
+            const control = new NginxControl({ ...n, reloadCmd: n.reloadCmd });
+            const renderer = new NginxRenderer(poolOf(ds), redis, config.redis.prefix, n, config.platformDomain, control);
+            return new NginxRenderHandler(renderer, n.nodeId);
+          },
+        },
+      ],
+      exports: [ROUTES_CHANGED, NginxRenderHandler],
+    };
+  }
+}

@@ -1,0 +1,176 @@
+import { readFile } from 'node:fs/promises';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import type { NginxConfig } from '@app/config';
+import { safeSwap, SwapError, SwapSteps } from '@app/common';
+import { parseCidr } from '../domain/ipv4';
+import { MapFile } from '../domain/render-map';
+import { RouteRow, SkippedRow } from '../domain/route';
+import { renderStage1Map } from '../domain/render-stage1';
+import { renderStage2Map } from '../domain/render-stage2';
+import { NginxControl } from '../infra/nginx-control';
+import { nginxMetrics as m } from '../metrics';
+import { withRedisLock } from './redis-lock';
+
+export interface RenderResult {
+  outcome: 'swapped' | 'unchanged' | 'failed';
+  hash?: string;
+  routes: number;
+  skipped: SkippedRow[];
+  failedStage?: string;
+  error?: string;
+  durationMs: number;
+}
+
+export const pendingKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:pending-since:${node}`;
+const lockKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:lock:${node}`;
+
+/**
+ * One render of this node's nginx from the routes table: read -> pure render -> safe swap
+ * (nginx -t, reload, confirm the served hash) -> record the state. One at a time per node
+ * (a Redis lock), so a reconciliation and a change-triggered job never interleave.
+ */
+export class NginxRenderer {
+  private readonly ranges;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly redis: Redis,
+    private readonly redisPrefix: string,
+    private readonly config: NginxConfig,
+    private readonly domain: string,
+    private readonly control: NginxControl,
+    /** Test seam, passed to the swap. */
+    private readonly beforeCommit?: SwapSteps['beforeCommit'],
+  ) {
+    this.ranges = config.vpnRanges.map(parseCidr);
+  }
+
+  async render(): Promise<RenderResult> {
+    const node = this.config.nodeId;
+    const ttlMs = 3 * this.config.commandTimeoutMs + 2 * this.config.confirmTimeoutMs + 30_000;
+    return withRedisLock(this.redis, lockKey(this.redisPrefix, node), { ttlMs, waitMs: ttlMs }, async () => {
+      // Changes after this point start a new coalescing window.
+      await this.redis.del(pendingKey(this.redisPrefix, node));
+      const result = await this.renderLocked();
+      await this.record(result).catch(() => undefined);
+      return result;
+    });
+  }
+
+  private async renderLocked(): Promise<RenderResult> {
+    const node = this.config.nodeId;
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let file: MapFile | undefined;
+    let stage = 'query';
+    try {
+      const rows = await this.loadRoutes();
+      stage = 'render';
+      file = this.renderRows(rows);
+      m.skippedRows.set({ node }, file.skipped.length);
+      m.skippedTotal.inc({ node }, file.skipped.length);
+      m.routes.set({ node }, file.entries);
+      const hash = file.hash;
+      const swap = await safeSwap(this.config.mapPath, file.text, {
+        validate: async (candidate) => {
+          const end = m.testSeconds.startTimer({ node });
+          try {
+            await this.control.test(candidate);
+          } finally {
+            end();
+          }
+        },
+        // The rollback path calls this too; then the served hash is the old one.
+        activate: async () => this.reloadAndConfirm(hashOf(await readFile(this.config.mapPath, 'utf8'))),
+        beforeCommit: this.beforeCommit,
+      });
+      let outcome: RenderResult['outcome'] = swap.status;
+      if (swap.status === 'unchanged' && (await this.control.servingHash()) !== hash) {
+        // Same bytes on disk but not served: a worker died between the rename and the reload.
+        stage = 'activate';
+        await this.reloadAndConfirm(hash);
+        outcome = 'swapped';
+      }
+      m.renders.inc({ node, outcome });
+      m.lastSuccess.set({ node }, Date.now() / 1000);
+      m.configInfo.reset();
+      m.configInfo.set({ node, hash }, 1);
+      m.renderSeconds.observe({ node }, elapsed() / 1000);
+      return { outcome, hash, routes: file.entries, skipped: file.skipped, durationMs: elapsed() };
+    } catch (err) {
+      const failedStage = err instanceof SwapError ? err.stage : stage;
+      m.renders.inc({ node, outcome: 'failed' });
+      m.failures.inc({ node, stage: failedStage });
+      return {
+        outcome: 'failed',
+        routes: file?.entries ?? 0,
+        skipped: file?.skipped ?? [],
+        failedStage,
+        error: (err as Error).message.slice(0, 2000),
+        durationMs: elapsed(),
+      };
+    }
+  }
+
+  private async reloadAndConfirm(hash: string): Promise<void> {
+    const node = this.config.nodeId;
+    const end = m.reloadSeconds.startTimer({ node });
+    m.reloads.inc({ node });
+    await this.control.reload();
+    await this.control.confirm(hash);
+    end();
+  }
+
+  private renderRows(rows: RouteRow[]): MapFile {
+    const policy = { domain: this.domain, vpnRanges: this.ranges };
+    if (this.config.stage === 'stage1') {
+      return renderStage1Map(rows, { ...policy, nodes: this.config.gatewayNodes, defaultNode: this.config.defaultGatewayNode });
+    }
+    const node = { id: this.config.nodeId, isDefault: this.config.nodeId === this.config.defaultGatewayNode };
+    return renderStage2Map(rows, { ...policy, node });
+  }
+
+  private async loadRoutes(): Promise<RouteRow[]> {
+    const { rows } = await this.pool.query<RouteRow>(
+      `SELECT fqdn, container_id::text AS container_id, org_id::text AS org_id, service, port, is_primary,
+              host(vpn_address) AS vpn_address, gateway_node, active
+         FROM routes`,
+    );
+    return rows;
+  }
+
+  private async record(r: RenderResult): Promise<void> {
+    const ok = r.outcome !== 'failed';
+    await this.pool.query(
+      `INSERT INTO nginx_render_state AS s (node, stage, last_attempt_at, last_outcome, last_success_at, config_hash,
+              routes, skipped_rows, skipped_sample, failed_stage, last_error, duration_ms)
+       VALUES ($1, $2, now(), $3, CASE WHEN $4 THEN now() END, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (node) DO UPDATE SET
+         stage = EXCLUDED.stage, last_attempt_at = EXCLUDED.last_attempt_at, last_outcome = EXCLUDED.last_outcome,
+         last_success_at = COALESCE(EXCLUDED.last_success_at, s.last_success_at),
+         config_hash = COALESCE(EXCLUDED.config_hash, s.config_hash),
+         routes = CASE WHEN $4 THEN EXCLUDED.routes ELSE s.routes END,
+         skipped_rows = EXCLUDED.skipped_rows, skipped_sample = EXCLUDED.skipped_sample,
+         failed_stage = EXCLUDED.failed_stage, last_error = EXCLUDED.last_error, duration_ms = EXCLUDED.duration_ms`,
+      [
+        this.config.nodeId,
+        this.config.stage,
+        r.outcome,
+        ok,
+        ok ? r.hash : null,
+        r.routes,
+        r.skipped.length,
+        JSON.stringify(r.skipped.slice(0, 20)),
+        r.failedStage ?? null,
+        r.error ?? null,
+        r.durationMs,
+      ],
+    );
+  }
+}
+
+/** The hash a rendered file declares (first `default "<hex>"`), for confirming a rollback. */
+function hashOf(text: string): string {
+  return /default "([0-9a-f]{64}|none)"/.exec(text)?.[1] ?? 'none';
+}

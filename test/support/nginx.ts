@@ -1,0 +1,103 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EMPTY_STAGE2_MAP, renderStage2Conf } from '@app/nginx';
+
+export const NGINX_BIN = process.env.TEST_NGINX_BIN ?? '/usr/sbin/nginx';
+
+export interface TestNginx {
+  dir: string;
+  conf: string;
+  mapPath: string;
+  /** http://127.0.0.1:port of the Stage 2 proxy. */
+  url: string;
+  port: number;
+  statusUrl: string;
+  /** NGINX_* variables for loadConfig/testEnv that point the render job at this nginx. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A Stage 2 nginx of the test's own: its prefix, config (the production layout from
+ * renderStage2Conf), pid, logs and temp files under a temp dir, on free loopback ports, in the
+ * foreground as the test's child. VPN range 127.0.0.0/8 so test servers stand in for containers.
+ */
+export async function startTestNginx(label: string): Promise<TestNginx> {
+  const dir = await mkdtemp(join(tmpdir(), `cgw-nginx-${label}-`));
+  const conf = join(dir, 'nginx.conf');
+  const mapPath = join(dir, 'routes.map');
+  const [port, statusPort] = [await freePort(), await freePort()];
+  await writeFile(mapPath, EMPTY_STAGE2_MAP);
+  await writeFile(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir }));
+  const prefix = dir + '/';
+  const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const statusUrl = `http://127.0.0.1:${statusPort}/collab/routes-hash`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
+    const ok = await fetch(statusUrl).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`nginx did not answer on ${statusUrl}: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    dir,
+    conf,
+    mapPath,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    statusUrl,
+    env: {
+      NGINX_BIN,
+      NGINX_PREFIX: prefix,
+      NGINX_CONF: conf,
+      NGINX_MAP_PATH: mapPath,
+      NGINX_STATUS_URL: statusUrl,
+      NGINX_VPN_RANGES: '127.0.0.0/8',
+      NGINX_COMMAND_TIMEOUT_MS: '10000',
+      NGINX_CONFIRM_TIMEOUT_MS: '5000',
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGQUIT');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** GET through the proxy with the given Host, on a fresh connection (no pooled keep-alive). */
+export function viaNginx(n: TestNginx, host: string, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: n.port, path, agent: false, headers: { host, connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.setTimeout(5_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
