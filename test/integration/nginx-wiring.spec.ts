@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Pool } from 'pg';
+import { Queue } from 'bullmq';
 import { loadConfig } from '@app/config';
 import { prepareDatabase } from '@app/database';
-import { ROUTES_CHANGED, RoutesChangedListener } from '@app/jobs';
+import { QUEUE_NAME, ROUTES_CHANGED, RoutesChangedListener } from '@app/jobs';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
 import { createWorker } from '../../apps/worker/src/bootstrap';
 import { createTestDatabase } from '../support/db';
@@ -39,6 +40,12 @@ describe('nginx rendering wired into the gateway and worker', () => {
     await pool?.end();
     await worker?.close();
     await gateway?.close();
+    // Drop this file's Redis keys (jobs, the reconciliation scheduler) under its own prefix.
+    const prefix = `cgw-test-nginx_wiring-${process.pid}`;
+    const q = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+    await q.removeJobScheduler('nginx-reconcile.gw-1').catch(() => undefined);
+    await q.obliterate({ force: true }).catch(() => undefined);
+    await q.close();
     await nginx?.stop();
     await db?.drop();
   });
