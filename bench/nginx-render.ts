@@ -2,7 +2,13 @@
 // Run: node -r ./test/support/ts-register.js bench/nginx-render.ts [counts...]
 import { randomUUID } from 'node:crypto';
 import { safeSwap } from '@app/common';
-import { NginxControl, parseCidr, renderStage2Map, RouteRow } from '@app/nginx';
+import { loadConfig } from '@app/config';
+import { prepareDatabase } from '@app/database';
+import { poolOf } from '@app/event-store';
+import { NginxControl, NginxRenderer, parseCidr, renderStage2Map, RouteRow } from '@app/nginx';
+import { createRedis } from '@app/redis';
+import { createTestDatabase } from '../test/support/db';
+import { testEnv } from '../test/support/gateway';
 import { startTestNginx } from '../test/support/nginx';
 
 const DOMAIN = 'collab.test';
@@ -47,9 +53,38 @@ async function bench(count: number): Promise<void> {
   }
 }
 
+/** The whole render job: SELECT from a real routes table + render + nginx -t + reload + confirm. */
+async function benchJob(count: number): Promise<void> {
+  const nginx = await startTestNginx(`job${count}`);
+  const db = await createTestDatabase(`bench_${count}`);
+  const config = loadConfig(testEnv(db.url, `bench${count}`, { ...nginx.env, PLATFORM_DOMAIN: DOMAIN, NGINX_COMMAND_TIMEOUT_MS: '120000', NGINX_CONFIRM_TIMEOUT_MS: '120000' }));
+  const ds = await prepareDatabase({ ...config.database, migrate: true });
+  const redis = createRedis(config.redis.url, 'bench');
+  try {
+    const org = randomUUID();
+    await ds.query(
+      `INSERT INTO routes (fqdn, container_id, org_id, project_id, service, port, is_primary, vpn_address, updated_position)
+       SELECT 'uc-' || c || '--svc.org-' || $1 || '.' || $2, c, $1::uuid, $1::uuid, 'svc', 8000, i % 2 = 0,
+              ('127.0.0.0'::inet + (i + 1)), i
+         FROM (SELECT gen_random_uuid() AS c, i FROM generate_series(1, $3::int) i) g`,
+      [org, DOMAIN, count],
+    );
+    const renderer = new NginxRenderer(poolOf(ds), redis, config.redis.prefix, config.nginx, DOMAIN, new NginxControl(config.nginx));
+    const first = await renderer.render();
+    const again = await renderer.render();
+    console.log(`job with ${count} rows in PostgreSQL: ${first.outcome} in ${first.durationMs} ms (${first.routes} host names, ${first.skipped.length} skipped); unchanged re-render ${again.outcome} in ${again.durationMs} ms`);
+  } finally {
+    redis.disconnect();
+    await ds.destroy();
+    await db.drop();
+    await nginx.stop();
+  }
+}
+
 (async () => {
   const counts = process.argv.slice(2).map(Number);
   for (const n of counts.length ? counts : [10_000, 100_000]) await bench(n);
+  for (const n of counts.length ? counts : [10_000, 100_000]) await benchJob(n);
 })().catch((err) => {
   console.error(err);
   process.exit(1);

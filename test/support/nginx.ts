@@ -49,6 +49,9 @@ export async function startTestNginx(label: string): Promise<TestNginx> {
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // If the test process dies without stop(), don't leave an nginx behind.
+  const reap = () => child.kill('SIGTERM');
+  process.once('exit', reap);
   const statusUrl = `http://127.0.0.1:${statusPort}/collab/routes-hash`;
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -76,6 +79,7 @@ export async function startTestNginx(label: string): Promise<TestNginx> {
       NGINX_CONFIRM_TIMEOUT_MS: '5000',
     },
     async stop() {
+      process.removeListener('exit', reap);
       if (child.exitCode === null) {
         child.kill('SIGQUIT');
         const t = setTimeout(() => child.kill('SIGKILL'), 5_000);

@@ -31,7 +31,10 @@ const schedulerProvider = {
 class QueueCloser implements OnApplicationShutdown {
   constructor(@Inject(NGINX_QUEUE) private readonly queue: Queue) {}
   async onApplicationShutdown(): Promise<void> {
+    const client = await this.queue.client;
     await this.queue.close();
+    // BullMQ leaves a connection it was handed open.
+    client.disconnect();
   }
 }
 

@@ -78,7 +78,6 @@ http {
     server {
         listen ${l.statusListen};
         location = /collab/routes-hash { return 200 "${HASH_VARIABLE}"; }
-        location = /collab/stub-status { stub_status; }
         location / { return 404; }
     }
 }
