@@ -12,7 +12,7 @@ import { AppConfig, loadConfig } from '@app/config';
 import { safeSwap, SwapError } from '@app/common';
 import { prepareDatabase } from '@app/database';
 import { poolOf } from '@app/event-store';
-import { JobDispatcher, PingHandler, QUEUE_NAME } from '@app/jobs';
+import { QUEUE_NAME } from '@app/jobs';
 import { NginxControl, NginxRenderer, NginxRenderHandler, RenderScheduler } from '@app/nginx';
 import { createRedis } from '@app/redis';
 import { createTestDatabase } from '../support/db';
@@ -60,10 +60,11 @@ describe('nginx render job against a real nginx', () => {
     redis = createRedis(config.redis.url, 'nginx-test');
     control = new NginxControl(config.nginx);
     renderer = new NginxRenderer(pool, redis, config.redis.prefix, config.nginx, DOMAIN, control);
-    const dispatcher = new JobDispatcher([new PingHandler(), new NginxRenderHandler(renderer, config.nginx.nodeId)]);
+    // Only the nginx job runs in this file; the worker process's dispatcher (every job) is wired in nginx-wiring.spec.
+    const render = new NginxRenderHandler(renderer, config.nginx.nodeId);
     conns = [redis.duplicate(), redis.duplicate()];
     queue = new Queue(QUEUE_NAME, { connection: conns[0], prefix: config.redis.prefix });
-    worker = new Worker(QUEUE_NAME, (job) => dispatcher.dispatch(job), { connection: conns[1], prefix: config.redis.prefix, concurrency: 4 });
+    worker = new Worker(QUEUE_NAME, (job) => render.handle(job), { connection: conns[1], prefix: config.redis.prefix, concurrency: 4 });
     scheduler = new RenderScheduler(queue, redis, config.redis.prefix, config.nginx);
 
     // The "container": HTTP + WebSocket on 127.0.0.7, standing in for its VPN address.
@@ -294,6 +295,6 @@ describe('nginx render job against a real nginx', () => {
     expect(rows[0].skipped_rows).toBe(hostile.length * 2);
     for (const s of rows[0].skipped_sample) expect(s.fqdn).toMatch(/^[a-z0-9.-]+$|^\(unprintable\)$/);
     const metrics = await register.metrics();
-    expect(metrics).toMatch(new RegExp(`nginx_skipped_rows\\{node="gw-1"\\} ${hostile.length * 2}`));
+    expect(metrics).toMatch(new RegExp(`nginx_skipped_rows\\{node="${config.nginx.nodeId}"\\} ${hostile.length * 2}`));
   });
 });
