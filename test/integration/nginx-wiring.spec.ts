@@ -21,12 +21,14 @@ describe('nginx rendering wired into the gateway and worker', () => {
   let gateway: TestingModule;
   let worker: NestFastifyApplication;
   let pool: Pool;
+  let nodeId: string;
 
   beforeAll(async () => {
     nginx = await startTestNginx('wiring');
     db = await createTestDatabase('nginx_wiring');
     const env = { ...nginx.env, PLATFORM_DOMAIN: 'collab.test', NGINX_COALESCE_MIN_MS: '50', NGINX_COALESCE_MAX_MS: '500' };
     const config = loadConfig(testEnv(db.url, 'nginx_wiring', env));
+    nodeId = config.nginx.nodeId;
     worker = await createWorker(config);
     await worker.init();
     // The gateway's module graph (createGateway itself also sets up Swagger, not needed here).
@@ -43,7 +45,7 @@ describe('nginx rendering wired into the gateway and worker', () => {
     // Drop this file's Redis keys (jobs, the reconciliation scheduler) under its own prefix.
     const prefix = `cgw-test-nginx_wiring-${process.pid}`;
     const q = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: 6379 }, prefix });
-    await q.removeJobScheduler('nginx-reconcile.gw-1').catch(() => undefined);
+    await q.removeJobScheduler(`nginx-reconcile.${nodeId}`).catch(() => undefined);
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
     await nginx?.stop();
@@ -53,7 +55,9 @@ describe('nginx rendering wired into the gateway and worker', () => {
   it('renders once at worker start and again after ROUTES_CHANGED', async () => {
     const state = async () => (await pool.query(`SELECT last_outcome FROM nginx_render_state`)).rows[0];
     for (let i = 0; i < 100 && !(await state()); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await state()).toMatchObject({ last_outcome: 'swapped' });
+    // The worker's start render swaps in the first map, unless the gateway's first ROUTES_CHANGED
+    // (its routing projector starting up) got there first and the start render found it current.
+    expect(['swapped', 'unchanged']).toContain((await state()).last_outcome);
 
     const [c, org] = [randomUUID(), randomUUID()];
     const host = `uc-${c}--web.org-${org}.collab.test`;
