@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// Runs the gateway and the worker side by side (what `npm start` does after building).
-// Output is prefixed per process; if either exits, the other is stopped and the exit code passed on.
+// `npm start` after the build: runs the gateway and the worker side by side, and, for a local
+// development setup, a Stage 2 nginx under DATA_DIR/nginx that the worker renders into.
+// Output is prefixed per process; if one exits, the others are stopped and its exit code passed on.
 'use strict';
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
+const { existsSync, mkdirSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
-const dist = path.join(__dirname, '..', 'dist', 'apps');
-const procs = [
-  ['gateway', path.join(dist, 'gateway', 'src', 'main.js')],
-  ['worker', path.join(dist, 'worker', 'src', 'main.js')],
-].map(([name, file]) => {
-  const child = spawn(process.execPath, ['--enable-source-maps', file], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+const root = path.join(__dirname, '..');
+const dist = path.join(root, 'dist', 'apps');
+const env = { ...process.env };
+const procs = [];
+
+function run(name, cmd, args, extraEnv = {}) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...extraEnv } });
   for (const stream of [child.stdout, child.stderr]) {
     let rest = '';
     stream.on('data', (chunk) => {
@@ -19,22 +22,71 @@ const procs = [
       for (const line of lines) process.stdout.write(`${name.padEnd(7)} | ${line}\n`);
     });
   }
-  return { name, child };
-});
-
-let stopping = false;
-function stop(code) {
-  if (stopping) return;
-  stopping = true;
-  for (const { child } of procs) if (child.exitCode === null) child.kill('SIGTERM');
-  setTimeout(() => process.exit(code), 10_000).unref();
-  Promise.all(procs.map(({ child }) => child.exitCode !== null || new Promise((r) => child.on('exit', r)))).then(() => process.exit(code));
-}
-for (const { name, child } of procs) {
+  procs.push({ name, child });
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`${name} exited (${signal ?? code}); stopping`);
     stop(code ?? 1);
   });
 }
+
+function findNginx() {
+  for (const candidate of [env.NGINX_BIN, '/usr/sbin/nginx']) if (candidate && existsSync(candidate)) return candidate;
+  try {
+    return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A development nginx, unless the environment already points the worker at one (NGINX_CONF) or
+ * turns rendering off. VPN addresses then come from a loopback pool, so a local process can stand
+ * in for a container; production settings leave all of this alone.
+ */
+function devNginx() {
+  if (env.NODE_ENV === 'production' || env.NGINX_CONF || env.NGINX_RENDER_ENABLED === 'false') return;
+  const bin = findNginx();
+  if (!bin) {
+    console.log('start   | nginx not found: routes will not be rendered (apt-get install -y nginx to get them)');
+    env.NGINX_RENDER_ENABLED = 'false';
+    return;
+  }
+  const { renderStage2Conf, EMPTY_STAGE2_MAP } = require(path.join(root, 'dist/libs/nginx/src'));
+  const dir = path.resolve(root, env.DATA_DIR || '.data', 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const port = env.DEV_NGINX_PORT || '8080';
+  const statusPort = env.DEV_NGINX_STATUS_PORT || '8081';
+  const conf = path.join(dir, 'nginx.conf');
+  const mapPath = path.join(dir, 'routes.map');
+  writeFileSync(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir }));
+  if (!existsSync(mapPath)) writeFileSync(mapPath, EMPTY_STAGE2_MAP);
+  Object.assign(env, {
+    NGINX_BIN: bin,
+    NGINX_PREFIX: `${dir}/`,
+    NGINX_CONF: conf,
+    NGINX_MAP_PATH: mapPath,
+    NGINX_STATUS_URL: `http://127.0.0.1:${statusPort}/collab/routes-hash`,
+    NGINX_RELOAD_CMD: `${bin} -p ${dir}/ -c ${conf} -e ${dir}/error.log -s reload`,
+  });
+  if (!env.VPN_POOL_CIDR) {
+    env.VPN_POOL_CIDR = '127.77.0.0/16';
+    env.NGINX_VPN_RANGES = env.NGINX_VPN_RANGES || '127.77.0.0/16';
+  }
+  console.log(`start   | development nginx on http://127.0.0.1:${port} (config in ${dir}); VPN addresses from ${env.VPN_POOL_CIDR}`);
+  run('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
+}
+
+let stopping = false;
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const { child } of procs) if (child.exitCode === null) child.kill(child === procs.find((p) => p.name === 'nginx')?.child ? 'SIGQUIT' : 'SIGTERM');
+  setTimeout(() => process.exit(code), 10_000).unref();
+  Promise.all(procs.map(({ child }) => child.exitCode !== null || new Promise((r) => child.on('exit', r)))).then(() => process.exit(code));
+}
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
+
+devNginx();
+run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')]);
+run('worker', process.execPath, ['--enable-source-maps', path.join(dist, 'worker', 'src', 'main.js')]);
