@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // Short load run against a running gateway: many containers (distinct tokens) posting watchdogs.
 // usage: node bench/ingest-load.js [--url http://127.0.0.1:3000] [--connections 64] [--seconds 10] [--containers 1000]
-// Tokens are minted with the same keys the gateway uses (JWT_KEYS, or the development key in DATA_DIR).
+// Mints the tokens with the keys the gateway uses (JWT_KEYS, or the development key in DATA_DIR),
+// then runs the load generator (bench/watchdog-load.js) in its own process.
+// The gateway must accept unregistered containers for this (AUTH_ALLOW_UNREGISTERED_CONTAINERS=true).
 'use strict';
-const { parseArgs } = require('node:util');
+const { execFileSync } = require('node:child_process');
 const { randomUUID } = require('node:crypto');
-const autocannon = require('autocannon');
+const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
 const { loadConfig } = require('../dist/libs/config/src');
 const { tokenServiceFor } = require('../dist/libs/auth/src');
 
@@ -23,44 +28,12 @@ const containers = Array.from({ length: Number(values.containers) }, () => {
   const project = randomUUID();
   return { project, token: tokens.sign({ sub: randomUUID(), role: 'container', org, project }, 3600) };
 });
-const system = {
-  cpu: { usage: '0.40, 0.43 ', count: '2', threads_per_core: '1', model: 'AMD EPYC' },
-  memory: { free: 23665, total: 24105 },
-  disk: { size: '252G', usage: '23.00%' },
-  network: { ping_time: ' ms' },
-  graphic: { cards: '' },
-};
-let i = 0;
-const instance = autocannon(
-  {
-    url: `${values.url}/collab/event`,
-    connections: Number(values.connections),
-    duration: Number(values.seconds),
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req) => {
-          const c = containers[i++ % containers.length];
-          return {
-            ...req,
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` },
-            body: JSON.stringify({ event: { type: 'user-container:watchdog', system }, project_id: c.project }),
-          };
-        },
-      },
-    ],
-  },
-  (err, r) => {
-    if (err) throw err;
-    const ok = r['2xx'];
-    console.log(JSON.stringify({
-      connections: r.connections,
-      seconds: r.duration,
-      accepted_per_s: Math.round(ok / r.duration),
-      non2xx: r.non2xx,
-      errors: r.errors,
-      latency_ms: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max },
-    }));
-  },
-);
-process.on('SIGINT', () => instance.stop());
+const dir = mkdtempSync(path.join(tmpdir(), 'ingest-load-'));
+try {
+  const file = path.join(dir, 'tokens.json');
+  writeFileSync(file, JSON.stringify(containers));
+  const out = execFileSync(process.execPath, [path.join(__dirname, 'watchdog-load.js'), values.url, file, values.connections, values.seconds], { encoding: 'utf8' });
+  process.stdout.write(JSON.stringify({ connections: Number(values.connections), seconds: Number(values.seconds), ...JSON.parse(out) }) + '\n');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -4,26 +4,13 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ContainerSettings } from '@app/onboarding/domain/settings';
 
 /** The real library the images ship. */
 export const LIB = resolve(__dirname, '../../docker-images/user-images/container-functions.sh');
 
-/** The SETTINGS fields onboarding issues (see the report: the lead switches this to the onboarding API). */
-export interface Settings {
-  gateway_fqdn: string;
-  token: string;
-  token_expires_at: string;
-  user_container_id: string;
-  project_id: string;
-  org_id: string;
-  image_id: string;
-  container_fqdn: string;
-  vpn_endpoint: string;
-  gateway_vpn_address: string;
-  watchdog_interval_s: number;
-  oauth_clients: unknown[];
-  gateway_url?: string;
-}
+/** SETTINGS as onboarding issues them, plus the optional gateway_url the script honours. */
+export type Settings = ContainerSettings & { gateway_url?: string };
 
 export function encodeSettings(s: Partial<Settings> | Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(s)).toString('base64');

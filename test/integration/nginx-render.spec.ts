@@ -225,7 +225,8 @@ describe('nginx render job against a real nginx', () => {
   it('re-activates identical bytes on disk that nginx is not serving (killed between rename and reload)', async () => {
     const c = randomUUID();
     await insert(c, 'code');
-    const { renderStage2Map, parseCidr } = await import('@app/nginx');
+    const { renderStage2Map } = await import('@app/nginx');
+    const { parseCidr } = await import('@app/common');
     const { rows } = await pool.query(`SELECT fqdn, container_id::text, org_id::text, service, port, is_primary, host(vpn_address) AS vpn_address, gateway_node, active FROM routes`);
     const file = renderStage2Map(rows, { domain: DOMAIN, vpnRanges: [parseCidr('127.0.0.0/8')], node: { id: 'gw-1', isDefault: true } });
     await safeSwap(nginx.mapPath, file.text); // renamed, never reloaded

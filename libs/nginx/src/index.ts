@@ -8,7 +8,6 @@ export { HASH_VARIABLE } from './domain/render-map';
 export type { MapFile } from './domain/render-map';
 export { checkRoute } from './domain/route';
 export type { RouteRow, RenderPolicy, SkippedRow } from './domain/route';
-export { parseCidr, inRanges } from './domain/ipv4';
 export { NginxControl } from './infra/nginx-control';
 export type { NginxControlOptions } from './infra/nginx-control';
 export { run } from './infra/run';

@@ -1,4 +1,4 @@
-import { parseCidr } from './ipv4';
+import { parseCidr } from '@app/common';
 import { RouteRow } from './route';
 import { renderStage1Map } from './render-stage1';
 import { renderStage2Map } from './render-stage2';

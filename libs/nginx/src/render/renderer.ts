@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { NginxConfig } from '@app/config';
 import { safeSwap, SwapError, SwapSteps } from '@app/common';
-import { parseCidr } from '../domain/ipv4';
+import { parseCidr } from '@app/common';
 import { MapFile } from '../domain/render-map';
 import { RouteRow, SkippedRow } from '../domain/route';
 import { renderStage1Map } from '../domain/render-stage1';

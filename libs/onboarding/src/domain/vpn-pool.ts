@@ -1,3 +1,4 @@
+import { intToIpv4, ipv4ToInt } from '@app/common';
 /**
  * IPv4 pool arithmetic. Host index i is the address network + i: index 0 is the network, 1 the
  * gateway (the VPN server), size-1 the broadcast; containers get 2 .. size-2.
@@ -20,14 +21,12 @@ export function parsePool(cidr: string): VpnPool {
 }
 
 export function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`invalid IPv4 ${ip}`);
-  return ((parts[0] * 256 + parts[1]) * 256 + parts[2]) * 256 + parts[3];
+  const n = ipv4ToInt(ip);
+  if (n === null) throw new Error(`invalid IPv4 ${ip}`);
+  return n;
 }
 
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export const intToIp = intToIpv4;
 
 export const addressAt = (pool: VpnPool, index: number): string => {
   if (!Number.isInteger(index) || index < pool.firstHost || index > pool.lastHost) throw new RangeError(`host index ${index} outside the pool`);

@@ -1,4 +1,4 @@
-/** IPv4 CIDR membership, for re-checking a route's VPN address at render time. */
+/** IPv4 parsing and CIDR membership: VPN pools (onboarding) and the re-check of route addresses at render (nginx). */
 const OCTETS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 export function ipv4ToInt(ip: string): number | null {
@@ -8,6 +8,10 @@ export function ipv4ToInt(ip: string): number | null {
   if (parts.some((p) => p > 255)) return null;
   if (m.slice(1).some((p) => p.length > 1 && p.startsWith('0'))) return null;
   return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
+}
+
+export function intToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 export interface Cidr {
