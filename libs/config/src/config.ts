@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCidr } from '@app/common/ipv4';
 import { envSchema } from './config.schema';
 
 export class ConfigError extends Error {
@@ -138,12 +139,15 @@ export interface NginxConfig {
   gatewayNodes: { id: string; address: string }[];
 }
 
-function nginxConfig(e: z.infer<typeof envSchema>): NginxConfig {
-  const problems: { variable: string; message: string }[] = [];
+/** The nginx settings; problems go into the caller's list so every bad variable is named at once. */
+function nginxConfig(e: z.infer<typeof envSchema>, problems: { variable: string; message: string }[]): NginxConfig {
   const vpnRanges = e.NGINX_VPN_RANGES.split(',');
   for (const r of vpnRanges) {
-    const [ip, bits] = r.split('/');
-    if (ip.split('.').some((o) => Number(o) > 255) || Number(bits) > 32) problems.push({ variable: 'NGINX_VPN_RANGES', message: `${r} is not an IPv4 CIDR` });
+    try {
+      parseCidr(r);
+    } catch {
+      problems.push({ variable: 'NGINX_VPN_RANGES', message: `${r} is not an IPv4 CIDR` });
+    }
   }
   // One node id across onboarding (placement) and nginx (which rows this node serves).
   const nodeId = e.NGINX_NODE_ID ?? e.GATEWAY_DEFAULT_NODE_ID;
@@ -157,7 +161,6 @@ function nginxConfig(e: z.infer<typeof envSchema>): NginxConfig {
   if (e.NGINX_COALESCE_MAX_MS < e.NGINX_COALESCE_MIN_MS) {
     problems.push({ variable: 'NGINX_COALESCE_MAX_MS', message: 'must be at least NGINX_COALESCE_MIN_MS' });
   }
-  if (problems.length) throw new ConfigError(problems);
   const reload = e.NGINX_RELOAD_CMD?.trim();
   return {
     enabled: e.NGINX_RENDER_ENABLED,
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push({ variable: 'GATEWAY_DEFAULT_VPN_ENDPOINT', message: 'must be host:port (lower-case DNS name or IPv4, port 1-65535)' });
   }
   const images = parseImages(e.CONTAINER_IMAGES, problems);
+  const nginx = nginxConfig(e, problems);
   if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
@@ -270,6 +274,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       historyRetentionH: e.HEALTH_HISTORY_RETENTION_H,
       routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
     },
-    nginx: nginxConfig(e),
+    nginx,
   };
 }

@@ -13,6 +13,8 @@ export class RateLimitedError extends AppError {
   }
 }
 
+const RATE_LIMIT_COMMAND = 'collabRateLimitHit';
+
 // Fixed window per subject: INCR, set the window's expiry on the first hit, return count and TTL.
 const SCRIPT = `
 local n = redis.call('INCR', KEYS[1])
@@ -30,7 +32,15 @@ export class RateLimitGuard implements CanActivate {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // A defined command runs by EVALSHA: the script is not resent and re-hashed on every request.
+    if (!(RATE_LIMIT_COMMAND in redis)) redis.defineCommand(RATE_LIMIT_COMMAND, { numberOfKeys: 1, lua: SCRIPT });
+  }
+
+  private hit(key: string, windowMs: number): Promise<[number, number]> {
+    const run = (this.redis as unknown as Record<string, (key: string, windowMs: number) => Promise<[number, number]>>)[RATE_LIMIT_COMMAND];
+    return run.call(this.redis, key, windowMs);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const { max, windowMs } = this.config.rateLimit;
@@ -41,7 +51,7 @@ export class RateLimitGuard implements CanActivate {
     const key = `${this.config.redis.prefix}:rl:${principal.role}:${principal.subject}:${window}`;
     let result: [number, number];
     try {
-      result = (await this.redis.eval(SCRIPT, 1, key, windowMs)) as [number, number];
+      result = await this.hit(key, windowMs);
     } catch {
       return true;
     }
