@@ -3,8 +3,9 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { call } from '../onboarding/helpers';
+import { call } from '../support/http';
 import { startTestGateway, TestGateway } from '../support/gateway';
+import { eventually } from '../support/stack';
 import { runBash, tempDir } from './support';
 
 /**
@@ -32,16 +33,6 @@ describe('a container bootstraps against the gateway (onboarding -> VPN profile 
     await gw.close();
     dir.remove();
   });
-
-  async function eventually<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > until) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('registers, fetches its profile, posts its watchdog and mapping, and shows healthy with a route', async () => {
     const operator = gw.tokens.sign({ sub: 'op-bootstrap', role: 'operator' }, 600);
@@ -99,7 +90,7 @@ describe('a container bootstraps against the gateway (onboarding -> VPN profile 
     const view = await eventually(async () => {
       const res = await call(gw.url, 'GET', `/containers/${containerId}`, viewer);
       return res.status === 200 && res.body.status === 'healthy' && res.body.routes.length === 1 ? res.body : null;
-    });
+    }, 10_000, 100);
     expect(view.routes[0]).toMatchObject({
       service: 'terminal',
       port,

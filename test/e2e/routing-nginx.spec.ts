@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
-import { call } from '../onboarding/helpers';
+import { call } from '../support/http';
 import { freePort, startTestNginx, TestNginx, viaNginx } from '../support/nginx';
 import { eventually, startStack } from '../support/stack';
 

@@ -1,28 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TestGateway } from '../support/gateway';
+import { call } from '../support/http';
 
-export interface Http {
-  status: number;
-  body: any;
-  text: string;
-  headers: Headers;
-}
-
-export async function call(url: string, method: string, path: string, token?: string, body?: unknown): Promise<Http> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed, text, headers: res.headers };
-}
+export { call } from '../support/http';
+export type { Http } from '../support/http';
 
 export const operatorToken = (g: TestGateway) => g.tokens.sign({ sub: 'op-alice', role: 'operator' }, 3600);
 

@@ -8,6 +8,7 @@ import { EventStore, poolOf } from '@app/event-store';
 import { TokenClaims, TokenService, tokenServiceFor } from '@app/auth';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { createTestDatabase } from './db';
+import { call } from './http';
 
 export const TEST_KID = 'test-1';
 export const TEST_KEY = randomBytes(48).toString('base64');
@@ -27,6 +28,15 @@ export function testEnv(dbUrl: string, label: string, extra: Record<string, stri
     AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'true',
     ...extra,
   };
+}
+
+/** A container token for a fresh container (or the ids given). */
+export function containerToken(tokens: TokenService, claims: Partial<TokenClaims> = {}) {
+  const containerId = claims.sub ?? randomUUID();
+  const orgId = claims.org ?? randomUUID();
+  const projectId = claims.project ?? randomUUID();
+  const token = tokens.sign({ role: 'container', ...claims, sub: containerId, org: orgId, project: projectId }, 3600);
+  return { token, containerId, orgId, projectId };
 }
 
 export interface TestGateway {
@@ -61,26 +71,10 @@ export async function startTestGateway(label: string, extra: Record<string, stri
     store: app.get(EventStore),
     pool,
     container(claims = {}) {
-      const containerId = claims.sub ?? randomUUID();
-      const orgId = claims.org ?? randomUUID();
-      const projectId = claims.project ?? randomUUID();
-      const token = tokens.sign({ role: 'container', ...claims, sub: containerId, org: orgId, project: projectId }, 3600);
-      return { token, containerId, orgId, projectId };
+      return containerToken(tokens, claims);
     },
-    async post(path, body, token, headers = {}) {
-      const res = await fetch(url + path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+    post(path, body, token, headers = {}) {
+      return call(url, 'POST', path, token, body, headers);
     },
     async events(streamId) {
       const { rows } = await pool.query(

@@ -9,7 +9,8 @@ import { TokenClaims, tokenServiceFor } from '@app/auth';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { createWorker } from '../../apps/worker/src/bootstrap';
 import { createTestDatabase } from './db';
-import { testEnv } from './gateway';
+import { containerToken, testEnv } from './gateway';
+import { call } from './http';
 
 /**
  * A gateway and a worker on one test database and Redis prefix, each of which can be stopped and
@@ -58,11 +59,7 @@ export async function startStack(label: string, extra: Record<string, string> = 
       return worker!;
     },
     container(claims: Partial<TokenClaims> = {}) {
-      const containerId = claims.sub ?? randomUUID();
-      const orgId = claims.org ?? randomUUID();
-      const projectId = claims.project ?? randomUUID();
-      const token = tokens.sign({ role: 'container', ...claims, sub: containerId, org: orgId, project: projectId }, 3600);
-      return { token, containerId, orgId, projectId };
+      return containerToken(tokens, claims);
     },
     viewer(org: string, projects?: string[]) {
       return tokens.sign({ role: 'viewer', sub: `viewer-${randomUUID()}`, org, projects }, 3600);
@@ -71,20 +68,12 @@ export async function startStack(label: string, extra: Record<string, string> = 
       return tokens.sign({ role: 'operator', sub: 'operator-test' }, 3600);
     },
     async post(path: string, body: unknown, token: string) {
-      const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null };
+      const res = await call(url, 'POST', path, token, body);
+      return { status: res.status, body: res.text ? res.body : null };
     },
     async get(path: string, token: string) {
-      const res = await fetch(url + path, { headers: { authorization: `Bearer ${token}` } });
-      const text = await res.text();
-      let body: any = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* not JSON */
-      }
-      return { status: res.status, body };
+      const { status, body } = await call(url, 'GET', path, token);
+      return { status, body };
     },
     async close() {
       await stack.stopWorker();
