@@ -8,7 +8,7 @@ const COUNT_CAP = 1_000_000;
 export async function projectionLag(pool: Pool, name: string, activeHere: boolean): Promise<ProjectionLag | null> {
   const { rows } = await pool.query(
     `SELECT p.transaction_id::text AS t, p.global_position::text AS p, p.lease_owner, p.lease_expires_at,
-            (SELECT global_position::text FROM events ORDER BY global_position DESC LIMIT 1) AS head,
+            (SELECT e.global_position::text AS head FROM events e ORDER BY e.global_position DESC LIMIT 1) AS head,
             (SELECT count(*) FROM (SELECT 1 FROM events e
                WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position) LIMIT ${COUNT_CAP}) x)::int AS behind,
             (SELECT extract(epoch FROM now() - e.recorded_at) FROM events e
