@@ -31,7 +31,7 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
       NGINX_COALESCE_MAX_MS: '300',
       HEALTH_WATCHDOG_INTERVAL_MS: '400',
       HEALTH_STALE_AFTER_INTERVALS: '2',
-      HEALTH_OFFLINE_GRACE_MS: '1500',
+      HEALTH_OFFLINE_GRACE_MS: '3000',
       HEALTH_SWEEP_EVERY_MS: '200',
       HEALTH_OUTAGE_MIN_CONTAINERS: '50',
     });
@@ -83,6 +83,8 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
     const bare = `uc-${id}.org-${org}.${DOMAIN}`;
     await eventually(async () => ((await viaNginx(nginx, bare)).status === 200 ? true : null));
 
+    // Keep the container alive through the WebSocket check (the offline grace is short here).
+    expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
     const ws = new WebSocket(`ws://127.0.0.1:${nginx.port}/ws`, { headers: { host: fqdn } });
     const echo = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('hello'));
