@@ -111,6 +111,8 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     for (const c of [...mine, other]) await stack.post('/collab/event', watchdog(c.projectId), c.token);
     const viewer = stack.viewer(org);
     await eventually(async () => (await stack.get('/containers', viewer)).body.items?.length === 3);
+    // The other org's container too (the projector may see its event a batch later).
+    await eventually(async () => (await stack.get(`/containers/${other.containerId}`, stack.operator())).status === 200);
 
     const page1 = await stack.get('/containers?limit=2', viewer);
     expect(page1.body.items).toHaveLength(2);
