@@ -85,13 +85,19 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
 
     // Keep the container alive through the WebSocket check (the offline grace is short here).
     expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
-    const ws = new WebSocket(`ws://127.0.0.1:${nginx.port}/ws`, { headers: { host: fqdn } });
-    const echo = await new Promise<string>((resolve, reject) => {
-      ws.once('open', () => ws.send('hello'));
-      ws.once('message', (m) => resolve(String(m)));
-      ws.once('error', reject);
-    });
-    ws.close();
+    // For ~100 ms after a reload nginx's old workers still accept (with the old map): retry until
+    // the upgrade reaches the new generation.
+    const echo = await eventually(() =>
+      new Promise<string | null>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${nginx.port}/ws`, { headers: { host: fqdn } });
+        ws.once('open', () => ws.send('hello'));
+        ws.once('message', (m) => {
+          ws.close();
+          resolve(String(m));
+        });
+        ws.once('error', () => resolve(null));
+      }),
+    5_000, 100);
     expect(echo).toBe('echo:hello');
 
     // Silence: the sweeper lapses it to offline, the route is withdrawn, nginx answers offline.

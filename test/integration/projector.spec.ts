@@ -58,6 +58,16 @@ describe('Projector on PostgreSQL', () => {
   };
   const counts = async () => (await pool.query(`SELECT event_id::text AS id, n FROM applied_test`)).rows as { id: string; n: number }[];
   const allEventIds = async () => (await pool.query(`SELECT event_id::text AS id FROM events`)).rows.map((r) => r.id as string);
+  /**
+   * catchUp stops when nothing is visible yet; visibility waits for the oldest transaction in the
+   * whole cluster (other test files' too), so repeat until every committed event was seen.
+   */
+  const catchUpFully = async (p: Projector) => {
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+      await p.catchUp();
+      if ((await counts()).length >= (await allEventIds()).length) return;
+    }
+  };
 
   it('applies events committed out of position order around a batch exactly once', async () => {
     const projection = new CountingProjection('counting-gap');
@@ -82,7 +92,7 @@ describe('Projector on PostgreSQL', () => {
       expect((await counts()).map((c) => c.id)).not.toContain(b);
       await t1.query('COMMIT');
       await appendSome(4);
-      await projector.catchUp();
+      await catchUpFully(projector);
     } finally {
       await t1.end();
       await t2.end();
@@ -128,7 +138,7 @@ describe('Projector on PostgreSQL', () => {
     // The old holder wakes up and tries again: it no longer holds the lease and applies nothing.
     expect(await a.step()).toBe(0);
     await appendSome(6);
-    await b.catchUp();
+    await catchUpFully(b);
     const c = await counts();
     expect(c.map((x) => x.id).sort()).toEqual((await allEventIds()).sort());
     expect(c.filter((x) => x.n !== 1)).toEqual([]);
