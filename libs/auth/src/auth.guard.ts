@@ -43,11 +43,15 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   /** Every request, cached token or not: a rotated or deleted container's token stops at once. */
   private async checkRevocation(principal: Principal): Promise<void> {
     if (principal.role !== 'container' || !this.versions) return;
-    // Memory answers almost always; the database only while the feed is catching up.
-    const verdict =
-      this.versions.check(principal.subject, principal.tokenVersion) ??
-      (await this.versions.checkFromDatabase(principal.subject, principal.tokenVersion));
-    if (verdict === 'ok' || (verdict === 'unregistered' && this.config?.auth.allowUnregisteredContainers)) return;
+    const allowUnregistered = this.config?.auth.allowUnregisteredContainers ?? false;
+    // Memory answers almost always. The database answers while the feed is catching up, and for a
+    // container memory does not know yet: one registered a moment ago through another gateway
+    // process, whose notification is still on its way.
+    let verdict = this.versions.check(principal.subject, principal.tokenVersion);
+    if (verdict === undefined || (verdict === 'unregistered' && !allowUnregistered)) {
+      verdict = await this.versions.checkFromDatabase(principal.subject, principal.tokenVersion);
+    }
+    if (verdict === 'ok' || (verdict === 'unregistered' && allowUnregistered)) return;
     throw new AuthenticationError(
       verdict === 'deleted' ? 'token revoked: the container was deleted'
       : verdict === 'revoked' ? 'token revoked: a newer token was issued'
