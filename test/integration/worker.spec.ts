@@ -9,7 +9,7 @@ import { testEnv } from '../support/gateway';
 describe('worker process', () => {
   it('starts on real PostgreSQL and Redis, migrates, and runs jobs from the shared queue', async () => {
     const db = await createTestDatabase('worker');
-    const config = loadConfig(testEnv(db.url, 'worker', { WORKER_HTTP_PORT: '0' }));
+    const config = loadConfig(testEnv(db.url, 'worker', { WORKER_HTTP_PORT: '0', NGINX_RENDER_ENABLED: 'false' }));
     const app = await createWorker(config);
     await app.listen({ host: '127.0.0.1', port: 0 });
     const connection = { url: config.redis.url };

@@ -18,7 +18,7 @@ export async function createGateway(config: AppConfig): Promise<NestFastifyAppli
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(config, ds),
-    createFastifyAdapter({ bodyLimitBytes: config.http.bodyLimitBytes, trustProxy: config.http.trustProxy }),
+    createFastifyAdapter({ bodyLimitBytes: config.http.bodyLimitBytes, trustProxy: config.http.trustProxy, timeouts: config.http }),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));

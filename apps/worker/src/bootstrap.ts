@@ -17,7 +17,7 @@ export async function createWorker(config: AppConfig): Promise<NestFastifyApplic
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule.forRoot(config, ds),
-    createFastifyAdapter({ bodyLimitBytes: 1024, trustProxy: false }),
+    createFastifyAdapter({ bodyLimitBytes: 1024, trustProxy: false, timeouts: config.http }),
     { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));

@@ -30,6 +30,10 @@ export const envSchema = z.object({
   HTTP_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
   HTTP_BATCH_MAX_EVENTS: int(1, 1000).default(100),
   HTTP_TRUST_PROXY: bool.default(false),
+  HTTP_HEADERS_TIMEOUT_MS: int(1_000, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+  HTTP_KEEPALIVE_TIMEOUT_MS: int(1_000, 600_000).default(72_000),
+  HTTP_CONNECTION_TIMEOUT_MS: int(0, 3_600_000).default(0),
   WORKER_HTTP_PORT: int(0, 65535).default(3001),
   WORKER_CONCURRENCY: int(1, 64).default(4),
 
@@ -38,6 +42,7 @@ export const envSchema = z.object({
   DATABASE_CREATE_IF_MISSING: bool.optional(),
   DATABASE_MIGRATE_ON_START: bool.default(true),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2_000),
 
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('cgw'),
@@ -86,6 +91,7 @@ export const envSchema = z.object({
   PROJECTION_POLL_MS: int(5, 60_000).default(50),
   PROJECTION_BATCH_SIZE: int(1, 10_000).default(1000),
   PROJECTION_LEASE_MS: int(500, 600_000).default(10_000),
+  READINESS_MAX_PROJECTION_LAG_S: int(0, 86_400).default(60),
 
   /** Health model (libs/health, DESIGN.md "Health model"). */
   HEALTH_WATCHDOG_INTERVAL_MS: int(100, 3_600_000).default(15_000),

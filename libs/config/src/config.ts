@@ -15,13 +15,26 @@ export interface AppConfig {
   env: 'development' | 'production' | 'test';
   logLevel: string;
   dataDir: string;
-  http: { host: string; port: number; bodyLimitBytes: number; batchMaxEvents: number; trustProxy: boolean };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    batchMaxEvents: number;
+    trustProxy: boolean;
+    /** Slow-client cut-offs (0 for connectionTimeoutMs: no idle cut-off, SSE streams stay open). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    connectionTimeoutMs: number;
+  };
   database: {
     url: string;
     poolSize: number;
     createIfMissing: boolean;
     migrateOnStart: boolean;
     statementTimeoutMs: number;
+    /** How long a request waits for a new connection before it fails (503) while PostgreSQL is away. */
+    connectTimeoutMs: number;
   };
   redis: { url: string; prefix: string };
   worker: { httpPort: number; concurrency: number };
@@ -38,7 +51,14 @@ export interface AppConfig {
     containerTokenTtlS: number;
   };
   platformDomain: string;
-  projections: { enabled: boolean; pollMs: number; batchSize: number; leaseMs: number };
+  projections: {
+    enabled: boolean;
+    pollMs: number;
+    batchSize: number;
+    leaseMs: number;
+    /** /health/ready fails when a projection trails the log by more seconds than this (0: not checked). */
+    readyMaxLagS: number;
+  };
   health: {
     watchdogIntervalMs: number;
     staleAfterIntervals: number;
@@ -224,6 +244,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES,
       batchMaxEvents: e.HTTP_BATCH_MAX_EVENTS,
       trustProxy: e.HTTP_TRUST_PROXY,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS,
+      connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
     },
     database: {
       url: e.DATABASE_URL,
@@ -231,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       createIfMissing: e.DATABASE_CREATE_IF_MISSING ?? e.NODE_ENV !== 'production',
       migrateOnStart: e.DATABASE_MIGRATE_ON_START,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
     },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     worker: { httpPort: e.WORKER_HTTP_PORT, concurrency: e.WORKER_CONCURRENCY },
@@ -263,6 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       pollMs: e.PROJECTION_POLL_MS,
       batchSize: e.PROJECTION_BATCH_SIZE,
       leaseMs: e.PROJECTION_LEASE_MS,
+      readyMaxLagS: e.READINESS_MAX_PROJECTION_LAG_S,
     },
     health: {
       watchdogIntervalMs: e.HEALTH_WATCHDOG_INTERVAL_MS,

@@ -6,6 +6,8 @@ export interface DatabaseOptions {
   url: string;
   poolSize: number;
   statementTimeoutMs: number;
+  /** A request waiting for a new connection fails after this (fast 503 while PostgreSQL is away). */
+  connectTimeoutMs?: number;
   applicationName?: string;
 }
 
@@ -22,7 +24,7 @@ export function createDataSource(o: DatabaseOptions): DataSource {
     extra: {
       max: o.poolSize,
       statement_timeout: o.statementTimeoutMs,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: o.connectTimeoutMs ?? 2_000,
       idleTimeoutMillis: 30_000,
     },
   });

@@ -1,4 +1,5 @@
 export { createDataSource, ensureDatabase, checkDatabaseSafety } from './data-source';
+export { isDatabaseUnavailable } from './unavailable';
 export type { DatabaseOptions } from './data-source';
 export { prepareDatabase } from './prepare';
 export type { PrepareOptions } from './prepare';

@@ -4,7 +4,8 @@ import { toProblem } from './problem';
 
 export function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   const p = toProblem(err);
-  if (p.status >= 500 && p.code !== 'store_unavailable') logger.error({ err, url: request.url }, 'request failed');
+  if (p.status === 503) logger.warn(`${request.method} ${request.url}: ${p.code}: ${(err as Error)?.message ?? err}`);
+  else if (p.status >= 500) logger.error({ err, url: request.url }, 'request failed');
   if (p.status === 503) reply.header('retry-after', '1');
   reply.status(p.status).header('content-type', 'application/problem+json').header('cache-control', 'no-store').send(p);
 }

@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { AppError, FieldProblem } from '@app/common';
 import { EventStoreError } from '@app/event-store';
+import { isDatabaseUnavailable } from '@app/database';
 
 /** RFC 9457 problem details, plus the stable `code` and the fields at fault. */
 export interface Problem {
@@ -83,5 +84,8 @@ export function toProblem(err: unknown): Problem {
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return byStatus(e.statusCode, e.message ?? titleFor(e.statusCode));
   }
+  // PostgreSQL away (refused, restarting, no connection within DATABASE_CONNECT_TIMEOUT_MS) in any
+  // query outside the store's append (token checks, stream loads, reads): retryable, not a bug.
+  if (isDatabaseUnavailable(err)) return problem(503, 'unavailable', 'the database is unavailable; retry shortly (with the same event_id)');
   return problem(500, 'internal_error', 'internal error');
 }

@@ -14,6 +14,7 @@ export class RateLimitedError extends AppError {
 }
 
 const RATE_LIMIT_COMMAND = 'collabRateLimitHit';
+const REDIS_WAIT_MS = 500;
 
 // Fixed window per subject: INCR, set the window's expiry on the first hit, return count and TTL.
 const SCRIPT = `
@@ -24,8 +25,8 @@ return {n, redis.call('PTTL', KEYS[1])}`;
 /**
  * Limits requests per token subject (not per address: many containers share a NAT), counted in
  * Redis so every gateway process shares the budget. ioredis auto-pipelining sends the scripts of
- * one event-loop turn together. If Redis is away the request passes: ingest must not depend on
- * the limiter.
+ * one event-loop turn together. If Redis is away (or slower than REDIS_WAIT_MS) the request
+ * passes: ingest must not depend on the limiter.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -49,9 +50,15 @@ export class RateLimitGuard implements CanActivate {
     if (!principal) return true;
     const window = Math.floor(Date.now() / windowMs);
     const key = `${this.config.redis.prefix}:rl:${principal.role}:${principal.subject}:${window}`;
+    // Redis away: the shared connection queues commands until it is back (BullMQ needs that), so
+    // don't wait on it; a request already waiting gives up after REDIS_WAIT_MS.
+    if (this.redis.status !== 'ready') return true;
     let result: [number, number];
     try {
-      result = await this.hit(key, windowMs);
+      result = await Promise.race([
+        this.hit(key, windowMs),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('rate limit: Redis did not answer')), REDIS_WAIT_MS).unref()),
+      ]);
     } catch {
       return true;
     }

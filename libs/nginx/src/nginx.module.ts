@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -7,6 +7,7 @@ import { DATA_SOURCE } from '@app/database';
 import { poolOf } from '@app/event-store';
 import { QUEUE_NAME, ROUTES_CHANGED } from '@app/jobs';
 import { REDIS } from '@app/redis';
+import { ReadinessChecks } from '@app/observability';
 import { NginxControl } from './infra/nginx-control';
 import { NginxRenderHandler } from './render/render.handler';
 import { RenderScheduler, renderJobOptions } from './render/render-scheduler';
@@ -38,10 +39,16 @@ class QueueCloser implements OnApplicationShutdown {
   }
 }
 
-/** Worker side: the periodic reconciliation (a BullMQ job scheduler) and a render at start. */
+/**
+ * Worker side: the periodic reconciliation (a BullMQ job scheduler) and a render at start. The
+ * scheduler lives in Redis, so a Redis restart without persistence or a FLUSHALL erases it; it is
+ * upserted again every interval from this process (idempotent), so reconciliation comes back by
+ * itself and restores whatever render the flush lost.
+ */
 @Injectable()
-class Reconciler implements OnApplicationBootstrap {
+class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('nginx');
+  private timer?: NodeJS.Timeout;
   constructor(
     @Inject(NGINX_QUEUE) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -50,8 +57,59 @@ class Reconciler implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { enabled, nodeId: node, reconcileIntervalMs: every } = this.config.nginx;
     if (!enabled) return this.logger.warn('NGINX_RENDER_ENABLED=false: nginx is not rendered by this worker');
-    await this.queue.upsertJobScheduler(`nginx-reconcile.${node}`, { every }, { name: 'nginx:render', data: { node, reason: 'reconcile' }, opts: renderJobOptions });
+    await this.ensureScheduler();
     await this.queue.add('nginx:render', { node, reason: 'worker start' }, { ...renderJobOptions, deduplication: { id: `nginx-render.${node}`, keepLastIfActive: true } });
+    this.timer = setInterval(() => void this.ensureScheduler().catch((err) => this.logger.warn(`reconciliation scheduler: ${(err as Error).message}`)), every);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private async ensureScheduler(): Promise<void> {
+    const { nodeId: node, reconcileIntervalMs: every } = this.config.nginx;
+    const id = `nginx-reconcile.${node}`;
+    if (await this.queue.getJobScheduler(id)) return;
+    await this.queue.upsertJobScheduler(id, { every }, { name: 'nginx:render', data: { node, reason: 'reconcile' }, opts: renderJobOptions });
+  }
+}
+
+/** Worker side: /health/ready shows this node's last render, and is down while renders fail. */
+@Injectable()
+class NginxReadiness implements OnModuleInit {
+  constructor(
+    @Inject(ReadinessChecks) private readonly checks: ReadinessChecks,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.config.nginx.enabled) return;
+    const node = this.config.nginx.nodeId;
+    this.checks.register({
+      name: 'nginx',
+      check: async () => {
+        const { rows } = await poolOf(this.ds).query(
+          `SELECT last_outcome, last_attempt_at, last_success_at, config_hash, failed_stage, last_error FROM nginx_render_state WHERE node = $1`,
+          [node],
+        );
+        const r = rows[0];
+        if (!r) return { up: true, details: { node, last_outcome: null } };
+        const failing = r.last_outcome === 'failed';
+        return {
+          up: !failing,
+          details: {
+            node,
+            last_outcome: r.last_outcome,
+            last_attempt_at: r.last_attempt_at?.toISOString() ?? null,
+            last_success_at: r.last_success_at?.toISOString() ?? null,
+            serving_hash: r.config_hash,
+            ...(failing ? { failed_stage: r.failed_stage, last_error: String(r.last_error ?? '').slice(0, 500) } : {}),
+          },
+        };
+      },
+    });
   }
 }
 
@@ -74,6 +132,7 @@ export class NginxModule {
         schedulerProvider,
         QueueCloser,
         Reconciler,
+        NginxReadiness,
         {
           provide: NginxRenderHandler,
           inject: [DATA_SOURCE, REDIS, APP_CONFIG],

@@ -1,10 +1,16 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { DATA_SOURCE } from '@app/database';
+import { poolOf } from '@app/event-store';
+import { projectionsBehindSeconds } from '@app/projections';
 import { REDIS } from '@app/redis';
+import { ReadinessChecks } from './readiness';
+
+const PROBE_TIMEOUT_MS = 2_000;
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
@@ -17,29 +23,44 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ReadinessChecks) private readonly extra: ReadinessChecks,
   ) {}
 
-  /** The process is up and its event loop turns. */
+  /** The process is up and its event loop turns (no dependency is asked: a restart would not help). */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {
     return { status: 'ok' };
   }
 
-  /** Ready to serve: PostgreSQL and Redis answer. */
+  /** Ready to serve: PostgreSQL and Redis answer, and no projection trails the log too far. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: PostgreSQL, Redis, projection lag (READINESS_MAX_PROJECTION_LAG_S) and the checks libs add (nginx renders on the worker); 503 when any is down' })
   ready() {
     return this.health.check([
-      () => this.probe('postgres', () => this.ds.query('SELECT 1')),
-      () => this.probe('redis', () => this.redis.ping()),
+      () => this.probe('postgres', async () => void (await this.ds.query('SELECT 1'))),
+      () => this.probe('redis', async () => void (await this.redis.ping())),
+      () => this.probe('projections', () => this.projectionLag()),
+      ...this.extra.all().map((c) => () => this.probe(c.name, () => c.check())),
     ]);
   }
 
-  private async probe(key: string, fn: () => Promise<unknown>) {
+  private async projectionLag() {
+    const max = this.config.projections.readyMaxLagS;
+    if (max === 0) return { up: true, details: { checked: false } };
+    const lag = await projectionsBehindSeconds(poolOf(this.ds));
+    const behind = lag.filter((l) => l.seconds_behind > max);
+    return { up: behind.length === 0, details: { max_lag_s: max, lagging: behind } };
+  }
+
+  private async probe(key: string, fn: () => Promise<void | { up: boolean; details?: Record<string, unknown> }>) {
     const check = this.indicator.check(key);
     try {
-      await withTimeout(fn(), 2_000);
-      return check.up();
+      const r = await withTimeout(fn(), PROBE_TIMEOUT_MS);
+      if (!r) return check.up();
+      return r.up ? check.up(r.details) : check.down(r.details);
     } catch (err) {
       return check.down({ message: (err as Error).message });
     }

@@ -30,3 +30,22 @@ export async function projectionLag(pool: Pool, name: string, activeHere: boolea
     active_here: activeHere,
   };
 }
+
+/**
+ * For readiness: each live projection (not a running rebuild's `name:rebuild` row) and how many
+ * seconds the oldest event it has not applied yet has been waiting. One cheap statement: the first
+ * event past each checkpoint, by the (transaction_id, global_position) index.
+ */
+export async function projectionsBehindSeconds(pool: Pick<Pool, 'query'>): Promise<{ projection: string; seconds_behind: number }[]> {
+  const { rows } = await pool.query(
+    `SELECT p.name,
+            (SELECT extract(epoch FROM now() - e.recorded_at) FROM events e
+               WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
+               ORDER BY e.transaction_id, e.global_position LIMIT 1) AS seconds
+       FROM projections p WHERE position(':' IN p.name) = 0 ORDER BY p.name`,
+  );
+  return rows.map((r: { name: string; seconds: string | null }) => ({
+    projection: r.name,
+    seconds_behind: r.seconds === null ? 0 : Math.max(0, Math.round(Number(r.seconds) * 1000) / 1000),
+  }));
+}
