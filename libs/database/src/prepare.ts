@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { checkDatabaseSafety, createDataSource, DatabaseOptions, ensureDatabase } from './data-source';
 
@@ -14,6 +14,7 @@ export async function prepareDatabase(o: PrepareOptions): Promise<DataSource> {
   if (o.createIfMissing && (await ensureDatabase(o.url))) log(`created database ${new URL(o.url).pathname.slice(1)}`);
   const ds = createDataSource(o);
   await ds.initialize();
+  guardCheckedOutClients(ds);
   try {
     const problems = await checkDatabaseSafety(ds);
     if (problems.length) throw new Error('Refusing to start:\n  ' + problems.join('\n  '));
@@ -38,4 +39,21 @@ async function migrateLocked(ds: DataSource, url: string): Promise<string[]> {
   } finally {
     await lock.end();
   }
+}
+
+/**
+ * node-postgres emits 'error' on a client whose connection drops, and pg-pool listens only while
+ * the client is idle in the pool. A client checked out at that moment (a group commit, a
+ * projector batch) had no listener, so a PostgreSQL restart crashed the process with an unhandled
+ * 'error' event. Every client gets a listener on checkout; the query in flight still fails (and
+ * the caller answers 503), and pg-pool discards the broken client when it is released.
+ */
+function guardCheckedOutClients(ds: DataSource): void {
+  const pool = (ds.driver as unknown as { master: Pool }).master;
+  const guarded = new WeakSet<PoolClient>();
+  pool.on('acquire', (client) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', () => undefined);
+  });
 }

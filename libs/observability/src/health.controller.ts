@@ -1,4 +1,5 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
@@ -38,7 +39,19 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: PostgreSQL, Redis, projection lag (READINESS_MAX_PROJECTION_LAG_S) and the checks libs add (nginx renders on the worker); 503 when any is down' })
-  ready() {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    try {
+      return await this.checkAll();
+    } catch (err) {
+      // Terminus throws a 503 carrying the whole report; send the report itself (which check is
+      // down, and why), not the generic problem the exception filter would make of it.
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      reply.status(503).header('cache-control', 'no-store');
+      return err.getResponse();
+    }
+  }
+
+  private checkAll() {
     return this.health.check([
       () => this.probe('postgres', async () => void (await this.ds.query('SELECT 1'))),
       () => this.probe('redis', async () => void (await this.redis.ping())),

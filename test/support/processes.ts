@@ -1,0 +1,69 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from './nginx';
+
+const ROOT = join(__dirname, '../..');
+
+/** A gateway or worker running as a real child process (so SIGKILL is a real crash). */
+export interface AppProcess {
+  kind: 'gateway' | 'worker';
+  url: string;
+  pid: number;
+  /** stdout and stderr so far (for failure messages). */
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM (graceful shutdown), SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts apps/<kind>/src/main.ts from the TypeScript sources (test/support/ts-register.js) with
+ * the given environment, on a free port, and waits for /health/live.
+ */
+export async function spawnApp(kind: 'gateway' | 'worker', env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<AppProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['-r', join(ROOT, 'test/support/ts-register.js'), join(ROOT, `apps/${kind}/src/main.ts`)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env, [kind === 'gateway' ? 'HTTP_PORT' : 'WORKER_HTTP_PORT']: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode) throw new Error(`${kind} exited during start:\n${out}`);
+    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${kind} did not answer /health/live within ${timeoutMs} ms:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const done = async () => {
+    process.removeListener('exit', reap);
+    await exited;
+  };
+  return {
+    kind,
+    url,
+    pid: child.pid!,
+    output: () => out,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && !child.signalCode) child.kill(signal);
+      await done();
+    },
+    async stop() {
+      if (child.exitCode === null && !child.signalCode) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await done();
+        clearTimeout(t);
+      } else await done();
+    },
+  };
+}
