@@ -73,3 +73,12 @@ export async function postJson(url: string, token: string, body: unknown, deadli
     return { status: 0, body: null, headers: null, error: (err as Error).name === 'TimeoutError' ? 'timeout' : (err as Error).message };
   }
 }
+
+/** The FQDN a mapped service gets (libs/common FQDN scheme) under the test's domain. */
+export const fqdnOf = (c: { containerId: string; orgId: string }, service: string, domain: string) => `uc-${c.containerId}--${service}.org-${c.orgId}.${domain}`;
+
+/** Maps `service` of container `c` through the gateway; throws unless it is acknowledged. */
+export async function mapService(gatewayUrl: string, c: { token: string; projectId: string }, service: string, port: number): Promise<void> {
+  const res = await postJson(`${gatewayUrl}/collab/event`, c.token, { event: { type: 'user-container:map-http-service', name: service, port }, project_id: c.projectId });
+  if (res.status !== 202) throw new Error(`map-http-service answered ${res.status}: ${JSON.stringify(res.body)}`);
+}

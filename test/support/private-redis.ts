@@ -17,6 +17,8 @@ export interface PrivateRedis {
   start(): Promise<void>;
   restart(): Promise<void>;
   flushAll(): Promise<void>;
+  /** One command on a short-lived connection. */
+  command(name: string, ...args: (string | number)[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,14 @@ export async function startPrivateRedis(label: string): Promise<PrivateRedis> {
       const c = new Redis(url);
       try {
         await c.flushall();
+      } finally {
+        c.disconnect();
+      }
+    },
+    async command(name: string, ...args: (string | number)[]) {
+      const c = new Redis(url);
+      try {
+        return await c.call(name, ...args);
       } finally {
         c.disconnect();
       }
