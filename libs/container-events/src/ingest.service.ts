@@ -42,11 +42,17 @@ export class IngestService {
     return body.map((item, i) => this.parse(item, `[${i}]`));
   }
 
+  /** A batch: every item is checked against the token before any is stored, then stored in order. */
+  async ingestBatch(principal: Principal, items: CollabEventBody[], ctx: IngestContext): Promise<IngestResult[]> {
+    items.forEach((item, i) => this.checkScope(principal, item, `[${i}]`));
+    const results: IngestResult[] = [];
+    for (let i = 0; i < items.length; i++) results.push(await this.ingest(principal, items[i], ctx, `[${i}]`));
+    return results;
+  }
+
   async ingest(principal: Principal, body: CollabEventBody, ctx: IngestContext, prefix = ''): Promise<IngestResult> {
+    this.checkScope(principal, body, prefix);
     const ref = refOf(principal);
-    if (body.project_id !== ref.project_id) {
-      throw ForbiddenError.of(`${prefix ? prefix + '.' : ''}project_id`, "does not match the token's project");
-    }
     const metadata: EventMetadata = {
       correlation_id: ctx.correlationId ?? ctx.requestId,
       request_id: ctx.requestId,
@@ -68,6 +74,13 @@ export class IngestService {
         ? { type: 'map-http-service', ref, name: e.name, port: e.port }
         : { type: 'unmap-http-service', ref, name: e.name };
     return this.handle(cmd, body.event_id, metadata);
+  }
+
+  /** The body may only repeat the token's identity: another project is refused, naming the field. */
+  private checkScope(principal: Principal, body: CollabEventBody, prefix: string): void {
+    if (body.project_id !== refOf(principal).project_id) {
+      throw ForbiddenError.of(`${prefix ? prefix + '.' : ''}project_id`, "does not match the token's project");
+    }
   }
 
   /** Load -> evolve -> decide -> append with the expected version; a lost race is decided again. */

@@ -64,6 +64,7 @@ function byStatus(status: number, message: string): Problem {
 export function toProblem(err: unknown): Problem {
   if (err instanceof AppError) return problem(APP_STATUS[err.code] ?? 500, err.code, err.message, err.problems);
   if (err instanceof EventStoreError) {
+    if (err.code === 'event_id_conflict') return problem(422, err.code, err.message, [{ field: 'event_id', message: 'already used for a different event' }]);
     return problem(APP_STATUS[err.code] ?? 500, err.code, err.code === 'store_unavailable' ? 'the event store is unavailable; retry with the same event_id' : err.message);
   }
   const e = err as { code?: string; statusCode?: number; message?: string };

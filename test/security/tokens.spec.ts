@@ -1,0 +1,145 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { call } from '../support/http';
+import { startTestGateway, TestGateway, TEST_KID } from '../support/gateway';
+
+/**
+ * Token and identity attacks beyond test/e2e/ingest.spec.ts "tokens" (alg none, wrong key, no exp,
+ * expired, aud, iss, unknown kid) and test/onboarding/onboarding.spec.ts (rotated and deleted
+ * tokens): key confusion, roles on every operator endpoint, another org's viewer, and container A
+ * writing as B on each container endpoint. Each: the status, the field named, nothing stored.
+ */
+describe('security: tokens, roles and identity', () => {
+  let gw: TestGateway;
+  let op: string;
+  const watchdog = (project: string) => ({ event: { type: 'user-container:watchdog' }, project_id: project });
+
+  /** Events, routes and onboarded containers: none may change on a refused request. */
+  const state = async () => {
+    const { rows } = await gw.pool.query(
+      `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM routes)::int AS routes,
+              (SELECT count(*) FROM onboarded_containers)::int AS containers`,
+    );
+    return rows[0];
+  };
+  const refused = async (send: () => Promise<{ status: number; body: any }>, status: number, field: string) => {
+    const before = await state();
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(res.body.field).toBe(field);
+    expect(await state()).toEqual(before);
+    return res;
+  };
+
+  beforeAll(async () => {
+    gw = await startTestGateway('sec_tokens');
+    op = gw.tokens.sign({ sub: 'op-security', role: 'operator' }, 3600);
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  describe('key confusion', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const claims = () => ({ role: 'container', org: randomUUID(), project: randomUUID(), sub: randomUUID(), iss: 'collab-gateway', aud: 'collab-gateway', exp: Math.floor(Date.now() / 1000) + 600 });
+
+    it.each([
+      ['HS256 signed with a public key as the HMAC secret', () => jwt.sign(claims(), pem, { algorithm: 'HS256', keyid: TEST_KID })],
+      ['RS256 signed with a private key under our kid', () => jwt.sign(claims(), privateKey, { algorithm: 'RS256', keyid: TEST_KID })],
+      ['HS512 with our kid but no secret of ours', () => jwt.sign(claims(), 'x'.repeat(64), { algorithm: 'HS512', keyid: TEST_KID })],
+      ['a token whose signature was stripped', () => jwt.sign(claims(), 'y'.repeat(64), { algorithm: 'HS256', keyid: TEST_KID }).replace(/\.[^.]+$/, '.')],
+    ])('401 for %s', async (_what, token) => {
+      const t = token();
+      const project = (jwt.decode(t) as { project: string }).project;
+      await refused(() => gw.post('/collab/event', watchdog(project), t), 401, 'authorization');
+    });
+  });
+
+  describe('roles', () => {
+    const org = randomUUID();
+    const register = { org_id: org, project_id: randomUUID(), image_id: 'ubuntu:terminal', display_name: 'x' };
+
+    it.each([
+      ['POST', '/onboarding/containers', register],
+      ['GET', '/onboarding/gateway-nodes', undefined],
+      ['POST', '/onboarding/gateway-nodes', { node_id: 'evil', fqdn: 'evil.example', vpn_endpoint: 'evil.example:1194' }],
+      ['GET', '/projections', undefined],
+      ['POST', '/projections/routing/rebuild', undefined],
+      ['GET', '/containers', undefined],
+    ])('a container token on %s %s: 403', async (method, path, body) => {
+      const c = gw.container();
+      await refused(() => call(gw.url, method, path, c.token, body), 403, 'authorization');
+    });
+
+    it('a viewer token on operator endpoints and on the container endpoints: 403', async () => {
+      const viewer = gw.tokens.sign({ sub: 'viewer-x', role: 'viewer', org }, 600);
+      await refused(() => call(gw.url, 'POST', '/onboarding/containers', viewer, register), 403, 'authorization');
+      await refused(() => call(gw.url, 'POST', '/projections/routing/rebuild', viewer), 403, 'authorization');
+      await refused(() => gw.post('/collab/event', watchdog(randomUUID()), viewer), 403, 'authorization');
+      await refused(() => call(gw.url, 'GET', '/collab/vpn-config', viewer), 403, 'authorization');
+    });
+
+    it("a viewer of another org: 403 when it asks for that org, and that org's containers do not exist for it", async () => {
+      const reg = await call(gw.url, 'POST', '/onboarding/containers', op, register);
+      expect(reg.status).toBe(201);
+      const stranger = gw.tokens.sign({ sub: 'viewer-y', role: 'viewer', org: randomUUID() }, 600);
+      await refused(() => call(gw.url, 'GET', `/containers?org=${org}`, stranger), 403, 'org');
+      await refused(() => call(gw.url, 'GET', `/containers/summary?org=${org}`, stranger), 403, 'org');
+      // One container of another org: 404, as if it did not exist (its existence is not disclosed).
+      const one = await call(gw.url, 'GET', `/containers/${reg.body.container_id}`, stranger);
+      expect(one.status).toBe(404);
+      const list = await call(gw.url, 'GET', '/containers', stranger);
+      expect(list.status).toBe(200);
+      expect(JSON.stringify(list.body)).not.toContain(reg.body.container_id);
+    });
+  });
+
+  describe('container A writing as container B', () => {
+    it.each([
+      ['B in a top-level container_id', (a: any, b: any) => ({ ...watchdog(a.projectId), container_id: b.containerId }), 400, 'container_id'],
+      ['B in a top-level org_id', (a: any, b: any) => ({ ...watchdog(a.projectId), org_id: b.orgId }), 400, 'org_id'],
+      ['B in event.org_id', (a: any, b: any) => ({ event: { type: 'user-container:watchdog', org_id: b.orgId }, project_id: a.projectId }), 400, 'event.org_id'],
+      ['B in event.project_id', (a: any, b: any) => ({ event: { type: 'user-container:watchdog', project_id: b.projectId }, project_id: a.projectId }), 400, 'event.project_id'],
+      ["B's project on a map", (_a: any, b: any) => ({ event: { type: 'user-container:map-http-service', name: 'web', port: 80 }, project_id: b.projectId }), 403, 'project_id'],
+      ["B's project on an unmap", (_a: any, b: any) => ({ event: { type: 'user-container:unmap-http-service', name: 'web' }, project_id: b.projectId }), 403, 'project_id'],
+    ])('POST /collab/event with %s', async (_what, body, status, field) => {
+      const a = gw.container();
+      const b = gw.container();
+      await refused(() => gw.post('/collab/event', body(a, b), a.token), status, field);
+    });
+
+    it("POST /collab/events with one item in B's project: 403 naming the item, nothing of the batch stored", async () => {
+      const a = gw.container();
+      const b = gw.container();
+      await refused(() => gw.post('/collab/events', [watchdog(a.projectId), watchdog(b.projectId)], a.token), 403, '[1].project_id');
+    });
+
+    it("B's event_id replayed by A does not return or overwrite B's event", async () => {
+      const a = gw.container();
+      const b = gw.container();
+      const event_id = randomUUID();
+      const mine = await gw.post('/collab/event', { ...watchdog(b.projectId), event_id }, b.token);
+      expect(mine.status).toBe(202);
+      const replay = await refused(() => gw.post('/collab/event', { ...watchdog(a.projectId), event_id }, a.token), 422, 'event_id');
+      expect(replay.body.code).toBe('event_id_conflict');
+      expect(JSON.stringify(replay.body)).not.toContain(b.containerId);
+      const stored = await gw.events(`watchdog-${b.containerId}`);
+      expect(stored).toHaveLength(1);
+      expect(await gw.events(`watchdog-${a.containerId}`)).toHaveLength(0);
+    });
+
+    it('the VPN profile and token rotation act on the token subject only (query and body are not an identity)', async () => {
+      const reg = (await call(gw.url, 'POST', '/onboarding/containers', op, { org_id: randomUUID(), project_id: randomUUID(), image_id: 'ubuntu:terminal', display_name: 'a' })).body;
+      const other = (await call(gw.url, 'POST', '/onboarding/containers', op, { org_id: randomUUID(), project_id: randomUUID(), image_id: 'ubuntu:terminal', display_name: 'b' })).body;
+      const before = await state();
+      const rotated = await call(gw.url, 'POST', `/collab/token?container_id=${other.container_id}`, reg.token, { container_id: other.container_id });
+      // Whatever the answer to the extra input, B's token still works and B's version did not move.
+      expect([200, 400]).toContain(rotated.status);
+      expect((await gw.post('/collab/event', watchdog(other.project_id), other.token)).status).toBe(202);
+      const { rows } = await gw.pool.query(`SELECT token_version FROM onboarded_containers WHERE container_id = $1`, [other.container_id]);
+      expect(rows[0].token_version).toBe(1);
+      expect((await state()).containers).toBe(before.containers);
+    });
+  });
+});
