@@ -19,7 +19,9 @@ export async function createGateway(config: AppConfig): Promise<NestFastifyAppli
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(config, ds),
     createFastifyAdapter({ bodyLimitBytes: config.http.bodyLimitBytes, trustProxy: config.http.trustProxy, timeouts: config.http }),
-    { bufferLogs: true, abortOnError: false },
+    // bodyParser: false keeps Fastify's own JSON parser (with the limits above) and no other: Nest would add a
+    // form-urlencoded parser, so a form body reached the handlers instead of getting 415.
+    { bufferLogs: true, abortOnError: false, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemFilter());

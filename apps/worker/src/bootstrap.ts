@@ -18,7 +18,9 @@ export async function createWorker(config: AppConfig): Promise<NestFastifyApplic
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule.forRoot(config, ds),
     createFastifyAdapter({ bodyLimitBytes: 1024, trustProxy: false, timeouts: config.http }),
-    { bufferLogs: true, abortOnError: false },
+    // bodyParser: false keeps Fastify's own JSON parser (with the limits above) and no other: Nest would add a
+    // form-urlencoded parser, so a form body reached the handlers instead of getting 415.
+    { bufferLogs: true, abortOnError: false, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemFilter());
