@@ -22,7 +22,7 @@ export interface PrivateRedis {
   close(): Promise<void>;
 }
 
-export async function startPrivateRedis(label: string): Promise<PrivateRedis> {
+export async function startPrivateRedis(label: string, settings: Record<string, string> = {}): Promise<PrivateRedis> {
   const dir = await mkdtemp(join(tmpdir(), `cgw-redis-${label}-`));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
@@ -46,7 +46,7 @@ export async function startPrivateRedis(label: string): Promise<PrivateRedis> {
     port,
     url,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction', ...Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v])], { stdio: 'ignore' });
       const deadline = Date.now() + 10_000;
       while (!(await ping())) {
         if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
