@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,13 @@ import { Client } from 'pg';
 import { freePort } from './nginx';
 
 const run = promisify(execFile);
-export const PG_BIN = process.env.TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** initdb and pg_ctl: TEST_PG_BIN, else the newest /usr/lib/postgresql/<version>/bin. */
+export const PG_BIN =
+  process.env.TEST_PG_BIN ??
+  (() => {
+    const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+    return `/usr/lib/postgresql/${versions[0] ?? '15'}/bin`;
+  })();
 
 /**
  * A PostgreSQL server of the test's own (fault tests stop and restart it; the shared server on
