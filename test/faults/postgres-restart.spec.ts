@@ -9,7 +9,7 @@ describe('faults: PostgreSQL restarted during sustained ingest', () => {
   const aborts: (() => void)[] = [];
 
   beforeAll(async () => {
-    s = await startFaultStack('pgrestart', { RATE_LIMIT_MAX: '0', DATABASE_CONNECT_TIMEOUT_MS: '1000' });
+    s = await startFaultStack('pgrestart', { RATE_LIMIT_MAX: '0' });
     gw = await s.spawn('gateway');
   }, 120_000);
   afterAll(async () => {

@@ -42,7 +42,7 @@ export const envSchema = z.object({
   DATABASE_CREATE_IF_MISSING: bool.optional(),
   DATABASE_MIGRATE_ON_START: bool.default(true),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(15_000),
-  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(2_000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),
 
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('cgw'),

@@ -33,7 +33,7 @@ export interface AppConfig {
     createIfMissing: boolean;
     migrateOnStart: boolean;
     statementTimeoutMs: number;
-    /** How long a request waits for a new connection before it fails (503) while PostgreSQL is away. */
+    /** Longest wait for a pool connection (a free slot or a new connection) before the request fails with 503. */
     connectTimeoutMs: number;
   };
   redis: { url: string; prefix: string };

@@ -6,7 +6,7 @@ export interface DatabaseOptions {
   url: string;
   poolSize: number;
   statementTimeoutMs: number;
-  /** A request waiting for a new connection fails after this (fast 503 while PostgreSQL is away). */
+  /** Longest wait for a pool connection (a free slot or a new connection); then the request fails (503). */
   connectTimeoutMs?: number;
   applicationName?: string;
 }
@@ -24,7 +24,7 @@ export function createDataSource(o: DatabaseOptions): DataSource {
     extra: {
       max: o.poolSize,
       statement_timeout: o.statementTimeoutMs,
-      connectionTimeoutMillis: o.connectTimeoutMs ?? 2_000,
+      connectionTimeoutMillis: o.connectTimeoutMs ?? 5_000,
       idleTimeoutMillis: 30_000,
     },
   });
