@@ -3,6 +3,7 @@
 // usage: node bench/watchdog-load.js <url> <tokens.json: [{token, project}]> [connections=64] [seconds=15] [rate=0 (unlimited), overall req/s]
 'use strict';
 const { readFileSync } = require('node:fs');
+const { randomUUID } = require('node:crypto');
 const autocannon = require('autocannon');
 
 const [url, file, connections = '64', seconds = '15', rate = '0'] = process.argv.slice(2);
@@ -24,7 +25,7 @@ const opts = {
       method: 'POST',
       setupRequest: (req) => {
         const c = containers[i++ % containers.length];
-        return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify({ event: { type: 'user-container:watchdog', system }, project_id: c.project }) };
+        return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify({ event: { type: 'user-container:watchdog', system }, project_id: c.project, event_id: randomUUID() }) };
       },
     },
   ],

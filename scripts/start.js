@@ -88,5 +88,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 devNginx();
-run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')]);
-run('worker', process.execPath, ['--enable-source-maps', path.join(dist, 'worker', 'src', 'main.js')]);
+// The production topology: the gateway ingests and serves the read API; the worker runs the
+// projectors (PROJECTIONS_ENABLED decides per process).
+run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'false' });
+run('worker', process.execPath, ['--enable-source-maps', path.join(dist, 'worker', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'true' });

@@ -47,8 +47,13 @@ export async function startStack(label: string, extra: Record<string, string> = 
       await gateway?.close();
       gateway = null;
     },
-    async startWorker() {
-      worker = await createWorker(config);
+    /**
+     * The worker shares the gateway's config, except that it runs no projectors unless asked:
+     * most tests read models the gateway projects (the default topology puts them in the worker;
+     * test/integration/worker-projections.spec.ts covers that).
+     */
+    async startWorker(opts: { projections?: boolean } = {}) {
+      worker = await createWorker({ ...config, projections: { ...config.projections, enabled: opts.projections ?? false } });
       await worker.init();
     },
     async stopWorker() {

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { PendingAppend, prepareEvents, toVersion, writeBatch } from './append-batch';
+import { isSimpleAppend, PendingAppend, prepareEvents, toVersion, writeBatch, writeSimpleBatch } from './append-batch';
 import { EventStoreError, InvalidEventDataError, StoreUnavailableError } from './errors';
 import { storeMetrics } from './metrics';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, RecordedEvent } from './types';
@@ -135,10 +135,15 @@ export class EventStore {
     }
   }
 
+  /** The next batch: a run of appends of one kind (simple or not), at most maxBatchEvents events. */
   private take(): PendingAppend[] {
     let n = 0;
     let i = 0;
-    while (i < this.queue.length && (i === 0 || n + this.queue[i].events.length <= this.options.maxBatchEvents)) {
+    const simple = isSimpleAppend(this.queue[0]);
+    while (
+      i < this.queue.length &&
+      (i === 0 || (n + this.queue[i].events.length <= this.options.maxBatchEvents && isSimpleAppend(this.queue[i]) === simple))
+    ) {
       n += this.queue[i].events.length;
       i++;
     }
@@ -177,6 +182,7 @@ export class EventStore {
 
   /** Runs one group commit; returns how many events it wrote. */
   private async transaction(batch: PendingAppend[]): Promise<number> {
+    if (batch.every(isSimpleAppend)) return (await writeSimpleBatch(this.pool, batch))();
     const client = await this.pool.connect();
     let broken = false;
     try {

@@ -1,4 +1,4 @@
-export { HealthModule } from './health.module';
+export { HealthModule, HealthProjectionModule } from './health.module';
 export { HealthWorkerModule } from './health-worker.module';
 export { HealthProjection } from './health.projection';
 export type { HealthChange, HealthProjectionOptions } from './health.projection';

@@ -1,6 +1,6 @@
 export { Projector } from './projector';
 export { ProjectorHost } from './projector-host';
-export { ProjectionsModule } from './projections.module';
+export { ProjectionsModule, ProjectorHostModule } from './projections.module';
 export { rebuildProjection } from './rebuild';
 export type { RebuildResult } from './rebuild';
 export { projectionLag } from './lag';
