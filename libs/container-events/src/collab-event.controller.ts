@@ -71,9 +71,6 @@ export class CollabEventController {
   @ApiResponse({ status: 202, schema: { type: 'object', properties: { results: { type: 'array', items: resultSchema } } } })
   async postEvents(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Req() req: FastifyRequest): Promise<{ results: IngestResult[] }> {
     const items = this.ingest.parseBatch(body, this.config.http.batchMaxEvents);
-    const ctx = contextOf(req);
-    const results: IngestResult[] = [];
-    for (let i = 0; i < items.length; i++) results.push(await this.ingest.ingest(principal, items[i], ctx, `[${i}]`));
-    return { results };
+    return { results: await this.ingest.ingestBatch(principal, items, contextOf(req)) };
   }
 }

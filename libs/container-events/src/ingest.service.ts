@@ -44,9 +44,7 @@ export class IngestService {
 
   async ingest(principal: Principal, body: CollabEventBody, ctx: IngestContext, prefix = ''): Promise<IngestResult> {
     const ref = refOf(principal);
-    if (body.project_id !== ref.project_id) {
-      throw ForbiddenError.of(`${prefix ? prefix + '.' : ''}project_id`, "does not match the token's project");
-    }
+    assertOwnProject(ref, body, prefix);
     const metadata: EventMetadata = {
       correlation_id: ctx.correlationId ?? ctx.requestId,
       request_id: ctx.requestId,
@@ -68,6 +66,32 @@ export class IngestService {
         ? { type: 'map-http-service', ref, name: e.name, port: e.port }
         : { type: 'unmap-http-service', ref, name: e.name };
     return this.handle(cmd, body.event_id, metadata);
+  }
+
+  /**
+   * A container's queued events, in order. Runs of watchdogs are appended together (each its own
+   * idempotent single-event append, so they share a group commit instead of waiting for one commit
+   * each); a mapping waits for the watchdogs before it and is decided on its own. The first
+   * failure fails the request (what was stored before it stays stored: a retry with the same
+   * event_ids stores nothing twice).
+   */
+  async ingestBatch(principal: Principal, items: CollabEventBody[], ctx: IngestContext): Promise<IngestResult[]> {
+    const ref = refOf(principal);
+    items.forEach((item, i) => assertOwnProject(ref, item, `[${i}]`));
+    const results: IngestResult[] = new Array(items.length);
+    let pending: Promise<void>[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const prefix = `[${i}]`;
+      if (items[i].event.type === 'user-container:watchdog') {
+        pending.push(this.ingest(principal, items[i], ctx, prefix).then((r) => void (results[i] = r)));
+        continue;
+      }
+      await Promise.all(pending);
+      pending = [];
+      results[i] = await this.ingest(principal, items[i], ctx, prefix);
+    }
+    await Promise.all(pending);
+    return results;
   }
 
   /** Load -> evolve -> decide -> append with the expected version; a lost race is decided again. */
@@ -96,6 +120,12 @@ export class IngestService {
         throw err;
       }
     }
+  }
+}
+
+function assertOwnProject(ref: ContainerRef, body: CollabEventBody, prefix: string): void {
+  if (body.project_id !== ref.project_id) {
+    throw ForbiddenError.of(`${prefix ? prefix + '.' : ''}project_id`, "does not match the token's project");
   }
 }
 
