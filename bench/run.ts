@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only ingest,lag,routes,nginx,replay]`: starts what it needs
+// `npm run bench [-- --quick] [--only ingest,lag,routes,nginx,replay] [--profile]`: starts what it needs
 // (gateway, worker, nginx) on the local PostgreSQL and Redis, runs each scenario with its
 // ceiling side by side, prints a table and writes bench/results.json. See README "Measurements".
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,8 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const quick = argv.includes('--quick');
+  // --profile: the gateway and the worker write V8 CPU profiles (open in Chrome DevTools) on exit.
+  const profile = argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'profiles')}`] : [];
   const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
   const only = onlyArg ? onlyArg.split(',') : Object.keys(SCENARIOS);
   for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
@@ -51,8 +53,8 @@ async function main(): Promise<void> {
   await (await prepareDatabase({ ...config.database, migrate: true })).destroy();
   const tokens = tokenServiceFor(config);
   // The production topology: the gateway ingests, the worker projects and renders nginx.
-  const gateway = await startProcess('gateway', 'dist/apps/gateway/src/main.js', { ...env, HTTP_PORT: String(gwPort), PROJECTIONS_ENABLED: 'false' }, `http://127.0.0.1:${gwPort}/health/ready`);
-  const worker = await startProcess('worker', 'dist/apps/worker/src/main.js', { ...env, WORKER_HTTP_PORT: String(workerPort), PROJECTIONS_ENABLED: 'true' }, `http://127.0.0.1:${workerPort}/health/ready`);
+  const gateway = await startProcess('gateway', 'dist/apps/gateway/src/main.js', { ...env, HTTP_PORT: String(gwPort), PROJECTIONS_ENABLED: 'false' }, `http://127.0.0.1:${gwPort}/health/ready`, profile);
+  const worker = await startProcess('worker', 'dist/apps/worker/src/main.js', { ...env, WORKER_HTTP_PORT: String(workerPort), PROJECTIONS_ENABLED: 'true' }, `http://127.0.0.1:${workerPort}/health/ready`, profile);
   const ctx: BenchContext = {
     quick, dir, db, env, tokens, gateway, worker, nginx,
     gatewayUrl: `http://127.0.0.1:${gwPort}`,

@@ -15,8 +15,8 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
-export async function startProcess(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<BenchProcess> {
-  const child = spawn(process.execPath, [join(ROOT, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startProcess(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string, nodeArgs: string[] = []): Promise<BenchProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
   child.stdout!.on('data', keep);
