@@ -74,8 +74,11 @@ export async function writeBatch(client: PoolClient, batch: PendingAppend[]): Pr
   const callerIds = batch.filter((a) => a.callerIds).flatMap((a) => a.events.map((e) => e.id));
   if (callerIds.length) {
     const found = await client.query(
-      `SELECT event_id, stream_id, event_type, data, global_position::text AS global_position, stream_version
-       FROM events WHERE event_id = ANY($1::uuid[])`,
+      // event_keys holds the unique ids (the partitioned events table cannot); its position and
+      // time find the row in its partition.
+      `SELECT e.event_id, e.stream_id, e.event_type, e.data, e.global_position::text AS global_position, e.stream_version
+       FROM event_keys k JOIN events e ON e.global_position = k.global_position AND e.recorded_at = k.recorded_at
+       WHERE k.event_id = ANY($1::uuid[])`,
       [callerIds],
     );
     for (const r of found.rows) {
