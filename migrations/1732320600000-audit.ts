@@ -120,6 +120,7 @@ export class Audit1732320600000 implements MigrationInterface {
         compaction_id   bigint REFERENCES audit_compactions (id),
         CONSTRAINT audit_seals_position_uq UNIQUE (global_position)
       )`);
+    await q.query(`CREATE INDEX audit_seals_compaction_idx ON audit_seals (compaction_id, seq) WHERE compaction_id IS NOT NULL`);
     await q.query(`
       CREATE TABLE audit_checkpoints (
         seq             bigint PRIMARY KEY,

@@ -9,6 +9,7 @@ import { loggerModule, ObservabilityModule } from '@app/observability';
 import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
 import { HealthSweepHandler, HealthWorkerModule } from '@app/health';
 import { NginxModule, NginxRenderHandler } from '@app/nginx';
+import { AuditWorkerModule } from '@app/audit';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer plus /health and /metrics on its own port. */
@@ -26,6 +27,7 @@ export class WorkerModule {
         ObservabilityModule,
         HealthWorkerModule,
         NginxModule.forWorker(),
+        AuditWorkerModule,
       ],
       providers: [
         {

@@ -12,6 +12,8 @@ export interface RebuildResult {
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,40}$/;
+/** Page size of rebuilds (HTTP and `ops replay`) unless the projection batch size is larger. */
+export const REBUILD_PAGE_EVENTS = 10_000;
 const logger = new Logger('projection:rebuild');
 
 async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
@@ -43,7 +45,15 @@ async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): 
  *
  * Side effects (ROUTES_CHANGED, health notifications) are never prepared: `rebuilding` is true.
  */
-export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, batchSize: number): Promise<RebuildResult> {
+export interface RebuildOptions {
+  /** Events read and applied per transaction: big pages fold many events per container into one write. */
+  batchSize: number;
+  /** Called after each applied page (progress bars, logs). */
+  onProgress?: (p: { events: number; checkpoint: Checkpoint }) => void;
+}
+
+export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, opts: number | RebuildOptions): Promise<RebuildResult> {
+  const { batchSize, onProgress } = typeof opts === 'number' ? { batchSize: opts, onProgress: undefined } : opts;
   const started = Date.now();
   const id = started.toString(36);
   for (const t of projection.tables) if (!IDENT.test(t)) throw new Error(`table name ${t} is not a plain identifier`);
@@ -62,15 +72,20 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
   let events = 0;
   try {
     let checkpoint: Checkpoint = START;
-    for (;;) {
-      const page = await store.readAll(checkpoint, batchSize);
-      if (!page.events.length) break;
+    // The next page is read (on another connection) while this one is applied.
+    let page = await store.readAll(checkpoint, batchSize);
+    while (page.events.length) {
+      const next = store.readAll(page.checkpoint, batchSize);
+      next.catch(() => undefined);
+      const current = page;
       await inTransaction(pool, async (c) => {
-        const out = await applyInTransaction(c, rowName, projection, shadow, checkpoint, page.events, null, true);
+        const out = await applyInTransaction(c, rowName, projection, shadow, checkpoint, current.events, null, true);
         if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${projection.name} moved under it`);
       });
-      checkpoint = page.checkpoint;
-      events += page.events.length;
+      checkpoint = current.checkpoint;
+      events += current.events.length;
+      onProgress?.({ events, checkpoint });
+      page = await next;
     }
 
     const final = await inTransaction(pool, async (c) => {
@@ -83,6 +98,7 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
         if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${projection.name} moved under it`);
         cp = page.checkpoint;
         events += page.events.length;
+        onProgress?.({ events, checkpoint: cp });
       }
       for (const [live, copy] of shadow) {
         await swapIndexNames(c, live, copy, id);
