@@ -1,7 +1,7 @@
 export { Projector } from './projector';
 export { ProjectorHost } from './projector-host';
 export { ProjectionsModule } from './projections.module';
-export { rebuildProjection, REBUILD_PAGE_EVENTS } from './rebuild';
+export { rebuildProjection, rebuildProjections, REBUILD_PAGE_EVENTS } from './rebuild';
 export type { RebuildResult, RebuildOptions } from './rebuild';
 export { projectionLag } from './lag';
 export { takeLease, readCheckpoint, ensureProjectionRow } from './checkpoints';
