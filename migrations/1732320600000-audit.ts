@@ -8,7 +8,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   table cannot have a unique index without the partition key, so the global invariants (unique
  *   event_id, unique (stream_id, stream_version)) move to `event_keys`, filled by a statement
  *   trigger from the inserted rows (any INSERT, also one bypassing the store, is checked). The
- *   constraints keep their old names.
+ *   constraints keep their old names. The old table's triggers (append-only, onboarding) are
+ *   recreated on the new one from their definitions.
  * - audit_seals: per event in the gap-safe order (transaction_id, global_position) its hash over
  *   audit_canonical(event) and the chain link sha256(previous link || hash); audit_checkpoints:
  *   links signed with Ed25519; audit_compactions: signed digests of the seals whose events were
@@ -62,9 +63,6 @@ export class Audit1732320600000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER events_keys AFTER INSERT ON events
       REFERENCING NEW TABLE AS inserted_events FOR EACH STATEMENT EXECUTE FUNCTION events_keys_insert()`);
-    await q.query(`
-      CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
-      FOR EACH ROW EXECUTE FUNCTION events_append_only()`);
 
     // One partition per UTC day from the oldest event (or today) to a week ahead.
     await q.query(`
@@ -83,6 +81,16 @@ export class Audit1732320600000 implements MigrationInterface {
     await q.query(`SELECT setval(pg_get_serial_sequence('events', 'global_position'),
       greatest(1, (SELECT coalesce(max(global_position), 0) FROM events_unpartitioned)),
       (SELECT count(*) > 0 FROM events_unpartitioned))`);
+    // Every other trigger of the old table (append-only, the onboarding inline projection, any a
+    // later feature added) moves over as it was defined, after the copy so that none fires twice.
+    const triggers: { def: string }[] = await q.query(
+      `SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = 'events_unpartitioned'::regclass AND NOT tgisinternal ORDER BY tgname`,
+    );
+    for (const { def } of triggers) {
+      const moved = def.replace(/ ON (public\.)?events_unpartitioned /, ' ON events ');
+      if (moved === def) throw new Error(`cannot move trigger: ${def}`);
+      await q.query(moved);
+    }
     await q.query(`DROP TABLE events_unpartitioned`);
 
     // The canonical form an event's hash is taken over: jsonb's text output (keys ordered by length
