@@ -182,4 +182,21 @@ describe('EventStore on PostgreSQL', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(new Set(seen)).toEqual(written);
   });
+
+  it('pages a transaction whose positions cross a power of ten in numeric order (positions are not sorted as text)', async () => {
+    const { rows } = await pool.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`);
+    const start = { transactionId: rows[0].t, globalPosition: rows[0].p };
+    // One append of 150 events: one transaction, positions such as 98, 99, 100, 101.
+    const stream = `digits-${randomUUID()}`;
+    const written = await store.append(stream, Array.from({ length: 150 }, (_, i) => ({ type: 'test:n', data: { i } })));
+    const seen: string[] = [];
+    let checkpoint = start;
+    for (;;) {
+      const page = await store.readAll(checkpoint, 40);
+      if (!page.events.length) break;
+      seen.push(...page.events.filter((e) => e.streamId === stream).map((e) => e.globalPosition));
+      checkpoint = page.checkpoint;
+    }
+    expect(seen).toEqual(written.events.map((e) => e.globalPosition));
+  });
 });

@@ -83,10 +83,12 @@ export class EventStore {
    */
   async readAll(after: Checkpoint, limit = 1_000, client?: Pool | PoolClient): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
     const { rows } = await (client ?? this.pool).query(
-      `SELECT ${COLUMNS} FROM events
-       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, global_position
+      // ORDER BY names the table's columns: bare names would be COLUMNS' text aliases, which sort
+      // as strings ('9' after '40') and made pages skip events.
+      `SELECT ${COLUMNS} FROM events e
+       WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.transaction_id, e.global_position
        LIMIT $3`,
       [after.transactionId, after.globalPosition, limit],
     );
