@@ -117,7 +117,7 @@ async function sealDigest(client: PoolClient, compactionId: string): Promise<Buf
   let after = '0';
   for (;;) {
     const { rows } = await client.query(
-      `SELECT seq::text AS seq, hash FROM audit_seals WHERE compaction_id = $1 AND seq > $2 ORDER BY seq LIMIT 50000`,
+      `SELECT seq::text AS seq, hash FROM audit_seals WHERE compaction_id = $1 AND audit_seals.seq > $2 ORDER BY audit_seals.seq LIMIT 50000`,
       [compactionId, after],
     );
     for (const r of rows) digest.add(r.seq, r.hash);

@@ -32,15 +32,17 @@ export class SealProjection implements Projection {
 
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<void> {
     if (ctx.rebuilding) throw new Error('the audit seal cannot be rebuilt');
+    if (!events.length) return;
     const c = ctx.client;
     const times = events.map((e) => new Date(e.recordedAt).getTime());
     const { rows } = await c.query(
       `SELECT e.global_position::text AS p, ${HASH_SQL} AS h FROM events e
         WHERE e.global_position = ANY($1::bigint[]) AND e.recorded_at BETWEEN $2 AND $3`,
-      [events.map((e) => e.globalPosition), new Date(Math.min(...times)), new Date(Math.max(...times))],
+      // (JS dates carry milliseconds, the column microseconds: widen by one millisecond each side)
+      [events.map((e) => e.globalPosition), new Date(Math.min(...times) - 1), new Date(Math.max(...times) + 1)],
     );
     const hashes = new Map<string, Buffer>(rows.map((r) => [r.p, r.h]));
-    const last = (await c.query(`SELECT seq::text AS seq, link FROM audit_seals ORDER BY seq DESC LIMIT 1`)).rows[0];
+    const last = (await c.query(`SELECT seq::text AS seq, link FROM audit_seals ORDER BY audit_seals.seq DESC LIMIT 1`)).rows[0];
     let seq = BigInt(last?.seq ?? 0);
     let link: Buffer = last?.link ?? GENESIS;
     const cols = { seq: [] as string[], pos: [] as string[], tx: [] as string[], id: [] as string[], hash: [] as Buffer[], link: [] as Buffer[] };
@@ -61,7 +63,7 @@ export class SealProjection implements Projection {
        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]::xid8[], $4::uuid[], $5::bytea[], $6::bytea[])`,
       [cols.seq, cols.pos, cols.tx, cols.id, cols.hash, cols.link],
     );
-    const cp = (await c.query(`SELECT seq::text AS seq, signed_at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`)).rows[0];
+    const cp = (await c.query(`SELECT seq::text AS seq, signed_at FROM audit_checkpoints ORDER BY audit_checkpoints.seq DESC LIMIT 1`)).rows[0];
     const sinceSeq = seq - BigInt(cp?.seq ?? 0);
     const ageS = cp ? (Date.now() - new Date(cp.signed_at).getTime()) / 1000 : Infinity;
     if (sinceSeq >= BigInt(this.options.checkpointEvery) || ageS >= this.options.checkpointIntervalS) {

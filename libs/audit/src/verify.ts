@@ -57,11 +57,11 @@ export async function verifyChain(pool: Pool, keys: AuditKeys, pageSize = 20_000
   const fail = (p: ChainProblem, partial: Partial<VerifyResult> = {}): VerifyResult => ({ ...result, ...partial, ok: false, problem: p, ms: Date.now() - started });
   const result: VerifyResult = { ok: true, sealed: 0, events_checked: 0, compacted: 0, checkpoints: 0, compactions: 0, last_checkpoint: null, unsigned_tail: 0, not_yet_sealed: 0, problem: null, ms: 0 };
 
-  const head = (await pool.query(`SELECT seq::text AS seq, global_position::text AS pos, transaction_id::text AS tx FROM audit_seals ORDER BY seq DESC LIMIT 1`)).rows[0] as
+  const head = (await pool.query(`SELECT seq::text AS seq, global_position::text AS pos, transaction_id::text AS tx FROM audit_seals ORDER BY audit_seals.seq DESC LIMIT 1`)).rows[0] as
     | { seq: string; pos: string; tx: string }
     | undefined;
   const checkpoints = new Map<string, { seq: string; pos: string; tx: string; link: Buffer; signed_at: Date; signature: Buffer }>();
-  for (const c of (await pool.query(`SELECT seq::text AS seq, global_position::text AS pos, transaction_id::text AS tx, link, signed_at, signature FROM audit_checkpoints ORDER BY seq`)).rows) {
+  for (const c of (await pool.query(`SELECT seq::text AS seq, global_position::text AS pos, transaction_id::text AS tx, link, signed_at, signature FROM audit_checkpoints ORDER BY audit_checkpoints.seq`)).rows) {
     const message = checkpointMessage({ seq: c.seq, globalPosition: c.pos, transactionId: c.tx, link: c.link, signedAt: new Date(c.signed_at).toISOString() });
     if (!keys.verify(message, c.signature)) {
       return fail({ kind: 'checkpoint-invalid', position: c.pos, event_id: null, seq: c.seq, detail: `checkpoint at seq ${c.seq} does not carry a valid signature of ${keys.keyId}` });
@@ -70,14 +70,14 @@ export async function verifyChain(pool: Pool, keys: AuditKeys, pageSize = 20_000
     result.last_checkpoint = { seq: c.seq, position: c.pos, signed_at: new Date(c.signed_at).toISOString() };
   }
   result.checkpoints = checkpoints.size;
-  const compactions = (await pool.query(`SELECT id::text AS id, day::text AS day, events_removed::text AS n, digest, signature FROM audit_compactions ORDER BY id`)).rows;
+  const compactions = (await pool.query(`SELECT id::text AS id, day::text AS day, events_removed::text AS n, digest, signature FROM audit_compactions ORDER BY audit_compactions.id`)).rows;
   result.compactions = compactions.length;
   const digests = new Map<string, SealDigest>(compactions.map((c) => [c.id, new SealDigest()]));
 
   if (head) {
     const seals = new Pages<Seal>(async (last) => (await pool.query(
       `SELECT seq::text AS seq, global_position::text AS pos, transaction_id::text AS tx, event_id::text AS event_id, hash, link, compaction_id::text AS compaction_id
-         FROM audit_seals WHERE seq > $1 ORDER BY seq LIMIT ${pageSize}`, [last?.seq ?? '0'])).rows, pageSize);
+         FROM audit_seals WHERE audit_seals.seq > $1 ORDER BY audit_seals.seq LIMIT ${pageSize}`, [last?.seq ?? '0'])).rows, pageSize);
     const events = new Pages<Row>(async (last) => (await pool.query(
       `SELECT e.global_position::text AS pos, e.transaction_id::text AS tx, e.event_id::text AS event_id, ${HASH_SQL} AS hash FROM events e
         WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) AND (e.transaction_id, e.global_position) <= ($3::xid8, $4::bigint)
