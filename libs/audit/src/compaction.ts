@@ -86,6 +86,11 @@ async function compactDay(pool: Pool, keys: AuditKeys, partition: string, day: s
     const counts = (await client.query(
       `SELECT count(*)::int AS watchdogs, count(*) FILTER (WHERE remove)::int AS removed, count(DISTINCT stream_id)::int AS containers FROM compact_watchdogs`,
     )).rows[0];
+    if (!counts.watchdogs) {
+      // A day without watchdogs (cheap to look at again): no compaction record.
+      await client.query('ROLLBACK');
+      return null;
+    }
     await client.query(`DELETE FROM "${partition}" e USING compact_watchdogs g WHERE g.remove AND e.global_position = g.global_position`);
     await client.query(`DELETE FROM event_keys k USING compact_watchdogs g WHERE g.remove AND k.event_id = g.event_id`);
     await client.query(`UPDATE audit_seals s SET compaction_id = $1 FROM compact_watchdogs g WHERE g.remove AND s.global_position = g.global_position`, [id]);
