@@ -82,7 +82,7 @@ describe('audit retention', () => {
     expect(summaries.reduce((n, s) => n + s.watchdogs, 0)).toBe(8 * 5_700 - 40);
     expect(summaries.reduce((n, s) => n + s.unhealthy, 0)).toBeGreaterThan(0);
     // The timeline reads the same: the watchdogs that changed health were kept.
-    const transitionsAfter = (await containerTimeline(pool, transitionsBefore[0].data.container_id))!.items;
+    const transitionsAfter = (await containerTimeline(pool, (transitionsBefore[0].data as { container_id: string }).container_id))!.items;
     expect(transitionsAfter.map((i) => [i.position, i.summary])).toEqual(transitionsBefore.map((i) => [i.position, i.summary]));
 
     const v = await verifyChain(pool, keys);

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { Pool } from 'pg';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { auditCommand } from './audit.command';
@@ -48,8 +49,18 @@ export const isOpsCommand = (name: string | undefined): boolean => !!name && nam
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000', '57P03']);
 
+/** Library logs (e.g. "rebuilt health ...") go to stderr: stdout carries the result only. */
+const stderrLogger: LoggerService = Object.fromEntries(
+  (['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const).map((level) => [level, (message: unknown, ...rest: unknown[]) => {
+    if (level === 'debug' || level === 'verbose') return;
+    const context = typeof rest[rest.length - 1] === 'string' ? ` [${rest[rest.length - 1]}]` : '';
+    process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()}${context} ${String(message)}\n`);
+  }]),
+) as unknown as LoggerService;
+
 /** Runs one audit/retention command; returns the exit code. Errors are printed, never thrown. */
 export async function runOps(command: string, args: string[]): Promise<number> {
+  Logger.overrideLogger(stderrLogger);
   let pool: Pool | undefined;
   try {
     const config = loadConfig();
