@@ -11,6 +11,7 @@
 // --storage measures bytes per container per day of a full day of watchdogs, before and after
 // the retention policy compacts it. The result is one JSON document on stdout.
 import { parseArgs } from 'node:util';
+import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { loadConfig } from '@app/config';
 import { prepareDatabase } from '@app/database';
@@ -93,6 +94,7 @@ export async function seedLog(pool: Pool, o: SeedOptions): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  Logger.overrideLogger(false); // stdout is the JSON result
   const { values } = parseArgs({
     options: {
       events: { type: 'string', default: '1000000' },

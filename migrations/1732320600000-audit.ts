@@ -25,17 +25,10 @@ export class Audit1732320600000 implements MigrationInterface {
     await q.query(`ALTER INDEX events_pkey RENAME TO events_unpartitioned_pkey`);
     await q.query(`ALTER INDEX events_tx_position_idx RENAME TO events_unpartitioned_tx_position_idx`);
     await q.query(`ALTER INDEX events_type_position_idx RENAME TO events_unpartitioned_type_position_idx`);
+    // Same columns, defaults, identity and checks as before (and any column a later feature adds).
     await q.query(`
       CREATE TABLE events (
-        global_position bigint GENERATED ALWAYS AS IDENTITY,
-        transaction_id  xid8 NOT NULL DEFAULT pg_current_xact_id(),
-        stream_id       text NOT NULL,
-        stream_version  bigint NOT NULL CHECK (stream_version >= 0),
-        event_id        uuid NOT NULL,
-        event_type      text NOT NULL CHECK (length(event_type) BETWEEN 1 AND 100),
-        data            jsonb NOT NULL,
-        metadata        jsonb NOT NULL DEFAULT '{}'::jsonb,
-        recorded_at     timestamptz NOT NULL DEFAULT now(),
+        LIKE events_unpartitioned INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING CONSTRAINTS,
         CONSTRAINT events_pkey PRIMARY KEY (global_position, recorded_at)
       ) PARTITION BY RANGE (recorded_at)`);
     await q.query(`CREATE INDEX events_tx_position_idx ON events (transaction_id, global_position)`);

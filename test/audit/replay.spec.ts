@@ -6,21 +6,16 @@ import { prepareDatabase } from '@app/database';
 import { EventStore, poolOf } from '@app/event-store';
 import { containerStream, SERVICE_MAPPED, SERVICE_UNMAPPED, WATCHDOG, watchdogStream } from '@app/container-events';
 import { HEALTH_LAPSED } from '@app/health';
-import { Projector, projectionLag, rebuildProjections } from '@app/projections';
+import { Projector, rebuildProjections } from '@app/projections';
 import { replayableProjections } from '@app/audit';
 import { seedLog } from '../../bench/seed-log';
 import { createTestDatabase } from '../support/db';
+import { caughtUp as caughtUpOn, READ_MODEL_TABLES, snapshot as snapshotOf } from '../support/read-models';
 import { testEnv } from '../support/gateway';
 import { ops } from './helpers';
 
 jest.setTimeout(240_000);
 
-const SNAPSHOTS: Record<string, string> = {
-  container_health: 'container_id',
-  container_health_samples: 'container_id, bucket',
-  routing_containers: 'container_id',
-  routes: 'fqdn',
-};
 
 /** `ops replay` while events keep arriving and the live projectors run. */
 describe('ops replay', () => {
@@ -50,23 +45,8 @@ describe('ops replay', () => {
     await db?.drop();
   });
 
-  async function caughtUp() {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const lags = await Promise.all(['health', 'routing'].map((n) => projectionLag(pool, n, true)));
-      if (lags.every((l) => l && l.events_behind === 0)) return;
-      if (Date.now() > deadline) throw new Error(`projections did not catch up: ${JSON.stringify(lags)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async function snapshot(): Promise<Record<string, string[]>> {
-    const out: Record<string, string[]> = {};
-    for (const [table, key] of Object.entries(SNAPSHOTS)) {
-      out[table] = (await pool.query(`SELECT t::text AS row FROM ${table} t ORDER BY ${key}`)).rows.map((r) => r.row);
-    }
-    return out;
-  }
+  const caughtUp = () => caughtUpOn(pool, ['health', 'routing'], 120_000);
+  const snapshot = () => snapshotOf(pool);
 
   /** Live ingest until stopped: watchdogs (some unhealthy), services mapped and unmapped, lapses. */
   function ingest(): { stop: () => Promise<number> } {
@@ -122,7 +102,7 @@ describe('ops replay', () => {
     await rebuildProjections(pool, store, Object.values(replayableProjections(config())), 5_000);
     await caughtUp();
     const scratch = await snapshot();
-    for (const table of Object.keys(SNAPSHOTS)) expect([table, live[table]]).toEqual([table, scratch[table]]);
+    for (const table of Object.keys(READ_MODEL_TABLES)) expect([table, live[table]]).toEqual([table, scratch[table]]);
   });
 
   it('refuses unknown projections and the seal, with exit code 2', async () => {

@@ -13,11 +13,10 @@ interface Status {
 }
 
 async function queueDepth(url: string, prefix: string): Promise<Status['queue']> {
-  const connection = new IORedis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const connection = new IORedis(url, { connectTimeout: 2_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   connection.on('error', () => undefined);
   const queue = new Queue(QUEUE_NAME, { connection, prefix });
   try {
-    await connection.connect();
     return { name: `${prefix}:${QUEUE_NAME}`, counts: await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed') };
   } catch (err) {
     return { name: `${prefix}:${QUEUE_NAME}`, error: (err as Error).message };
