@@ -51,6 +51,8 @@ export async function compactWatchdogs(pool: Pool, keys: AuditKeys, o: Compactio
     await pool.query(`UPDATE audit_compactions SET bytes_after = $2 WHERE id = $1`, [result.id, result.bytes_after]);
     out.push(result);
   }
+  // Marking seals and deleting keys left dead row versions: make the space reusable for new ones.
+  if (out.length) await pool.query(`VACUUM audit_seals, event_keys`);
   return out;
 }
 

@@ -10,13 +10,14 @@ export interface PartitionInfo {
   name: string;
   day: string | null;
   bytes: number;
+  /** Live rows as the statistics collector counts them (approximate). */
   rows_estimate: number;
 }
 
 export async function listPartitions(db: Pool | PoolClient): Promise<PartitionInfo[]> {
   const { rows } = await db.query(
-    `SELECT c.relname AS name, pg_total_relation_size(c.oid)::bigint AS bytes, greatest(c.reltuples, 0)::bigint AS rows
-       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    `SELECT c.relname AS name, pg_total_relation_size(c.oid)::bigint AS bytes, coalesce(s.n_live_tup, 0)::bigint AS rows
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
       WHERE i.inhparent = 'events'::regclass ORDER BY c.relname`,
   );
   return rows.map((r) => {

@@ -28,6 +28,14 @@ exit codes: 0 ok, 1 failed (verification failed, command error), 2 bad usage, 3 
 
 export class UsageError extends Error {}
 
+/** The lines of OPS_USAGE that describe `command` (its line and the indented ones after it). */
+function usageOf(command: string): string {
+  const lines = OPS_USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
+  const end = lines.findIndex((l, i) => i > start && /^  [a-z]/.test(l));
+  return lines.slice(start, end < 0 ? undefined : end).map((l) => l.trim()).filter(Boolean).join('\n  ');
+}
+
 export interface OpsContext {
   config: AppConfig;
   pool: Pool;
@@ -79,7 +87,7 @@ export async function runOps(command: string, args: string[]): Promise<number> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${command}: ${(err as Error).message}\n\nusage: npm run ops -- ${OPS_USAGE.split('\n').filter((l) => l.includes(` ${command} `) || l.trim().startsWith(`${command} `)).join('\n').trim()}\n`);
+      process.stderr.write(`${command}: ${(err as Error).message}\n\nusage: npm run ops -- ${usageOf(command)}\n`);
       return EXIT.usage;
     }
     if (err instanceof ConfigError) {

@@ -18,7 +18,7 @@ export async function partitionsCommand(ctx: OpsContext): Promise<number> {
   const created = await ensurePartitionsAhead(ctx.pool, ahead);
   const partitions = await listPartitions(ctx.pool);
   print(!!values.json, { created, partitions }, () =>
-    `${created.length ? `created ${created.join(', ')}\n` : ''}${partitions.map((p) => `${p.name.padEnd(18)} ${String(p.rows_estimate).padStart(10)} rows (estimate) ${String(p.bytes).padStart(12)} bytes`).join('\n')}\n`,
+    `${created.length ? `created ${created.join(', ')}\n` : ''}${partitions.map((p) => `${p.name.padEnd(18)} ${String(p.rows_estimate).padStart(10)} rows (approx.) ${String(p.bytes).padStart(12)} bytes`).join('\n')}\n`,
   );
   return EXIT.ok;
 }
