@@ -212,4 +212,24 @@ describe('EventStore on PostgreSQL', () => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(new Set(seen)).toEqual(written);
   });
+
+  it('pages a transaction whose positions cross a power of ten in numeric order (positions are not sorted as text)', async () => {
+    const { rows } = await pool.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`);
+    const start = rows[0] ? { transactionId: rows[0].t, globalPosition: rows[0].p } : { transactionId: '0', globalPosition: '0' };
+    // One append of 150 events: one transaction, positions such as 98, 99, 100, 101.
+    const stream = `digits-${randomUUID()}`;
+    const written = await store.append(stream, Array.from({ length: 150 }, (_, i) => ({ type: 'test:n', data: { i } })));
+    const seen: string[] = [];
+    let checkpoint = start;
+    // Until the append is visible to the gap-safe reader (other sessions' transactions on a shared
+    // server hold the horizon back) and read to the end.
+    const deadline = Date.now() + 60_000;
+    while (seen.length < 150 && Date.now() < deadline) {
+      const page = await store.readAll(checkpoint, 40);
+      if (!page.events.length) await new Promise((r) => setTimeout(r, 20));
+      seen.push(...page.events.filter((e) => e.streamId === stream).map((e) => e.globalPosition));
+      checkpoint = page.checkpoint;
+    }
+    expect(seen).toEqual(written.events.map((e) => e.globalPosition));
+  });
 });

@@ -11,6 +11,7 @@ import { HealthProjectionModule, HealthSweepHandler, HealthWorkerModule } from '
 import { ProjectorHostModule } from '@app/projections';
 import { RoutingModule } from '@app/routing';
 import { NginxModule, NginxRenderHandler } from '@app/nginx';
+import { AuditWorkerModule } from '@app/audit';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer, the projectors, and /health and /metrics on its own port. */
@@ -33,6 +34,7 @@ export class WorkerModule {
         ProjectorHostModule,
         HealthProjectionModule,
         RoutingModule,
+        AuditWorkerModule,
       ],
       providers: [
         {

@@ -96,6 +96,17 @@ export const envSchema = z.object({
   HEALTH_HISTORY_BUCKET_S: int(1, 3600).default(60),
   HEALTH_HISTORY_RETENTION_H: int(1, 24 * 90).default(48),
   ROUTES_RESTORE_WATCHDOGS: int(1, 20).default(2),
+  /** Audit log (libs/audit): hash chain sealer, signed checkpoints, partitions, watchdog retention. */
+  /** Ed25519 private key (PKCS#8 PEM) that signs checkpoints; absent outside production: a development key in DATA_DIR. */
+  AUDIT_SIGNING_KEY: z.string().optional(),
+  AUDIT_SEAL_ENABLED: bool.default(true),
+  AUDIT_SEAL_BATCH_SIZE: int(1, 100_000).default(5_000),
+  AUDIT_CHECKPOINT_EVERY: int(1, 10_000_000).default(10_000),
+  AUDIT_CHECKPOINT_INTERVAL_S: int(1, 86_400).default(60),
+  AUDIT_PARTITION_AHEAD_DAYS: int(1, 365).default(7),
+  /** Raw watchdogs older than this many days are compacted into per-container daily summaries; 0 keeps them. */
+  AUDIT_WATCHDOG_RETENTION_DAYS: int(0, 36_500).default(30),
+  AUDIT_MAINTENANCE_EVERY_S: int(10, 86_400).default(3_600),
   // nginx rendering (libs/nginx). Defaults suit the docker-compose nginx container sharing /etc/nginx.
   NGINX_RENDER_ENABLED: bool.default(true),
   /** This nginx's gateway node; default GATEWAY_DEFAULT_NODE_ID (where onboarding places containers). */

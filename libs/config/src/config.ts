@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { parseCidr } from '@app/common/ipv4';
 import { envSchema } from './config.schema';
@@ -64,6 +65,17 @@ export interface AppConfig {
     renderReconcileS: number;
   };
   nginx: NginxConfig;
+  audit: {
+    /** PKCS#8 PEM of the Ed25519 checkpoint key, or undefined (development key in dataDir). */
+    signingKeyPem?: string;
+    sealEnabled: boolean;
+    sealBatchSize: number;
+    checkpointEvery: number;
+    checkpointIntervalS: number;
+    partitionAheadDays: number;
+    watchdogRetentionDays: number;
+    maintenanceEveryS: number;
+  };
 }
 
 /** The platform's images (seeds): image id -> docker image reference. */
@@ -211,6 +223,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!isVpnEndpoint(e.GATEWAY_DEFAULT_VPN_ENDPOINT)) {
     problems.push({ variable: 'GATEWAY_DEFAULT_VPN_ENDPOINT', message: 'must be host:port (lower-case DNS name or IPv4, port 1-65535)' });
   }
+  if (e.NODE_ENV === 'production' && !e.AUDIT_SIGNING_KEY) problems.push({ variable: 'AUDIT_SIGNING_KEY', message: 'is required in production' });
+  if (e.AUDIT_SIGNING_KEY && !isEd25519Pem(e.AUDIT_SIGNING_KEY)) {
+    problems.push({ variable: 'AUDIT_SIGNING_KEY', message: 'must be an Ed25519 private key in PKCS#8 PEM' });
+  }
   const images = parseImages(e.CONTAINER_IMAGES, problems);
   const nginx = nginxConfig(e, problems);
   if (problems.length) throw new ConfigError(problems);
@@ -275,5 +291,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
     },
     nginx,
+    audit: {
+      signingKeyPem: e.AUDIT_SIGNING_KEY,
+      sealEnabled: e.AUDIT_SEAL_ENABLED,
+      sealBatchSize: e.AUDIT_SEAL_BATCH_SIZE,
+      checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
+      checkpointIntervalS: e.AUDIT_CHECKPOINT_INTERVAL_S,
+      partitionAheadDays: e.AUDIT_PARTITION_AHEAD_DAYS,
+      watchdogRetentionDays: e.AUDIT_WATCHDOG_RETENTION_DAYS,
+      maintenanceEveryS: e.AUDIT_MAINTENANCE_EVERY_S,
+    },
   };
+}
+
+function isEd25519Pem(pem: string): boolean {
+  try {
+    return createPrivateKey(pem.replace(/\\n/g, '\n')).asymmetricKeyType === 'ed25519';
+  } catch {
+    return false;
+  }
 }

@@ -47,15 +47,16 @@ export function isSimpleAppend(a: PendingAppend): boolean {
  * One statement, one round trip, its own implicit transaction: skip the ids already stored, lock
  * (creating when new) the stream rows in sorted order while moving each version by its count of
  * new events, and insert the events with their versions, in batch order. The ids of concurrent
- * appends are settled by the unique index (23505: the caller retries the batch, which then finds
- * the duplicate). Versions stay contiguous because a stored duplicate takes no version.
+ * appends are settled by event_keys' unique index (filled by the statement trigger on events;
+ * 23505: the caller retries the batch, which then finds the duplicate). Versions stay contiguous because a stored duplicate takes no version.
  */
 const SIMPLE_BATCH_SQL = `
 WITH x AS (
   SELECT * FROM json_to_recordset($1::json) AS x(k int, s text, i uuid, t text, d jsonb, m jsonb)
 ), dup AS (
   SELECT e.event_id, e.stream_id, e.event_type, e.data, e.global_position, e.stream_version
-  FROM events e WHERE e.event_id IN (SELECT i FROM x)
+  FROM event_keys k JOIN events e ON e.global_position = k.global_position AND e.recorded_at = k.recorded_at
+  WHERE k.event_id IN (SELECT i FROM x)
 ), fresh AS (
   SELECT x.* FROM x WHERE NOT EXISTS (SELECT 1 FROM dup WHERE dup.event_id = x.i)
 ), counts AS (
@@ -182,8 +183,11 @@ export async function writeBatch(client: PoolClient, batch: PendingAppend[]): Pr
   const callerIds = batch.filter((a) => a.callerIds).flatMap((a) => a.events.map((e) => e.id));
   if (callerIds.length) {
     const found = await client.query(
-      `SELECT event_id, stream_id, event_type, data, global_position::text AS global_position, stream_version
-       FROM events WHERE event_id = ANY($1::uuid[])`,
+      // event_keys holds the unique ids (the partitioned events table cannot); its position and
+      // time find the row in its partition.
+      `SELECT e.event_id, e.stream_id, e.event_type, e.data, e.global_position::text AS global_position, e.stream_version
+       FROM event_keys k JOIN events e ON e.global_position = k.global_position AND e.recorded_at = k.recorded_at
+       WHERE k.event_id = ANY($1::uuid[])`,
       [callerIds],
     );
     for (const r of found.rows) {

@@ -83,10 +83,12 @@ export class EventStore {
    */
   async readAll(after: Checkpoint, limit = 1_000, client?: Pool | PoolClient): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
     const { rows } = await (client ?? this.pool).query(
-      `SELECT ${COLUMNS} FROM events
-       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, global_position
+      // ORDER BY names the table's columns: bare names would be COLUMNS' text aliases, which sort
+      // as strings ('9' after '40') and made pages skip events.
+      `SELECT ${COLUMNS} FROM events e
+       WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.transaction_id, e.global_position
        LIMIT $3`,
       [after.transactionId, after.globalPosition, limit],
     );
@@ -96,6 +98,38 @@ export class EventStore {
       events,
       checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after,
     };
+  }
+
+  /**
+   * readAll for bulk readers (rebuilds, replays): the same rows, order and gap-safety, but the page
+   * travels as one JSON document, which PostgreSQL builds and node parses about twice as fast as
+   * row by row.
+   */
+  async readAllBulk(after: Checkpoint, limit: number): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
+    const { rows } = await this.pool.query(
+      `SELECT coalesce(json_agg(json_build_array(global_position::text, transaction_id::text, stream_id, stream_version,
+                event_id, event_type, data, metadata, recorded_at) ORDER BY transaction_id, global_position), '[]')::text AS page
+         FROM (SELECT * FROM events
+                WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY transaction_id, global_position LIMIT $3) x`,
+      [after.transactionId, after.globalPosition, limit],
+    );
+    const events = (JSON.parse(rows[0].page) as unknown[][]).map(
+      (r): RecordedEvent => ({
+        globalPosition: r[0] as string,
+        transactionId: r[1] as string,
+        streamId: r[2] as string,
+        streamVersion: r[3] as number,
+        eventId: r[4] as string,
+        type: r[5] as string,
+        data: r[6],
+        metadata: r[7] as RecordedEvent['metadata'],
+        recordedAt: new Date(r[8] as string),
+      }),
+    );
+    const last = events[events.length - 1];
+    return { events, checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after };
   }
 
   /** The newest committed position and its time (for lag reporting); null on an empty log. */
