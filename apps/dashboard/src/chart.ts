@@ -9,11 +9,11 @@ export interface Series {
   max?: number;
 }
 
-const W = 640;
-const H = 180;
-const PAD = { l: 56, r: 12, t: 12, b: 28 };
+const W = 480;
+const H = 160;
+const PAD = { l: 60, r: 12, t: 12, b: 28 };
 
-const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+const clock = (t: number, seconds: boolean) => new Date(t).toISOString().slice(11, seconds ? 19 : 16);
 
 /**
  * A line chart as plain SVG (no library, no inline style: colours come from the stylesheet).
@@ -47,7 +47,7 @@ export function lineChart(s: Series, range: { from: number; to: number }): HTMLE
     return svg('g', {}, svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v), class: 'chart__grid' }), svg('text', { x: PAD.l - 6, y: y(v) + 4, class: 'chart__tick', 'text-anchor': 'end' }, s.format(v)));
   });
   const ticks = [range.from, (range.from + range.to) / 2, range.to].map((t, i) =>
-    svg('text', { x: x(t), y: H - 8, class: 'chart__tick', 'text-anchor': ['start', 'middle', 'end'][i] }, hhmm(t)),
+    svg('text', { x: x(t), y: H - 8, class: 'chart__tick', 'text-anchor': ['start', 'middle', 'end'][i] }, clock(t, range.to - range.from < 30 * 60_000)),
   );
   const last = values[values.length - 1];
   const summary = `${s.label}: ${values.length} samples, minimum ${s.format(Math.min(...values))}, maximum ${s.format(Math.max(...values))}, latest ${s.format(last)}.`;

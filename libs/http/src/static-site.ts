@@ -48,12 +48,14 @@ export async function serveStaticSite(app: NestFastifyApplication, o: { prefix: 
     return 'missing';
   }
   const assets = `${join(root, 'assets')}${sep}`;
+  app.getHttpAdapter().getInstance().get(prefix.slice(0, -1), (_req, reply) => {
+    reply.redirect(prefix, 301);
+  });
   await app.register(fastifyStatic, {
     root,
     prefix,
     // Swagger UI already decorated the reply with sendFile.
     decorateReply: false,
-    redirect: true,
     index: ['index.html'],
     dotfiles: 'deny',
     cacheControl: false,

@@ -7,6 +7,7 @@ import type { ContainerDetail, Sample, TimelineItem } from '../types';
 import { notice, stateBadge, statusBadge, tableRegion } from '../widgets';
 
 const RANGES: [string, number][] = [
+  ['Last 5 minutes', 5 * 60_000],
   ['Last 15 minutes', 15 * 60_000],
   ['Last hour', 3_600_000],
   ['Last 6 hours', 6 * 3_600_000],
