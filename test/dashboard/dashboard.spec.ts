@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser';
+import { accessibilityViolations, launchBrowser } from '../support/browser';
 import { call } from '../support/http';
 import { startTestNginx, type TestNginx } from '../support/nginx';
 import { eventually, startStack } from '../support/stack';
@@ -114,6 +114,7 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await expectText(row, ['alpha terminal', 'Healthy', 'terminal', 'ready']);
     await page.locator(`tr[data-container="${a.id}"] td.num`).first().filter({ hasText: '2 cores' }).waitFor();
     await browser.screenshot(page, 'fleet-healthy');
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     // Silence: the sweeper marks it stale; the page learns it through SSE, without a reload.
     await page.evaluate('window.marker = 42');
@@ -139,22 +140,26 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await expect(page.locator('.chart svg').first().getAttribute('aria-label')).resolves.toMatch(/^CPU load \(1 min\): \d+ samples/);
     await page.getByText('The audit timeline is not available').waitFor();
     await browser.screenshot(page, 'container');
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     // Routes view: the route, and the last nginx render (the worker renders at start and on changes).
     await page.getByRole('link', { name: 'Routes', exact: true }).click();
     await page.locator(`#routes-table tr[data-fqdn="${a.fqdn}"][data-active="true"]`).waitFor();
     await page.locator(`#renders-table tr[data-node="${stack.config.nginx.nodeId}"]`).waitFor({ timeout: 30_000 });
     await browser.screenshot(page, 'routes');
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     // A phone.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Fleet', exact: true }).click();
     await row.waitFor();
     await browser.screenshot(page, 'fleet-phone');
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Access token').waitFor();
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
 
     expect(browser.requests.some((u) => u.endsWith('/containers/events'))).toBe(true);

@@ -1,10 +1,21 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM_BIN = process.env.TEST_CHROMIUM_BIN ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(__dirname, '..', 'artifacts');
+
+/**
+ * WCAG 2.1 A/AA violations axe-core finds on the page as it is now (contrast, labels, names,
+ * landmarks, ARIA). axe is evaluated through the DevTools protocol, outside the page's CSP.
+ */
+export async function accessibilityViolations(page: Page): Promise<{ id: string; impact: string; targets: string[] }[]> {
+  const axe = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axe);
+  return page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+    .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) })))`);
+}
 
 /**
  * Debian's chromium, headless, through playwright-core, with a fresh profile of its own and every
