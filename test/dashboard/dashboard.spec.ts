@@ -165,6 +165,8 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     expect(browser.requests.some((u) => u.endsWith('/containers/events'))).toBe(true);
     expect(browser.requests.filter((u) => u.includes(operator))).toEqual([]);
     expect(foreign()).toEqual([]);
+    // Only the failed loads the page expects (the audit API is not there yet): no CSP violation, no exception.
+    expect(browser.errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
   });
 
   it("a viewer of org A never sees org B's containers: not in the table, not live, not by id, not in routes", async () => {
@@ -177,6 +179,12 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await eventually(async () => (await stack.get(`/containers/${b.id}`, operator)).body?.status === 'healthy', 20_000);
 
     const page = await browser.page();
+    // A token that is not one: refused with a message, nothing kept.
+    await page.goto(`${stack.url}/dashboard/`);
+    await page.getByLabel('Access token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This token was refused' }).waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
     await signIn(page, stack.viewer(orgA));
     await page.locator(`tr[data-container="${a.id}"][data-status="healthy"]`).waitFor();
     // B goes stale while the viewer watches: the change is not streamed to org A.
@@ -201,6 +209,9 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await browser.screenshot(page, 'viewer-routes');
     await page.close();
     expect(foreign()).toEqual([]);
+    // The console is watched (the refused sign-in shows there), and shows nothing else amiss.
+    expect(browser.errors.some((e) => /status of 401/.test(e))).toBe(true);
+    expect(browser.errors.filter((e) => !/status of (401|404)/.test(e))).toEqual([]);
   });
 });
 

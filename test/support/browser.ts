@@ -33,10 +33,15 @@ export async function launchBrowser(label: string) {
   });
   const requests: string[] = [];
   context.on('request', (r) => requests.push(r.url()));
+  // Console errors (CSP violations show up here) and uncaught exceptions of every page.
+  const errors: string[] = [];
+  context.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  context.on('weberror', (e) => errors.push(`uncaught: ${e.error().message}`));
   await mkdir(ARTIFACTS, { recursive: true });
   return {
     context,
     requests,
+    errors,
     /** A fresh tab (its own sessionStorage). */
     page: (): Promise<Page> => context.newPage(),
     screenshot: (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true }),

@@ -29,7 +29,8 @@ export async function get<T>(path: string, params: Record<string, string | undef
     } catch {
       /* not JSON */
     }
-    if (res.status === 401) onUnauthorized();
+    // The session's token refused (expired, revoked): sign out. A token being tried at sign-in is not kept yet.
+    if (res.status === 401 && token === session.token()) onUnauthorized();
     throw new ApiError(res.status, detail);
   }
   return (await res.json()) as T;
