@@ -77,9 +77,10 @@ export interface RenderState {
   last_attempt_at: string;
   last_outcome: 'swapped' | 'unchanged' | 'failed';
   last_success_at: string | null;
-  routes: number;
-  skipped_rows: number;
   duration_ms: number;
+  /** Operators only (a node serves every org). */
+  routes?: number;
+  skipped_rows?: number;
   last_error?: string | null;
   failed_stage?: string | null;
 }

@@ -70,8 +70,8 @@ export async function renderRoutes(ctx: ViewContext): Promise<void> {
           h('td', {}, stateBadge(r.last_outcome !== 'failed', r.last_outcome === 'swapped' ? 'Swapped' : 'Unchanged', 'Failed')),
           h('td', {}, h('time', { datetime: r.last_attempt_at }, ago(r.last_attempt_at, now))),
           h('td', {}, h('time', { datetime: r.last_success_at ?? '' }, ago(r.last_success_at, now))),
-          h('td', { class: 'num' }, r.routes),
-          h('td', { class: 'num' }, r.skipped_rows),
+          h('td', { class: 'num' }, r.routes ?? '–'),
+          h('td', { class: 'num' }, r.skipped_rows ?? '–'),
           h('td', { class: 'num' }, `${r.duration_ms} ms`),
           h('td', {}, r.last_error ? `${r.failed_stage ?? ''}: ${r.last_error}` : '–')))))),
     );

@@ -7,20 +7,20 @@ export interface RenderState {
   last_attempt_at: string;
   last_outcome: 'swapped' | 'unchanged' | 'failed';
   last_success_at: string | null;
-  routes: number;
-  skipped_rows: number;
   duration_ms: number;
+  routes?: number;
+  skipped_rows?: number;
   config_hash?: string | null;
   skipped_sample?: { fqdn: string; reason: string }[];
   failed_stage?: string | null;
   last_error?: string | null;
 }
 
-const OPERATOR_ONLY = ['config_hash', 'skipped_sample', 'failed_stage', 'last_error'] as const;
+const OPERATOR_ONLY = ['routes', 'skipped_rows', 'config_hash', 'skipped_sample', 'failed_stage', 'last_error'] as const;
 
 /**
- * What a role may see of a render: the skipped sample and the error name other orgs' FQDNs, so
- * viewers get the outcome and the counts only.
+ * What a role may see of a render. A node serves every org: its route counts, skipped sample and
+ * error speak of other orgs' routes, so viewers get the outcome and the times only.
  */
 export function renderStateFor(role: Role, row: RenderState): RenderState {
   if (role === 'operator') return row;

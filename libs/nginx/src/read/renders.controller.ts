@@ -15,8 +15,8 @@ const renderState = {
     last_attempt_at: { type: 'string', format: 'date-time' },
     last_outcome: { type: 'string', enum: ['swapped', 'unchanged', 'failed'] },
     last_success_at: { type: 'string', format: 'date-time', nullable: true },
-    routes: { type: 'integer', description: 'routes in the config nginx serves after the last success' },
-    skipped_rows: { type: 'integer', description: 'rows refused by the render checks' },
+    routes: { type: 'integer', description: 'operators only: routes in the config nginx serves after the last success' },
+    skipped_rows: { type: 'integer', description: 'operators only: rows refused by the render checks' },
     duration_ms: { type: 'integer' },
     config_hash: { type: 'string', nullable: true, description: 'operators only' },
     skipped_sample: { type: 'array', items: { type: 'object', properties: { fqdn: { type: 'string' }, reason: { type: 'string' } } }, description: 'operators only' },
@@ -37,7 +37,7 @@ export class RendersController {
   }
 
   @Get('renders')
-  @ApiOperation({ summary: 'The last nginx render of every node (viewers: outcome and counts only)' })
+  @ApiOperation({ summary: 'The last nginx render of every node (viewers: outcome and times only)' })
   @ApiOkResponse({ schema: { type: 'object', properties: { items: { type: 'array', items: renderState } } } })
   async renders(@CurrentPrincipal() p: Principal) {
     const { rows } = await this.pool.query<RenderState>(
