@@ -1,4 +1,4 @@
-import { ago, load, matches, percent, roleOf } from './format';
+import { actorText, ago, load, matches, percent, roleOf } from './format';
 
 describe('dashboard formatting', () => {
   const now = Date.parse('2026-11-23T02:00:00Z');
@@ -30,5 +30,12 @@ describe('dashboard formatting', () => {
     expect(roleOf(`${b64({ alg: 'HS256' })}.${b64({ role: 'viewer', org: 'x' })}.sig`)).toBe('viewer');
     expect(roleOf('not-a-token')).toBeNull();
     expect(roleOf('a.%%%.c')).toBeNull();
+  });
+
+  it('audit actors as words', () => {
+    expect(actorText({ type: 'operator', id: 'alice' })).toBe('operator alice');
+    expect(actorText({ type: 'system' })).toBe('system');
+    expect(actorText('worker')).toBe('worker');
+    expect(actorText(null)).toBe('');
   });
 });

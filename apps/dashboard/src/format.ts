@@ -55,3 +55,13 @@ export function roleOf(token: string): string | null {
     return null;
   }
 }
+
+/** An audit actor ({type, id}, a string, or nothing) as "operator alice". */
+export function actorText(actor: unknown): string {
+  if (typeof actor === 'string') return actor;
+  if (actor && typeof actor === 'object') {
+    const a = actor as { type?: unknown; id?: unknown };
+    return [a.type, a.id].filter((x) => typeof x === 'string' && x).join(' ');
+  }
+  return '';
+}

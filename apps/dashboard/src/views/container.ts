@@ -2,7 +2,7 @@ import { ApiError, get } from '../api';
 import { lineChart } from '../chart';
 import type { ViewContext } from '../context';
 import { h, mount } from '../dom';
-import { ago, load, percent } from '../format';
+import { actorText, ago, load, percent } from '../format';
 import type { ContainerDetail, Sample, TimelineItem } from '../types';
 import { notice, stateBadge, statusBadge, tableRegion } from '../widgets';
 
@@ -112,7 +112,7 @@ export async function renderContainer(ctx: ViewContext, id: string): Promise<voi
         audit,
         title,
         t.items.length
-          ? h('ol', { class: 'timeline', id: 'audit-timeline' }, ...t.items.map((i) => h('li', {}, h('time', { datetime: i.recorded_at }, new Date(i.recorded_at).toISOString().replace('T', ' ').slice(0, 19)), ' ', h('code', {}, i.type), ' ', i.summary)))
+          ? h('ol', { class: 'timeline', id: 'audit-timeline' }, ...t.items.map((i) => h('li', {}, h('time', { datetime: i.recorded_at }, new Date(i.recorded_at).toISOString().replace('T', ' ').slice(0, 19)), ' ', h('code', {}, i.type), ' ', i.summary, actorText(i.actor) ? h('span', { class: 'help' }, ` by ${actorText(i.actor)}`) : null)))
           : h('p', {}, 'No entries.'),
       );
     } catch (err) {
