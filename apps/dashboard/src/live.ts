@@ -11,6 +11,9 @@ export interface LiveOptions {
   onOpen: () => void;
   /** 401/403: the token is no good for this stream; no retry. */
   onRefused: (status: number) => void;
+  /** Reconnect delays (default: from 1 s, doubling, up to 30 s). */
+  backoff?: { baseMs: number; maxMs: number };
+  fetch?: typeof fetch;
 }
 
 /**
@@ -26,7 +29,7 @@ export function openLive(o: LiveOptions): { close: () => void } {
 
   const retry = (reason: string, advisedMs?: number) => {
     if (closed) return;
-    const inMs = Math.max(advisedMs ?? 0, backoffMs(attempt++, Math.random()));
+    const inMs = Math.max(advisedMs ?? 0, backoffMs(attempt++, Math.random(), o.backoff?.baseMs, o.backoff?.maxMs));
     o.onState({ kind: 'retrying', inMs, reason });
     timer = setTimeout(connect, inMs);
   };
@@ -39,7 +42,7 @@ export function openLive(o: LiveOptions): { close: () => void } {
     o.onState({ kind: 'connecting' });
     const parser = new SseParser();
     try {
-      const res = await fetch(o.url, {
+      const res = await (o.fetch ?? fetch)(o.url, {
         headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
         credentials: 'omit',
         cache: 'no-store',
