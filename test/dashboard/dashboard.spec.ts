@@ -44,10 +44,13 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     return () => clearInterval(t);
   }
 
+  /** Signs in by keyboard: the token field has focus, Enter submits. */
   async function signIn(page: Page, token: string) {
     await page.goto(`${stack.url}/dashboard/`);
+    await page.getByLabel('Access token').waitFor();
+    expect(await page.evaluate('document.activeElement.id')).toBe('token');
     await page.getByLabel('Access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.keyboard.press('Enter');
     await page.locator('#live-status[data-state="live"]').waitFor();
   }
 
@@ -132,8 +135,9 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await page.getByLabel('Search').fill('alpha');
     await row.waitFor();
 
-    // Container view: the chart of its history and its route as a link to the FQDN.
-    await page.getByRole('link', { name: 'alpha terminal' }).click();
+    // Container view (by keyboard): the chart of its history and its route as a link to the FQDN.
+    await page.getByRole('link', { name: 'alpha terminal' }).focus();
+    await page.keyboard.press('Enter');
     await page.locator('#container-routes a', { hasText: a.fqdn }).waitFor();
     expect(await page.locator('#container-routes a').first().getAttribute('href')).toBe(`//${a.fqdn}/`);
     await page.getByLabel('Time range').selectOption({ label: 'Last 5 minutes' });
