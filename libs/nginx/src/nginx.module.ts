@@ -12,6 +12,7 @@ import { NginxRenderHandler } from './render/render.handler';
 import { RenderScheduler, renderJobOptions } from './render/render-scheduler';
 import { NginxRenderer } from './render/renderer';
 import { RendersController } from './read/renders.controller';
+import { RenderStateReader } from './read/renders.service';
 
 export const NGINX_QUEUE = Symbol('NGINX_QUEUE');
 
@@ -64,7 +65,7 @@ class Reconciler implements OnApplicationBootstrap {
 @Module({})
 export class NginxModule {
   static forGateway(): DynamicModule {
-    return { module: NginxModule, global: true, controllers: [RendersController], providers: [queueProvider, schedulerProvider, QueueCloser], exports: [ROUTES_CHANGED] };
+    return { module: NginxModule, global: true, controllers: [RendersController], providers: [queueProvider, schedulerProvider, QueueCloser, RenderStateReader], exports: [ROUTES_CHANGED] };
   }
 
   static forWorker(): DynamicModule {

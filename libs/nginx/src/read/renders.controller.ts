@@ -1,11 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
-import { RenderState, renderStateFor } from '../domain/render-state';
+import { RenderStateReader } from './renders.service';
 
 const renderState = {
   type: 'object',
@@ -30,21 +26,12 @@ const renderState = {
 @Controller('nginx')
 @Auth('viewer', 'operator')
 export class RendersController {
-  private readonly pool: Pool;
-
-  constructor(@Inject(DATA_SOURCE) ds: DataSource) {
-    this.pool = poolOf(ds);
-  }
+  constructor(@Inject(RenderStateReader) private readonly renders: RenderStateReader) {}
 
   @Get('renders')
   @ApiOperation({ summary: 'The last nginx render of every node (viewers: outcome and times only)' })
   @ApiOkResponse({ schema: { type: 'object', properties: { items: { type: 'array', items: renderState } } } })
-  async renders(@CurrentPrincipal() p: Principal) {
-    const { rows } = await this.pool.query<RenderState>(
-      `SELECT node, stage, last_attempt_at, last_outcome, last_success_at, config_hash, routes, skipped_rows, skipped_sample,
-              failed_stage, last_error, duration_ms
-         FROM nginx_render_state ORDER BY node`,
-    );
-    return { items: rows.map((r) => renderStateFor(p.role, r)) };
+  async list(@CurrentPrincipal() p: Principal) {
+    return { items: await this.renders.lastRenders(p.role) };
   }
 }
