@@ -1,5 +1,8 @@
 import type { Status } from './format';
 
+// The API's own type, shared with the gateway (a plain type file, no dependency).
+export type { RenderState } from '../../../libs/nginx/src/domain/render-state';
+
 /** The read API's shapes, as far as the page uses them (libs/health, libs/routing, libs/nginx). */
 export interface Stats {
   cpu?: { load1: number | null; load5: number | null; count: number | null };
@@ -71,19 +74,6 @@ export interface Sample {
   ping_ms: number | null;
 }
 
-export interface RenderState {
-  node: string;
-  stage: string;
-  last_attempt_at: string;
-  last_outcome: 'swapped' | 'unchanged' | 'failed';
-  last_success_at: string | null;
-  duration_ms: number;
-  /** Operators only (a node serves every org). */
-  routes?: number;
-  skipped_rows?: number;
-  last_error?: string | null;
-  failed_stage?: string | null;
-}
 
 export interface TimelineItem {
   position: string;

@@ -1,6 +1,4 @@
-import type { Role } from '@app/auth';
-
-/** One row of nginx_render_state as the API shows it. */
+/** One row of nginx_render_state as GET /nginx/renders shows it (the web dashboard reads this type too). */
 export interface RenderState {
   node: string;
   stage: string;
@@ -22,7 +20,7 @@ const OPERATOR_ONLY = ['routes', 'skipped_rows', 'config_hash', 'skipped_sample'
  * What a role may see of a render. A node serves every org: its route counts, skipped sample and
  * error speak of other orgs' routes, so viewers get the outcome and the times only.
  */
-export function renderStateFor(role: Role, row: RenderState): RenderState {
+export function renderStateFor(role: string, row: RenderState): RenderState {
   if (role === 'operator') return row;
   const out = { ...row };
   for (const k of OPERATOR_ONLY) delete out[k];
