@@ -181,6 +181,10 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await row.waitFor();
     await browser.screenshot(page, 'fleet-phone');
     expect(await accessibilityViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'alpha terminal' }).click();
+    await page.locator('.chart svg').first().waitFor();
+    await browser.screenshot(page, 'container-phone');
+    expect(await accessibilityViolations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Access token').waitFor();
@@ -241,7 +245,7 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
   });
 });
 
+/** Waits until the element shows each of the texts. */
 async function expectText(locator: import('playwright-core').Locator, parts: string[]) {
-  const text = await locator.innerText();
-  for (const p of parts) expect(text).toContain(p);
+  for (const p of parts) await locator.filter({ hasText: p }).waitFor();
 }

@@ -2,7 +2,7 @@ import { get, getAll } from '../api';
 import type { ViewContext } from '../context';
 import { h, mount } from '../dom';
 import { ago, load, matches, percent, STATUS_LABEL, STATUSES } from '../format';
-import type { Container, Summary } from '../types';
+import type { Container, ContainerDetail, Summary } from '../types';
 import { notice, shortId, stateBadge, statusBadge, tableRegion } from '../widgets';
 
 const MAX_CONTAINERS = 5_000;
@@ -127,17 +127,21 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
   };
 
   ctx.onChange(async (change) => {
+    // The new status at once; then the row as the read model has it now (stats, last seen and
+    // readiness moved too), unless a newer change overtook that answer.
     const known = containers.get(change.container_id);
     if (known) {
       containers.set(change.container_id, { ...known, status: change.to, status_since: change.at });
-    } else {
-      const fresh = await get<Container>(`/containers/${change.container_id}`, {}, ctx.signal).catch(() => null);
-      if (!fresh) return;
-      containers.set(fresh.container_id, { ...fresh, services: (fresh as unknown as { readiness: Container['services'] }).readiness ?? [] });
-      drawProjects();
+      drawRows();
     }
-    drawRows();
     refreshSummary();
+    const fresh = await get<ContainerDetail>(`/containers/${change.container_id}`, {}, ctx.signal).catch(() => null);
+    if (!fresh) return;
+    const now = containers.get(change.container_id);
+    if (now && Date.parse(now.status_since) > Date.parse(fresh.status_since)) return;
+    containers.set(fresh.container_id, { ...fresh, services: fresh.readiness });
+    if (!now) drawProjects();
+    drawRows();
   });
   ctx.onReconnect(() => void reload());
   // Relative times and the stats of the newest watchdog (watchdogs alone send no SSE event).
