@@ -30,6 +30,7 @@ export const envSchema = z.object({
   HTTP_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
   HTTP_BATCH_MAX_EVENTS: int(1, 1000).default(100),
   HTTP_TRUST_PROXY: bool.default(false),
+  DASHBOARD_DIR: z.string().min(1).default('dist/dashboard'),
   WORKER_HTTP_PORT: int(0, 65535).default(3001),
   WORKER_CONCURRENCY: int(1, 64).default(4),
 

@@ -17,6 +17,8 @@ export interface AppConfig {
   logLevel: string;
   dataDir: string;
   http: { host: string; port: number; bodyLimitBytes: number; batchMaxEvents: number; trustProxy: boolean };
+  /** The built web dashboard (index.html and assets/), served at /dashboard/. */
+  dashboardDir: string;
   database: {
     url: string;
     poolSize: number;
@@ -248,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       migrateOnStart: e.DATABASE_MIGRATE_ON_START,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     },
+    dashboardDir: e.DASHBOARD_DIR,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     worker: { httpPort: e.WORKER_HTTP_PORT, concurrency: e.WORKER_CONCURRENCY },
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },

@@ -10,3 +10,5 @@ export { evolveHealth, STATUSES } from './domain/health';
 export type { HealthRow, HealthStatus } from './domain/health';
 export { decideLapses, looksLikeIngestOutage } from './domain/lapses';
 export * from './domain/lifecycle';
+export { scopeOf, scopeSql, inScope } from './read/scope';
+export type { Scope } from './read/scope';

@@ -3,3 +3,4 @@ export { RoutingProjection } from './routing.projection';
 export type { RoutingProjectionOptions } from './routing.projection';
 export { evolveRouting, routesOf, isRoutingEvent } from './routing';
 export type { RoutingState, RouteRow, RoutingOptions } from './routing';
+export { RoutesReadService } from './read/routes.service';
