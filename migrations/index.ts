@@ -3,6 +3,7 @@ import { RoutingReadModel1732320100000 } from './1732320100000-routing-read-mode
 import { Projections1732320200000 } from './1732320200000-projections';
 import { NginxRenderState1732320400000 } from './1732320400000-nginx-render-state';
 import { Onboarding1732320500000 } from './1732320500000-onboarding';
+import { Sso1732320900000 } from './1732320900000-sso';
 
 /** Every migration, in order. Listed explicitly so compiled builds need no file globbing. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Projections1732320200000,
   NginxRenderState1732320400000,
   Onboarding1732320500000,
+  Sso1732320900000,
 ];

@@ -12,6 +12,7 @@ import { ProjectionsModule } from '@app/projections';
 import { HealthModule } from '@app/health';
 import { RoutingModule } from '@app/routing';
 import { NginxModule } from '@app/nginx';
+import { SsoModule } from '@app/sso';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -33,6 +34,7 @@ export class GatewayModule {
         HealthModule,
         RoutingModule,
         NginxModule.forGateway(),
+        SsoModule,
       ],
     };
   }

@@ -64,6 +64,15 @@ export interface AppConfig {
     renderReconcileS: number;
   };
   nginx: NginxConfig;
+  sso: {
+    enabled: boolean;
+    issuer: string;
+    jwksJson?: string;
+    serviceScheme: 'https' | 'http';
+    servicePort?: number;
+    sessionTtlS: number;
+    checkCacheMs: number;
+  };
 }
 
 /** The platform's images (seeds): image id -> docker image reference. */
@@ -213,6 +222,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const images = parseImages(e.CONTAINER_IMAGES, problems);
   const nginx = nginxConfig(e, problems);
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_JWKS) problems.push({ variable: 'SSO_JWKS', message: 'is required in production (or SSO_ENABLED=false)' });
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_ISSUER) problems.push({ variable: 'SSO_ISSUER', message: 'is required in production (or SSO_ENABLED=false)' });
   if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
@@ -245,6 +256,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       containerTokenTtlS: e.CONTAINER_TOKEN_TTL_S,
     },
     platformDomain: e.PLATFORM_DOMAIN,
+    sso: {
+      enabled: e.SSO_ENABLED,
+      issuer: e.SSO_ISSUER ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}/oidc`,
+      jwksJson: e.SSO_JWKS,
+      serviceScheme: e.SSO_SERVICE_SCHEME,
+      servicePort: e.SSO_SERVICE_PORT,
+      sessionTtlS: e.SSO_SESSION_TTL_S,
+      checkCacheMs: e.SSO_CHECK_CACHE_MS,
+    },
     auth: { allowUnregisteredContainers: e.AUTH_ALLOW_UNREGISTERED_CONTAINERS, tokenVersionsResyncS: e.TOKEN_VERSIONS_RESYNC_S },
     onboarding: {
       defaultNode: { nodeId: e.GATEWAY_DEFAULT_NODE_ID, fqdn: e.GATEWAY_DEFAULT_FQDN, vpnEndpoint: e.GATEWAY_DEFAULT_VPN_ENDPOINT },
