@@ -9,7 +9,7 @@ import { DATA_SOURCE } from '@app/database';
 import { poolOf } from '@app/event-store';
 import { TokenService } from '@app/auth';
 import { redirectUriAllowed, RedirectPolicy, secretMatches, ServiceOrigins } from './domain/clients';
-import { requireEsm } from './infra/esm';
+import { nativePlain, requireEsm } from './infra/esm';
 import { postgresAdapter, pruneExpired } from './infra/oidc-adapter';
 import { cookieKeys, providerJwks } from './signing-keys';
 import { USER_DIRECTORY, UserDirectory } from './users';
@@ -94,7 +94,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
   private create(): OidcProvider {
     const { default: Provider } = requireEsm<{ default: new (issuer: string, conf: Record<string, unknown>) => OidcProvider }>('oidc-provider');
     const users = this.users;
-    const provider = new Provider(this.config.sso.issuer, {
+    const provider = new Provider(this.config.sso.issuer, nativePlain({
       adapter: postgresAdapter(this.pool),
       jwks: providerJwks(this.config),
       cookies: {
@@ -108,6 +108,8 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
         return { accountId: a.userId, claims: async () => ({ sub: a.userId, email: a.email, email_verified: true, name: a.name }) };
       },
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      // The granted scopes' claims go into the ID token too (apps that never call userinfo still see who signed in).
+      conformIdTokenClaims: false,
       scopes: ['openid', 'email', 'profile', 'offline_access'],
       // Secrets are stored hashed: no method that needs the clear secret as a key (client_secret_jwt, HS*).
       clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
@@ -153,10 +155,10 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
         ctx.type = 'application/json';
         ctx.body = JSON.stringify({ error: out.error, error_description: out.error_description });
       },
-    });
+    }));
     provider.proxy = this.config.http.trustProxy;
     this.harden(provider);
-    provider.on('server_error', (_ctx, err) => this.logger.error(`provider error: ${(err as Error).message}`));
+    provider.on('server_error', (_ctx, err) => { this.logger.error(`provider error: ${(err as Error).message}`); if (process.env.SSO_DEBUG) console.error(err); });
     return provider;
   }
 

@@ -41,8 +41,10 @@ async function findClient(pool: Pool, id: string): Promise<Record<string, unknow
  * interactions, authorization codes, tokens and grants survive restarts and are shared by every
  * gateway process. An expired row is never returned (and is pruned by `pruneExpired`).
  */
-export function postgresAdapter(pool: Pool): new (model: string) => OidcAdapter {
-  return class PostgresOidcAdapter implements OidcAdapter {
+export function postgresAdapter(pool: Pool): (model: string) => OidcAdapter {
+  // A factory, not a class: oidc-provider tells constructors by `instanceof Function`, which fails
+  // across realms (jest's vm context); factories are the other form it accepts.
+  class PostgresOidcAdapter implements OidcAdapter {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: Record<string, unknown>, expiresIn: number): Promise<void> {
@@ -90,7 +92,8 @@ export function postgresAdapter(pool: Pool): new (model: string) => OidcAdapter 
       if (!rows[0]) return undefined;
       return rows[0].consumed === null ? rows[0].payload : { ...rows[0].payload, consumed: Number(rows[0].consumed) };
     }
-  };
+  }
+  return (model: string) => new PostgresOidcAdapter(model);
 }
 
 /** Deletes expired provider state and guard sign-ins; sessions past their expiry too. */
