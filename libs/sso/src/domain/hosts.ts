@@ -50,10 +50,11 @@ export function safeReturnPath(rd: unknown): string | null {
 export function parseCookies(header: unknown): Map<string, string> {
   const out = new Map<string, string>();
   if (typeof header !== 'string') return out;
-  for (const part of header.split(';')) {
+  for (const raw of header.split(';')) {
+    const part = raw.trim();
     const i = part.indexOf('=');
     if (i <= 0) continue;
-    const name = part.slice(0, i).trim();
+    const name = part.slice(0, i);
     if (!out.has(name)) out.set(name, part.slice(i + 1).trim());
   }
   return out;
