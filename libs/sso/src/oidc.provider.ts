@@ -82,7 +82,9 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
   onModuleInit(): void {
     if (!this.config.sso.enabled) return;
     this.instance = this.create();
-    this.mount(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
+    // A Nest context without an HTTP server (some tests) has a provider but nothing to mount it on.
+    const http = this.adapterHost.httpAdapter;
+    if (http) this.mount(http.getInstance<FastifyInstance>());
     this.pruner = setInterval(() => void pruneExpired(this.pool).catch((err) => this.logger.warn(`prune failed: ${(err as Error).message}`)), PRUNE_EVERY_MS);
     this.pruner.unref();
   }
