@@ -219,6 +219,20 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toEqual({ path: '/shell?tab=1', host: terminal, id: alice.id, email: alice.email, name: encodeURIComponent(alice.name) });
 
+    // What the check costs through nginx (logged, not asserted: the machine is shared).
+    const median = async (url: string, b: Browser) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const t = process.hrtime.bigint();
+        expect((await b.get(url)).status).toBe(200);
+        ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+      return ms.sort((x, y) => x - y)[50];
+    };
+    const protectedMs = await median(`${origin(terminal)}/shell`, aliceBrowser);
+    const openMs = await median(`${origin(svc('web'))}/`, aliceBrowser);
+    console.log(`median request through nginx: protected ${protectedMs.toFixed(2)} ms, open ${openMs.toFixed(2)} ms`);
+
     // The session is the terminal's: another protected host of the same container asks again (single
     // sign-on: the provider session makes that a redirect round, no form).
     const notes = svc('notes');
