@@ -297,6 +297,28 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(b.cookiesFor(terminal).some((c) => c.name === 'collab_sso')).toBe(false);
   });
 
+  it('the platform API names a bad field, changes nothing, and refuses containers and viewers', async () => {
+    const ssoEvents = async () => (await stack.pool.query(`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'user-%' OR stream_id LIKE 'project-access-%'`)).rows[0].n;
+    const before = await ssoEvents();
+    const bad = [
+      [{ email: 'not-an-email', name: 'x' }, 'email'],
+      [{ email: 'x@example.com', name: 'a\nb' }, 'name'],
+      [{ email: 'x@example.com', name: 'x', password: 'short' }, 'password'],
+      [{ email: 'x@example.com', name: 'x', role: 'admin' }, 'role'],
+      [{ email: alice.email, name: 'again' }, 'email'],
+    ] as const;
+    for (const [body, field] of bad) {
+      const r = await call(stack.url, 'POST', '/sso/users', operator, body);
+      expect([r.status, r.body.field]).toEqual([field === 'email' && body.email === alice.email ? 409 : 400, field]);
+    }
+    expect((await call(stack.url, 'PUT', `/sso/projects/not-a-uuid/members/${alice.id}`, operator)).body.field).toBe('project_id');
+    expect((await call(stack.url, 'DELETE', `/sso/projects/${project}/members/NOPE`, operator)).body.field).toBe('user_id');
+    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${bob.id}`, container.token)).status).toBe(403);
+    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${bob.id}`, stack.viewer(org))).status).toBe(403);
+    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${bob.id}`)).status).toBe(401);
+    expect(await ssoEvents()).toBe(before);
+  });
+
   it('rotates the client secret with the container token, and deletes the client with the container', async () => {
     const { client } = container;
     const introspect = (secret: string) =>
@@ -313,7 +335,12 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(fresh.client_secret).not.toBe(client.client_secret);
     expect(await introspect(client.client_secret)).toBe(401);
     expect(await introspect(fresh.client_secret)).toBe(200);
+    // Granted again, alice may open the container until it is deleted.
+    const mayOpen = async () => (await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed;
+    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('granted');
+    await eventually(async () => ((await mayOpen()) === true ? true : null));
     expect((await call(stack.url, 'DELETE', `/onboarding/containers/${container.id}`, operator, {})).status).toBe(200);
+    await eventually(async () => ((await mayOpen()) === false ? true : null));
     const check = await fetch(`${issuer}/token/introspection`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${fresh.client_secret}`).toString('base64')}` },
