@@ -105,6 +105,11 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
     const meta = config.serverMetadata();
     expect(meta.issuer).toBe(issuer);
+    // The fields OpenID Connect Discovery 1.0 requires.
+    for (const f of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'response_types_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported'] as const) {
+      expect(meta[f]).toBeTruthy();
+    }
+    expect(meta.response_types_supported).toContain('code');
     expect(meta.code_challenge_methods_supported).toContain('S256');
     expect(meta.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
     expect(meta.token_endpoint_auth_methods_supported).not.toContain('client_secret_jwt');
@@ -317,6 +322,16 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${bob.id}`, stack.viewer(org))).status).toBe(403);
     expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${bob.id}`)).status).toBe(401);
     expect(await ssoEvents()).toBe(before);
+
+    // The access read model rebuilds from the log to the same rows.
+    const snapshot = async () => JSON.stringify((await stack.pool.query(
+      `SELECT (SELECT json_agg(m ORDER BY project_id, user_id) FROM (SELECT project_id, user_id FROM access_members) m) AS members,
+              (SELECT json_agg(u ORDER BY user_id) FROM (SELECT user_id, email, name FROM access_users) u) AS users,
+              (SELECT json_agg(c ORDER BY container_id) FROM (SELECT container_id, project_id, deleted FROM access_containers) c) AS containers`)).rows[0]);
+    const live = await snapshot();
+    const rebuilt = await call(stack.url, 'POST', '/projections/access/rebuild', operator);
+    expect(rebuilt.status).toBe(200);
+    expect(await snapshot()).toBe(live);
   });
 
   it('rotates the client secret with the container token, and deletes the client with the container', async () => {
