@@ -251,6 +251,16 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     // The cookie sent to another host by hand is refused there.
     expect((await anonymous.get(`${origin(notes)}/`, { cookie: `collab_sso=${session.value}` })).status).toBe(302);
 
+    // Signing out of the notes host ends that host's session only (on the server: the old cookie is dead too).
+    const notesSession = aliceBrowser.cookiesFor(notes).find((c) => c.name === 'collab_sso')!.value;
+    expect((await anonymous.get(`${origin(notes)}/`, { cookie: `collab_sso=${notesSession}` })).status).toBe(200);
+    const out = await aliceBrowser.get(`${origin(notes)}/.collab-sso/logout?rd=/bye`);
+    expect([out.status, out.location]).toEqual([302, `${origin(notes)}/bye`]);
+    expect(aliceBrowser.cookiesFor(notes).some((c) => c.name === 'collab_sso')).toBe(false);
+    expect((await anonymous.get(`${origin(notes)}/`, { cookie: `collab_sso=${notesSession}` })).status).toBe(302);
+    expect((await aliceBrowser.get(`${origin(terminal)}/shell`)).status).toBe(200);
+    expect((await aliceBrowser.get(`${origin(notes)}/.collab-sso/logout?rd=${encodeURIComponent('//evil.example')}`)).status).toBe(400);
+
     // Bob is signed in but not a member: 403.
     const bobBrowser = new Browser({ domain: DOMAIN, nginxPort: nginx.port });
     const bobStart = await bobBrowser.get((await bobBrowser.get(`${origin(terminal)}/`)).location!);

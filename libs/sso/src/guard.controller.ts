@@ -5,7 +5,7 @@ import { GuardService } from './guard.service';
 
 /**
  * nginx's side of protected services (libs/nginx stage2-conf): /sso/check answers auth_request
- * subrequests; /sso/start and /sso/callback are served on each service's own host under
+ * subrequests; /sso/start, /sso/callback and /sso/logout are served on each service's own host under
  * /.collab-sso/. nginx names the service host in X-Collab-Host.
  */
 @ApiExcludeController()
@@ -27,6 +27,12 @@ export class GuardController {
   @Get('start')
   async start(@Req() req: FastifyRequest, @Query('rd') rd: unknown, @Res() reply: FastifyReply): Promise<void> {
     const r = await this.guard.start(req.headers['x-collab-host'], rd);
+    reply.header('cache-control', 'no-store').header('set-cookie', r.setCookie).redirect(r.location, 302);
+  }
+
+  @Get('logout')
+  async logout(@Req() req: FastifyRequest, @Query('rd') rd: unknown, @Res() reply: FastifyReply): Promise<void> {
+    const r = await this.guard.logout(req.headers['x-collab-host'], req.headers.cookie, rd);
     reply.header('cache-control', 'no-store').header('set-cookie', r.setCookie).redirect(r.location, 302);
   }
 

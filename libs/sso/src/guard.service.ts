@@ -110,6 +110,19 @@ export class GuardService {
     return { location: `${this.config.sso.issuer}/auth?${params}`, setCookie: this.cookie(STATE_COOKIE, state, '/.collab-sso/', PENDING_TTL_S) };
   }
 
+  /** Ends this host's session (only this host's: other services and the provider's session stay). */
+  async logout(hostHeader: unknown, cookieHeader: unknown, rd: unknown): Promise<{ location: string; setCookie: string }> {
+    const host = this.host(hostHeader);
+    const returnPath = rd === undefined ? '/' : safeReturnPath(rd);
+    if (!returnPath) throw ValidationError.of('rd', 'must be a path on this host (starting with a single "/")');
+    const session = parseCookies(cookieHeader).get(SESSION_COOKIE);
+    if (session && TOKEN_RE.test(session)) {
+      await this.pool.query(`DELETE FROM sso_sessions WHERE token_sha256 = $1 AND host = $2`, [sha256(session), host.host]);
+      this.cache.delete(`${sha256(session)}|${host.host}`);
+    }
+    return { location: this.origin(host.host) + returnPath, setCookie: this.cookie(SESSION_COOKIE, '', '/', 0) };
+  }
+
   /**
    * The provider sent the browser back with a code. The state must equal this browser's state
    * cookie (CSRF) and name a pending sign-in of this host, used once. The code is redeemed

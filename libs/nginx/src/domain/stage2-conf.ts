@@ -124,12 +124,15 @@ ${AUTH_USER_HEADERS.map((h) => `            proxy_set_header ${h} ${headerVar(h)
             if ($collab_auth_redirect = "") { return 401; }
             return 302 $collab_auth_redirect;
         }
-        # Sign-in start and callback on the service's own host (its session cookie is host-only).
+        # Sign-in start, callback and sign-out on the service's own host (its session cookie is host-only).
         location = ${SSO_PATH_PREFIX}start {
             ${toGateway('/sso/start')}
         }
         location = ${SSO_PATH_PREFIX}callback {
             ${toGateway('/sso/callback')}
+        }
+        location = ${SSO_PATH_PREFIX}logout {
+            ${toGateway('/sso/logout')}
         }
     }
 
