@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DATA_SOURCE } from '@app/database';
 import { poolOf } from '@app/event-store';
-import { ForbiddenError, ValidationError } from '@app/common';
+import { ForbiddenError, UnavailableError, ValidationError } from '@app/common';
 import { GUARD_CALLBACK_PATH, GUARD_CLIENT_ID } from './domain/clients';
 import { hostCookie, parseCookies, parseServiceHost, safeReturnPath, serviceOrigin, ServiceHost } from './domain/hosts';
 import { OidcProviderService, PLATFORM_SCOPES } from './oidc.provider';
@@ -43,7 +43,9 @@ export class GuardService {
     this.pool = poolOf(ds);
   }
 
+  /** Every guard answer starts here: with SSO off, protected routes are closed (nginx answers 500), never open. */
   private host(value: unknown): ServiceHost {
+    if (!this.config.sso.enabled) throw new UnavailableError('single sign-on is disabled (SSO_ENABLED=false)');
     const host = parseServiceHost(value, this.config.platformDomain);
     if (!host) throw ValidationError.of('host', 'is not a service host of this platform');
     return host;
