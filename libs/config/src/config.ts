@@ -116,6 +116,20 @@ function parseImages(json: string | undefined, problems: { variable: string; mes
   return out;
 }
 
+/** SSO_JWKS: {"keys":[...]} of private RSA JWKs (the provider signs RS256 only). */
+export function jwksProblem(json: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return 'must be JSON {"keys":[<private RSA JWK>, ...]}';
+  }
+  const keys = (parsed as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return 'must be JSON {"keys":[<private RSA JWK>, ...]}';
+  const ok = keys.every((k) => k && typeof k === 'object' && (k as Record<string, unknown>).kty === 'RSA' && typeof (k as Record<string, unknown>).d === 'string');
+  return ok ? null : 'every key must be a private RSA JWK (kty "RSA" with "d")';
+}
+
 /** "a.b.c.d/len" with 8 <= len <= 30 and no host bits set. */
 export function cidrProblem(v: string): string | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
@@ -222,6 +236,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const images = parseImages(e.CONTAINER_IMAGES, problems);
   const nginx = nginxConfig(e, problems);
+  if (e.SSO_JWKS) {
+    const problem = jwksProblem(e.SSO_JWKS);
+    if (problem) problems.push({ variable: 'SSO_JWKS', message: problem });
+  }
   if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_JWKS) problems.push({ variable: 'SSO_JWKS', message: 'is required in production (or SSO_ENABLED=false)' });
   if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_ISSUER) problems.push({ variable: 'SSO_ISSUER', message: 'is required in production (or SSO_ENABLED=false)' });
   if (problems.length) throw new ConfigError(problems);

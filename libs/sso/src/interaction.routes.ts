@@ -34,7 +34,7 @@ function sendPage(reply: FastifyReply, status: number, html: string): void {
  * cookie (interactionDetails refuses without it), which is what makes the form CSRF-safe; the
  * uid in the path must match it too. Consent is never asked (loadExistingGrant grants).
  */
-export async function registerInteractionRoutes(scope: FastifyInstance, provider: OidcProvider, users: UserDirectory): Promise<void> {
+export async function registerInteractionRoutes(scope: FastifyInstance, providerOf: () => OidcProvider, users: UserDirectory): Promise<void> {
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -42,7 +42,7 @@ export async function registerInteractionRoutes(scope: FastifyInstance, provider
 
   const details = async (req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
     if (!UID.test(req.params.uid)) return null;
-    const d = await provider.interactionDetails(req.raw, reply.raw).catch(() => null);
+    const d = await providerOf().interactionDetails(req.raw, reply.raw).catch(() => null);
     return d && d.uid === req.params.uid ? d : null;
   };
   const expired = (reply: FastifyReply) => sendPage(reply, 400, '<!doctype html><p>This sign-in has expired or belongs to another browser. Go back to the service and try again.</p>');
@@ -53,7 +53,7 @@ export async function registerInteractionRoutes(scope: FastifyInstance, provider
     if (d.prompt.name !== 'login') {
       // Consent is granted by loadExistingGrant; any other prompt has nothing to ask the user.
       reply.hijack();
-      return provider.interactionFinished(req.raw, reply.raw, { consent: {} }, { mergeWithLastSubmission: true });
+      return providerOf().interactionFinished(req.raw, reply.raw, { consent: {} }, { mergeWithLastSubmission: true });
     }
     return sendPage(reply, 200, page(d.uid));
   });
@@ -67,6 +67,6 @@ export async function registerInteractionRoutes(scope: FastifyInstance, provider
     const account = login && password ? await users.authenticate(login, password) : null;
     if (!account) return sendPage(reply, 401, page(d.uid, 'Wrong email or password.'));
     reply.hijack();
-    return provider.interactionFinished(req.raw, reply.raw, { login: { accountId: account.userId } }, { mergeWithLastSubmission: false });
+    return providerOf().interactionFinished(req.raw, reply.raw, { login: { accountId: account.userId } }, { mergeWithLastSubmission: false });
   });
 }

@@ -70,8 +70,14 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
     this.pool = poolOf(ds);
   }
 
+  /**
+   * Built on first use (the first /oidc request, sign-in or guard callback): loading oidc-provider
+   * and generating a development key cost a few hundred milliseconds that a gateway nobody signs in
+   * to (most test files) should not pay at start.
+   */
   get provider(): OidcProvider {
-    if (!this.instance) throw new Error('the OpenID provider is not running (SSO_ENABLED=false?)');
+    if (!this.config.sso.enabled) throw new Error('the OpenID provider is off (SSO_ENABLED=false)');
+    this.instance ??= this.create();
     return this.instance;
   }
 
@@ -81,8 +87,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
 
   onModuleInit(): void {
     if (!this.config.sso.enabled) return;
-    this.instance = this.create();
-    // A Nest context without an HTTP server (some tests) has a provider but nothing to mount it on.
+    // A Nest context without an HTTP server (some tests) has nothing to mount the provider on.
     const http = this.adapterHost.httpAdapter;
     if (http) this.mount(http.getInstance<FastifyInstance>());
     this.pruner = setInterval(() => void pruneExpired(this.pool).catch((err) => this.logger.warn(`prune failed: ${(err as Error).message}`)), PRUNE_EVERY_MS);
@@ -195,8 +200,9 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
    * form bodies itself), and the reply is hijacked so Fastify writes nothing after it.
    */
   private mount(fastify: FastifyInstance): void {
-    const callback = this.provider.callback();
+    let callback: ReturnType<OidcProvider['callback']> | undefined;
     const handler = (req: FastifyRequest, reply: FastifyReply) => {
+      callback ??= this.provider.callback();
       reply.hijack();
       const raw = req.raw as IncomingMessage & { originalUrl?: string };
       raw.originalUrl = raw.url;
@@ -209,6 +215,6 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
       scope.all(OIDC_MOUNT, handler);
       scope.all(`${OIDC_MOUNT}/*`, handler);
     });
-    void fastify.register(async (scope) => registerInteractionRoutes(scope, this.provider, this.users));
+    void fastify.register(async (scope) => registerInteractionRoutes(scope, () => this.provider, this.users));
   }
 }

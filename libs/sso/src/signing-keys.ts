@@ -1,7 +1,7 @@
 import { generateKeyPairSync, hkdfSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppConfig } from '@app/config';
+import { type AppConfig, jwksProblem } from '@app/config';
 import type { SigningKeys } from '@app/auth';
 
 export interface Jwks {
@@ -13,13 +13,10 @@ function generate(): Jwks {
   return { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' }] };
 }
 
-function parse(json: string): Jwks {
-  const parsed = JSON.parse(json) as Jwks;
-  if (!parsed || !Array.isArray(parsed.keys) || !parsed.keys.length) throw new Error('SSO_JWKS: must be {"keys":[<private JWK>, ...]}');
-  for (const k of parsed.keys) {
-    if (k.kty !== 'RSA' || typeof k.d !== 'string') throw new Error('SSO_JWKS: every key must be a private RSA JWK');
-  }
-  return parsed;
+function parse(json: string, origin: string): Jwks {
+  const problem = jwksProblem(json);
+  if (problem) throw new Error(`${origin}: ${problem}`);
+  return JSON.parse(json) as Jwks;
 }
 
 /**
@@ -27,10 +24,10 @@ function parse(json: string): Jwks {
  * DATA_DIR (so restarts keep tokens valid); in tests one per process, never written.
  */
 export function providerJwks(config: AppConfig): Jwks {
-  if (config.sso.jwksJson) return parse(config.sso.jwksJson);
+  if (config.sso.jwksJson) return parse(config.sso.jwksJson, 'SSO_JWKS');
   if (config.env === 'test') return generate();
   const file = join(config.dataDir, 'oidc-jwks.json');
-  if (existsSync(file)) return parse(readFileSync(file, 'utf8'));
+  if (existsSync(file)) return parse(readFileSync(file, 'utf8'), file);
   const jwks = generate();
   mkdirSync(config.dataDir, { recursive: true });
   writeFileSync(file, JSON.stringify(jwks), { mode: 0o600 });
