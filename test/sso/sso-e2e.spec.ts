@@ -150,6 +150,13 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(await oidc.fetchUserInfo(config, tokens.access_token, alice.id)).toMatchObject({ sub: alice.id, email: alice.email });
     const intro = await oidc.tokenIntrospection(config, tokens.access_token);
     expect(intro).toMatchObject({ active: true, client_id: client.client_id, sub: alice.id });
+    // Another container's client cannot read (or revoke) this container's tokens.
+    const other = await call(stack.url, 'POST', '/onboarding/containers', operator, { org_id: org, project_id: randomUUID(), image_id: 'pgadmin:4', display_name: 'other' });
+    const otherClient = other.body.settings_decoded.oauth_clients[0];
+    const otherConfig = await oidc.discovery(new URL(issuer), otherClient.client_id, otherClient.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    expect(await oidc.tokenIntrospection(otherConfig, tokens.access_token)).toEqual({ active: false });
+    await oidc.tokenRevocation(otherConfig, tokens.access_token);
+    expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true });
     // A code is used once; a replay is refused and revokes what the code gave.
     await expect(oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state })).rejects.toMatchObject({ error: 'invalid_grant' });
     expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: false });

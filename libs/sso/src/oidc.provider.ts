@@ -41,6 +41,8 @@ interface GrantEntity {
   save(): Promise<string>;
 }
 
+const ownToken = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId;
+
 export const OIDC_MOUNT = '/oidc';
 export const INTERACTION_PATH = '/sso/interaction';
 /** The scopes every platform client gets without a consent screen (the platform owns all clients). */
@@ -131,8 +133,10 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
       extraClientMetadata: { properties: ['collab_kind', 'collab_container_id', 'collab_org_id'] },
       features: {
         devInteractions: { enabled: false },
-        revocation: { enabled: true },
-        introspection: { enabled: true },
+        // A client may introspect and revoke its own tokens only (the defaults let any confidential
+        // client read any token: one container's app would learn about another's users).
+        revocation: { enabled: true, allowedPolicy: ownToken },
+        introspection: { enabled: true, allowedPolicy: ownToken },
         userinfo: { enabled: true },
       },
       interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}` },
