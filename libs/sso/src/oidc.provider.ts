@@ -169,7 +169,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
     }));
     provider.proxy = this.config.http.trustProxy;
     this.harden(provider);
-    provider.on('server_error', (_ctx, err) => { this.logger.error(`provider error: ${(err as Error).message}`); if (process.env.SSO_DEBUG) console.error(err); });
+    provider.on('server_error', (_ctx, err) => this.logger.error(`provider error: ${(err as Error).stack ?? String(err)}`));
     return provider;
   }
 
