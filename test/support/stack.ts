@@ -38,9 +38,10 @@ export async function startStack(label: string, extra: Record<string, string> = 
     get store(): EventStore {
       return gateway!.get(EventStore);
     },
-    async startGateway() {
+    /** `port` when the address must be known beforehand (SSO_ISSUER, nginx's auth_request upstream). */
+    async startGateway(port = 0) {
       gateway = await createGateway(config);
-      await gateway.listen({ host: '127.0.0.1', port: 0 });
+      await gateway.listen({ host: '127.0.0.1', port });
       url = `http://127.0.0.1:${(gateway.getHttpServer().address() as { port: number }).port}`;
     },
     async stopGateway() {

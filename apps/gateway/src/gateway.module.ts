@@ -13,6 +13,7 @@ import { HealthModule } from '@app/health';
 import { RoutingModule } from '@app/routing';
 import { NginxModule } from '@app/nginx';
 import { AuditModule } from '@app/audit';
+import { SsoModule } from '@app/sso';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -35,6 +36,7 @@ export class GatewayModule {
         RoutingModule,
         NginxModule.forGateway(),
         AuditModule,
+        SsoModule,
       ],
     };
   }

@@ -131,6 +131,19 @@ export const envSchema = z.object({
   NGINX_DEFAULT_GATEWAY_NODE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).optional(),
   /** Stage 1: `node=host:port` pairs, comma-separated, for every gateway node. */
   NGINX_GATEWAY_NODES: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5}(,[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5})*$/, 'node=host:port,...').optional(),
+
+  /** Single sign-on (docs/sso.md). */
+  SSO_ENABLED: bool.default(true),
+  /** The OpenID provider's issuer URL (its public address, ending in the mount path /oidc). */
+  SSO_ISSUER: url(['http:', 'https:']).refine((v) => new URL(v).pathname === '/oidc' && !new URL(v).search, 'must end in /oidc, without query').optional(),
+  /** JSON {"keys":[<private RSA JWK>, ...]}: the ID/access token signing keys; the first signs. */
+  SSO_JWKS: z.string().optional(),
+  /** How browsers reach service hosts (Stage 1): scheme, and a port when it is not the scheme's own. */
+  SSO_SERVICE_SCHEME: z.enum(['https', 'http']).default('https'),
+  SSO_SERVICE_PORT: int(1, 65535).optional(),
+  SSO_SESSION_TTL_S: int(60, 30 * 86_400).default(8 * 3600),
+  /** How long a protected-service check's answer may be reused (revocation takes effect within it). */
+  SSO_CHECK_CACHE_MS: int(0, 10_000).default(1_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

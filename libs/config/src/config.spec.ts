@@ -21,6 +21,14 @@ describe('loadConfig', () => {
     expect((err as Error).message).toMatch(/HTTP_PORT/);
   });
 
+  it('requires the provider keys and issuer in production unless SSO is off, and an issuer ending in /oidc', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_KEYS: '{}' })).toThrow(/SSO_JWKS[\s\S]*SSO_ISSUER/);
+    expect(() => loadConfig({ SSO_ISSUER: 'https://gw.example/' })).toThrow(/SSO_ISSUER: must end in \/oidc/);
+    expect(() => loadConfig({ SSO_JWKS: '{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}' })).toThrow(/SSO_JWKS: every key must be a private RSA JWK/);
+    expect(() => loadConfig({ SSO_JWKS: 'nope' })).toThrow(/SSO_JWKS: must be JSON/);
+    expect(loadConfig({ HTTP_PORT: '4000' }).sso).toMatchObject({ enabled: true, issuer: 'http://127.0.0.1:4000/oidc', serviceScheme: 'https', checkCacheMs: 1000 });
+  });
+
   it('requires real keys in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_KEYS/);
   });

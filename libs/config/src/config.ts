@@ -78,6 +78,15 @@ export interface AppConfig {
     watchdogRetentionDays: number;
     maintenanceEveryS: number;
   };
+  sso: {
+    enabled: boolean;
+    issuer: string;
+    jwksJson?: string;
+    serviceScheme: 'https' | 'http';
+    servicePort?: number;
+    sessionTtlS: number;
+    checkCacheMs: number;
+  };
 }
 
 /** The platform's images (seeds): image id -> docker image reference. */
@@ -119,6 +128,20 @@ function parseImages(json: string | undefined, problems: { variable: string; mes
     else out[id] = ref;
   }
   return out;
+}
+
+/** SSO_JWKS: {"keys":[...]} of private RSA JWKs (the provider signs RS256 only). */
+export function jwksProblem(json: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return 'must be JSON {"keys":[<private RSA JWK>, ...]}';
+  }
+  const keys = (parsed as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return 'must be JSON {"keys":[<private RSA JWK>, ...]}';
+  const ok = keys.every((k) => k && typeof k === 'object' && (k as Record<string, unknown>).kty === 'RSA' && typeof (k as Record<string, unknown>).d === 'string');
+  return ok ? null : 'every key must be a private RSA JWK (kty "RSA" with "d")';
 }
 
 /** "a.b.c.d/len" with 8 <= len <= 30 and no host bits set. */
@@ -231,6 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const images = parseImages(e.CONTAINER_IMAGES, problems);
   const nginx = nginxConfig(e, problems);
+  if (e.SSO_JWKS) {
+    const problem = jwksProblem(e.SSO_JWKS);
+    if (problem) problems.push({ variable: 'SSO_JWKS', message: problem });
+  }
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_JWKS) problems.push({ variable: 'SSO_JWKS', message: 'is required in production (or SSO_ENABLED=false)' });
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_ISSUER) problems.push({ variable: 'SSO_ISSUER', message: 'is required in production (or SSO_ENABLED=false)' });
   if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
@@ -264,6 +293,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       containerTokenTtlS: e.CONTAINER_TOKEN_TTL_S,
     },
     platformDomain: e.PLATFORM_DOMAIN,
+    sso: {
+      enabled: e.SSO_ENABLED,
+      issuer: e.SSO_ISSUER ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}/oidc`,
+      jwksJson: e.SSO_JWKS,
+      serviceScheme: e.SSO_SERVICE_SCHEME,
+      servicePort: e.SSO_SERVICE_PORT,
+      sessionTtlS: e.SSO_SESSION_TTL_S,
+      checkCacheMs: e.SSO_CHECK_CACHE_MS,
+    },
     auth: { allowUnregisteredContainers: e.AUTH_ALLOW_UNREGISTERED_CONTAINERS, tokenVersionsResyncS: e.TOKEN_VERSIONS_RESYNC_S },
     onboarding: {
       defaultNode: { nodeId: e.GATEWAY_DEFAULT_NODE_ID, fqdn: e.GATEWAY_DEFAULT_FQDN, vpnEndpoint: e.GATEWAY_DEFAULT_VPN_ENDPOINT },

@@ -63,7 +63,7 @@ export class IngestService {
     }
     const cmd: ContainerCommand =
       e.type === 'user-container:map-http-service'
-        ? { type: 'map-http-service', ref, name: e.name, port: e.port }
+        ? { type: 'map-http-service', ref, name: e.name, port: e.port, protected: e.protected }
         : { type: 'unmap-http-service', ref, name: e.name };
     return this.handle(cmd, body.event_id, metadata);
   }
