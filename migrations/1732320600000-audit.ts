@@ -57,10 +57,11 @@ export class Audit1732320600000 implements MigrationInterface {
       CREATE TRIGGER events_keys AFTER INSERT ON events
       REFERENCING NEW TABLE AS inserted_events FOR EACH STATEMENT EXECUTE FUNCTION events_keys_insert()`);
 
-    // One partition per UTC day from the oldest event (or today) to a week ahead.
+    // One partition per UTC day from the oldest event (or today) to tomorrow; the worker keeps
+    // AUDIT_PARTITION_AHEAD_DAYS more created (and events_default takes anything in between).
     await q.query(`
       DO $$
-      DECLARE d date; first date; last date := (now() AT TIME ZONE 'UTC')::date + 7;
+      DECLARE d date; first date; last date := (now() AT TIME ZONE 'UTC')::date + 1;
       BEGIN
         SELECT coalesce(min((recorded_at AT TIME ZONE 'UTC')::date), (now() AT TIME ZONE 'UTC')::date) INTO first FROM events_unpartitioned;
         d := first;

@@ -34,6 +34,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
   private projector?: Projector;
   private timer?: NodeJS.Timeout;
   private maintaining?: Promise<void>;
+  private stopping = false;
 
   constructor(
     @Inject(DATA_SOURCE) ds: DataSource,
@@ -61,6 +62,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     await this.maintaining;
     await this.projector?.stop();
@@ -70,10 +72,11 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
     try {
       // Held for a whole maintenance period, so one worker does it.
       if (!(await takeLease(this.pool, MAINTENANCE_LEASE, this.owner, this.config.audit.maintenanceEveryS * 1000 + 60_000))) return;
-      const created = await ensurePartitionsAhead(this.pool, this.config.audit.partitionAheadDays);
+      const stopping = () => this.stopping;
+      const created = await ensurePartitionsAhead(this.pool, this.config.audit.partitionAheadDays, Date.now(), stopping);
       if (created.length) this.logger.log(`created partitions ${created.join(', ')}`);
       if (this.config.audit.watchdogRetentionDays > 0) {
-        for (const c of await compactWatchdogs(this.pool, keys, compactionOptionsOf(this.config))) {
+        for (const c of await compactWatchdogs(this.pool, keys, { ...compactionOptionsOf(this.config), stopping })) {
           this.logger.log(`compacted ${c.partition}: ${c.removed} of ${c.watchdogs} watchdogs removed, ${c.bytes_before} -> ${c.bytes_after} bytes`);
         }
       }

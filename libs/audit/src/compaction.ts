@@ -12,6 +12,8 @@ export interface CompactionOptions {
   /** Rewrite the compacted partition (VACUUM FULL) so the space goes back to the OS. */
   vacuumFull: boolean;
   now?: number;
+  /** Checked between days: a stopping worker ends after the day it is on. */
+  stopping?: () => boolean;
 }
 
 export interface CompactionResult {
@@ -42,6 +44,7 @@ export async function compactWatchdogs(pool: Pool, keys: AuditKeys, o: Compactio
   const done = new Set((await pool.query(`SELECT day::text AS day FROM audit_compactions`)).rows.map((r) => r.day));
   const out: CompactionResult[] = [];
   for (const p of await listPartitions(pool)) {
+    if (o.stopping?.()) break;
     if (!p.day || !isPartition.test(p.name) || p.day >= cutoffDay || done.has(p.day)) continue;
     const result = await compactDay(pool, keys, p.name, p.day, o.keepAfterSilenceMs);
     if (!result) continue;

@@ -32,10 +32,10 @@ export async function listPartitions(db: Pool | PoolClient): Promise<PartitionIn
  * UPDATE EXCLUSIVE mode (appends go on); rows of that day already in the default partition
  * (nobody created the day ahead) are moved into it first, in the same transaction.
  */
-export async function ensurePartitions(pool: Pool, fromDay: string, toDay: string): Promise<string[]> {
+export async function ensurePartitions(pool: Pool, fromDay: string, toDay: string, stopping: () => boolean = () => false): Promise<string[]> {
   const existing = new Set((await listPartitions(pool)).map((p) => p.day).filter(Boolean));
   const created: string[] = [];
-  for (let day = fromDay; day <= toDay; day = nextDay(day)) {
+  for (let day = fromDay; day <= toDay && !stopping(); day = nextDay(day)) {
     if (existing.has(day)) continue;
     const name = partitionName(day);
     const from = `${day} 00:00:00+00`;
@@ -65,6 +65,6 @@ export async function ensurePartitions(pool: Pool, fromDay: string, toDay: strin
 }
 
 /** Today (UTC) and `aheadDays` after it. */
-export function ensurePartitionsAhead(pool: Pool, aheadDays: number, now = Date.now()): Promise<string[]> {
-  return ensurePartitions(pool, utcDay(now), utcDay(now + aheadDays * DAY_MS));
+export function ensurePartitionsAhead(pool: Pool, aheadDays: number, now = Date.now(), stopping?: () => boolean): Promise<string[]> {
+  return ensurePartitions(pool, utcDay(now), utcDay(now + aheadDays * DAY_MS), stopping);
 }

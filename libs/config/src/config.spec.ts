@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -31,5 +32,13 @@ describe('loadConfig', () => {
 
   it('requires real keys in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_KEYS/);
+  });
+
+  it('takes an Ed25519 PEM as the audit signing key and names anything else', () => {
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(loadConfig({ AUDIT_SIGNING_KEY: pem.replace(/\n/g, '\\n') }).audit.signingKeyPem).toBeDefined();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    for (const bad of ['not a key', rsa]) expect(() => loadConfig({ AUDIT_SIGNING_KEY: bad })).toThrow(/AUDIT_SIGNING_KEY: must be an Ed25519 private key/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_KEYS: '{"k":"' + 'a'.repeat(44) + '"}' })).toThrow(/AUDIT_SIGNING_KEY: is required in production/);
   });
 });
