@@ -39,8 +39,8 @@ export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]
       const wd = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:watchdog', system: { cpu: { usage: '0.1, 0.1 ' } } } });
       if (wd.status !== 202) throw new Error(`watchdog answered ${wd.status}`);
       await sleep(300); // the container is known and healthy before the timed mapping
-      const fqdn = `uc-${id}--terminal.org-${org}.${ctx.env.PLATFORM_DOMAIN}`;
-      const mapped = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:map-http-service', name: 'terminal', port: SERVICE_PORT } });
+      const fqdn = `uc-${id}--jupyter.org-${org}.${ctx.env.PLATFORM_DOMAIN}`;
+      const mapped = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:map-http-service', name: 'jupyter', port: SERVICE_PORT } });
       const acked = performance.now();
       if (mapped.status !== 202) throw new Error(`map-http-service answered ${mapped.status}: ${JSON.stringify(mapped.body)}`);
       for (;;) {

@@ -9,7 +9,8 @@ import { loggerModule, ObservabilityModule } from '@app/observability';
 import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
 import { HealthProjectionModule, HealthSweepHandler, HealthWorkerModule } from '@app/health';
 import { ProjectorHostModule } from '@app/projections';
-import { RoutingModule } from '@app/routing';
+import { RoutingProjectionModule } from '@app/routing';
+import { AccessProjectionModule } from '@app/sso';
 import { NginxModule, NginxRenderHandler } from '@app/nginx';
 import { AuditWorkerModule } from '@app/audit';
 import { QueueWorker } from './queue-worker';
@@ -29,11 +30,12 @@ export class WorkerModule {
         ObservabilityModule,
         HealthWorkerModule,
         NginxModule.forWorker(),
-        // The projectors (health, routing) run here when PROJECTIONS_ENABLED, off the ingest path;
+        // The projectors (health, routing, access) run here when PROJECTIONS_ENABLED, off the ingest path;
         // the lease keeps one active per projection whichever processes run them.
         ProjectorHostModule,
         HealthProjectionModule,
-        RoutingModule,
+        RoutingProjectionModule,
+        AccessProjectionModule,
         AuditWorkerModule,
       ],
       providers: [

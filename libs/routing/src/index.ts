@@ -1,4 +1,4 @@
-export { RoutingModule } from './routing.module';
+export { RoutingModule, RoutingProjectionModule } from './routing.module';
 export { RoutingProjection } from './routing.projection';
 export type { RoutingProjectionOptions } from './routing.projection';
 export { evolveRouting, routesOf, isRoutingEvent } from './routing';

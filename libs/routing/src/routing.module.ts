@@ -7,11 +7,11 @@ import { RoutesController } from './read/routes.controller';
 import { RoutesReadService } from './read/routes.service';
 
 /**
- * Registers the routing projection (the nginx side's ROUTES_CHANGED listener is optional) and the
- * dashboards' read API on its routes (GET /routes).
+ * The routing projection, registered with the projector host of the process that imports this
+ * (the worker in the default topology); the nginx side's ROUTES_CHANGED listener is optional.
  */
-@Module({ controllers: [RoutesController], providers: [RoutesReadService] })
-export class RoutingModule implements OnModuleInit {
+@Module({})
+export class RoutingProjectionModule implements OnModuleInit {
   constructor(
     @Inject(ProjectorHost) private readonly host: ProjectorHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,3 +28,7 @@ export class RoutingModule implements OnModuleInit {
     );
   }
 }
+
+/** Gateway side: the routing projection and the dashboards' read API on its routes (GET /routes). */
+@Module({ imports: [RoutingProjectionModule], controllers: [RoutesController], providers: [RoutesReadService] })
+export class RoutingModule {}

@@ -1,4 +1,4 @@
-export { SsoModule } from './sso.module';
+export { AccessProjectionModule, SsoModule } from './sso.module';
 export { AccessService } from './access.service';
 export { AccessProjection } from './access.projection';
 export { GuardService, SESSION_COOKIE, STATE_COOKIE } from './guard.service';

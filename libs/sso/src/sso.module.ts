@@ -13,6 +13,16 @@ import { OAuthClientsService } from './oauth-clients.service';
 import { OidcProviderService } from './oidc.provider';
 import { PlatformUserDirectory, USER_DIRECTORY } from './users';
 
+/** The `access` projection alone, for the process that runs the projectors (the worker by default). */
+@Module({})
+export class AccessProjectionModule implements OnModuleInit {
+  constructor(@Inject(ProjectorHost) private readonly host: ProjectorHost) {}
+
+  onModuleInit(): void {
+    this.host.register(new AccessProjection());
+  }
+}
+
 /**
  * Single sign-on: the OpenID provider (/oidc), the protected-service guard (/sso/check and the
  * sign-in on each service host), users and project access as events, the `access` projection,
@@ -20,6 +30,7 @@ import { PlatformUserDirectory, USER_DIRECTORY } from './users';
  */
 @Global()
 @Module({
+  imports: [AccessProjectionModule],
   controllers: [GuardController, AccessController],
   providers: [
     { provide: USER_DIRECTORY, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new PlatformUserDirectory(poolOf(ds)) },
@@ -31,10 +42,4 @@ import { PlatformUserDirectory, USER_DIRECTORY } from './users';
   ],
   exports: [OAUTH_CLIENTS, AccessService],
 })
-export class SsoModule implements OnModuleInit {
-  constructor(@Inject(ProjectorHost) private readonly host: ProjectorHost) {}
-
-  onModuleInit(): void {
-    this.host.register(new AccessProjection());
-  }
-}
+export class SsoModule {}
