@@ -4,7 +4,7 @@
 // interleaved in time as a live fleet would be, one unhealthy report in 400.
 //
 //   node -r ./test/support/ts-register.js bench/seed-log.ts [--events 1000000] [--containers 1000]
-//        [--replay] [--storage] [--database-url URL] [--keep]
+//        [--replay [--batch N]] [--storage] [--database-url URL] [--keep]
 //
 // Without --database-url it creates a cgw_test_ database (dropped at the end unless --keep).
 // --replay rebuilds health and routing from the log (the `ops replay` code) and reports events/s.
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       storage: { type: 'boolean' },
       'database-url': { type: 'string' },
       keep: { type: 'boolean' },
+      batch: { type: 'string' },
     },
   });
   const containers = Number(values.containers);
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
         const replay: Record<string, unknown> = {};
         for (const [name, list] of [['health', [projections.health]], ['routing', [projections.routing]], ['health+routing (one pass)', [projections.health, projections.routing]]] as const) {
           t = performance.now();
-          const r = await rebuildProjections(pool, store, [...list], REBUILD_PAGE_EVENTS);
+          const r = await rebuildProjections(pool, store, [...list], values.batch ? Number(values.batch) : REBUILD_PAGE_EVENTS);
           const s = (performance.now() - t) / 1000;
           replay[name] = { events: r[0].events, seconds: +s.toFixed(2), events_per_s: Math.round(r[0].events / s) };
         }

@@ -34,12 +34,18 @@ export class SealProjection implements Projection {
     if (ctx.rebuilding) throw new Error('the audit seal cannot be rebuilt');
     if (!events.length) return;
     const c = ctx.client;
-    const times = events.map((e) => new Date(e.recordedAt).getTime());
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const e of events) {
+      const t = new Date(e.recordedAt).getTime();
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
+    }
     const { rows } = await c.query(
       `SELECT e.global_position::text AS p, ${HASH_SQL} AS h FROM events e
         WHERE e.global_position = ANY($1::bigint[]) AND e.recorded_at BETWEEN $2 AND $3`,
       // (JS dates carry milliseconds, the column microseconds: widen by one millisecond each side)
-      [events.map((e) => e.globalPosition), new Date(Math.min(...times) - 1), new Date(Math.max(...times) + 1)],
+      [events.map((e) => e.globalPosition), new Date(lo - 1), new Date(hi + 1)],
     );
     const hashes = new Map<string, Buffer>(rows.map((r) => [r.p, r.h]));
     const last = (await c.query(`SELECT seq::text AS seq, link FROM audit_seals ORDER BY audit_seals.seq DESC LIMIT 1`)).rows[0];

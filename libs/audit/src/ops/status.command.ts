@@ -36,7 +36,7 @@ export async function statusCommand(ctx: OpsContext): Promise<number> {
     if (lag) projections.push(lag);
   }
   const seal = (await ctx.pool.query(
-    `SELECT (SELECT count(*) FROM audit_seals)::text AS sealed, (SELECT global_position::text FROM audit_seals ORDER BY seq DESC LIMIT 1) AS last_position,
+    `SELECT (SELECT s.seq::text FROM audit_seals s ORDER BY s.seq DESC LIMIT 1) AS sealed, (SELECT global_position::text FROM audit_seals ORDER BY seq DESC LIMIT 1) AS last_position,
             (SELECT json_build_object('seq', seq::text, 'signed_at', signed_at) FROM audit_checkpoints ORDER BY seq DESC LIMIT 1) AS cp`,
   )).rows[0];
   const nginx = (await ctx.pool.query(
@@ -44,7 +44,7 @@ export async function statusCommand(ctx: OpsContext): Promise<number> {
   )).rows;
   const status: Status = {
     projections,
-    seal: { sealed: seal.sealed, last_position: seal.last_position, last_checkpoint: seal.cp },
+    seal: { sealed: seal.sealed ?? '0', last_position: seal.last_position, last_checkpoint: seal.cp },
     queue: await queueDepth(ctx.config.redis.url, ctx.config.redis.prefix),
     nginx,
   };
