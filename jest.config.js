@@ -12,7 +12,7 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
-const libs = ['config', 'database', 'event-store', 'auth', 'http', 'observability', 'container-events', 'common', 'redis', 'jobs', 'onboarding', 'projections', 'health', 'routing', 'nginx'];
+const libs = ['config', 'database', 'event-store', 'auth', 'http', 'observability', 'container-events', 'common', 'redis', 'jobs', 'onboarding', 'projections', 'health', 'routing', 'nginx', 'audit', 'sso'];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',
   ...Object.fromEntries(libs.flatMap((l) => [[`^@app/${l}$`, `<rootDir>/libs/${l}/src`], [`^@app/${l}/(.*)$`, `<rootDir>/libs/${l}/src/$1`]])),

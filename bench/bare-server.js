@@ -21,4 +21,5 @@ app.post('/collab/event', (req, reply) => {
     reply.code(401).send({ status: 'unauthenticated' });
   }
 });
+app.get('/health/live', (_req, reply) => reply.send({ status: 'ok' }));
 app.listen({ host: '127.0.0.1', port }).then(() => console.log(`bare endpoint on http://127.0.0.1:${port}`));

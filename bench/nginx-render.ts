@@ -13,9 +13,20 @@ import { testEnv } from '../test/support/gateway';
 import { startTestNginx } from '../test/support/nginx';
 
 const DOMAIN = 'collab.test';
-const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`;
+const since = (t: number) => Math.round(performance.now() - t);
 
-async function bench(count: number): Promise<void> {
+export interface RenderTiming {
+  routes: number;
+  bytes: number;
+  render_ms: number;
+  test_ms: number;
+  /** reload + confirmation that the new map serves (includes a 250 ms settle in NginxControl). */
+  reload_ms: number;
+  total_ms: number;
+}
+
+/** Render `count` routes into a map, `nginx -t` the candidate, swap, reload, confirm: the timings. */
+export async function measureRender(count: number): Promise<RenderTiming> {
   const nginx = await startTestNginx(`bench${count}`);
   try {
     const control = new NginxControl({
@@ -28,27 +39,25 @@ async function bench(count: number): Promise<void> {
       const c = randomUUID();
       return { fqdn: `uc-${c}--svc.org-${org}.${DOMAIN}`, container_id: c, org_id: org, service: 'svc', port: 8000 + (i % 1000), is_primary: i % 2 === 0, vpn_address: `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`, gateway_node: null, active: true };
     });
-    let t = performance.now();
+    const t0 = performance.now();
     const file = renderStage2Map(rows, { domain: DOMAIN, vpnRanges: [parseCidr('127.0.0.0/8')] });
-    const render = ms(t);
-    let test = '';
-    let reload = '';
-    t = performance.now();
+    const render = since(t0);
+    let test = 0;
+    let reload = 0;
     await safeSwap(nginx.mapPath, file.text, {
       validate: async (candidate) => {
         const t1 = performance.now();
         await control.test(candidate);
-        test = ms(t1);
+        test = since(t1);
       },
       activate: async () => {
         const t1 = performance.now();
         await control.reload();
         await control.confirm(file.hash);
-        reload = ms(t1);
+        reload = since(t1);
       },
     });
-    const total = ms(t);
-    console.log(`${count} routes (${file.entries} host names, ${(file.text.length / 1e6).toFixed(1)} MB): render ${render}, nginx -t ${test}, reload+confirm ${reload} (includes a 250 ms settle), swap total ${total}`);
+    return { routes: count, bytes: file.text.length, render_ms: render, test_ms: test, reload_ms: reload, total_ms: since(t0) };
   } finally {
     await nginx.stop();
   }
@@ -82,11 +91,16 @@ async function benchJob(count: number): Promise<void> {
   }
 }
 
-(async () => {
-  const counts = process.argv.slice(2).map(Number);
-  for (const n of counts.length ? counts : [10_000, 100_000]) await bench(n);
-  for (const n of counts.length ? counts : [10_000, 100_000]) await benchJob(n);
-})().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  (async () => {
+    const counts = process.argv.slice(2).map(Number);
+    for (const n of counts.length ? counts : [10_000, 100_000]) {
+      const t = await measureRender(n);
+      console.log(`${n} routes (${(t.bytes / 1e6).toFixed(1)} MB): render ${t.render_ms} ms, nginx -t ${t.test_ms} ms, reload+confirm ${t.reload_ms} ms (includes a 250 ms settle), total ${t.total_ms} ms`);
+    }
+    for (const n of counts.length ? counts : [10_000, 100_000]) await benchJob(n);
+  })().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

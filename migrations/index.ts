@@ -3,6 +3,8 @@ import { RoutingReadModel1732320100000 } from './1732320100000-routing-read-mode
 import { Projections1732320200000 } from './1732320200000-projections';
 import { NginxRenderState1732320400000 } from './1732320400000-nginx-render-state';
 import { Onboarding1732320500000 } from './1732320500000-onboarding';
+import { Audit1732320600000 } from './1732320600000-audit';
+import { Sso1732320900000 } from './1732320900000-sso';
 
 /** Every migration, in order. Listed explicitly so compiled builds need no file globbing. */
 export const migrations = [
@@ -11,4 +13,6 @@ export const migrations = [
   Projections1732320200000,
   NginxRenderState1732320400000,
   Onboarding1732320500000,
+  Audit1732320600000,
+  Sso1732320900000,
 ];

@@ -58,7 +58,10 @@ function devNginx() {
   const statusPort = env.DEV_NGINX_STATUS_PORT || '8081';
   const conf = path.join(dir, 'nginx.conf');
   const mapPath = path.join(dir, 'routes.map');
-  writeFileSync(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir }));
+  // Protected routes ask the gateway (auth_request) and sign in through it; browsers reach services on this port.
+  const gateway = `${env.HTTP_HOST && env.HTTP_HOST !== '0.0.0.0' ? env.HTTP_HOST : '127.0.0.1'}:${env.HTTP_PORT || '3000'}`;
+  writeFileSync(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway }));
+  if (!env.SSO_SERVICE_SCHEME) Object.assign(env, { SSO_SERVICE_SCHEME: 'http', SSO_SERVICE_PORT: env.SSO_SERVICE_PORT || port });
   if (!existsSync(mapPath)) writeFileSync(mapPath, EMPTY_STAGE2_MAP);
   Object.assign(env, {
     NGINX_BIN: bin,
@@ -88,5 +91,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 devNginx();
-run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')]);
-run('worker', process.execPath, ['--enable-source-maps', path.join(dist, 'worker', 'src', 'main.js')]);
+// The production topology: the gateway ingests and serves the read API; the worker runs the
+// projectors (PROJECTIONS_ENABLED decides per process).
+run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'false' });
+run('worker', process.execPath, ['--enable-source-maps', path.join(dist, 'worker', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'true' });

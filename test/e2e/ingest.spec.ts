@@ -220,6 +220,27 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
       expect(await gw.events(`container-${c.containerId}`)).toHaveLength(1);
     });
 
+    it('stores a queue of watchdogs and mappings in order; a resent queue with new events stores only the new ones', async () => {
+      const c = gw.container();
+      const wd = () => ({ event: WATCHDOG_FROM_SEED, project_id: c.projectId, event_id: randomUUID() });
+      const queue = [wd(), wd(), { event: { type: 'user-container:map-http-service', name: 'jupyter', port: 8888 }, project_id: c.projectId, event_id: randomUUID() }, wd(), wd()];
+      const first = await gw.post('/collab/events', queue, c.token);
+      expect(first.status).toBe(202);
+      const positions = first.body.results.map((r: { position: string }) => BigInt(r.position));
+      // In order within the request: the mapping after the first two watchdogs, before the others.
+      expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
+      // The answer to the first try was lost; the container resends its queue with two more events.
+      const resent = await gw.post('/collab/events', [...queue, wd(), wd()], c.token);
+      expect(resent.status).toBe(202);
+      expect(resent.body.results.slice(0, 5)).toEqual(first.body.results);
+      expect(await gw.events(`watchdog-${c.containerId}`)).toHaveLength(6);
+      expect(await gw.events(`container-${c.containerId}`)).toHaveLength(1);
+      // Another project's event anywhere in the queue: 403 naming it, nothing stored.
+      const foreign = await gw.post('/collab/events', [wd(), { ...wd(), project_id: randomUUID() }], c.token);
+      expect([foreign.status, foreign.body.field]).toEqual([403, '[1].project_id']);
+      expect(await gw.events(`watchdog-${c.containerId}`)).toHaveLength(6);
+    });
+
     it('bounds the batch', async () => {
       const c = gw.container();
       const many = Array.from({ length: gw.config.http.batchMaxEvents + 1 }, () => ({ event: { type: 'user-container:watchdog' }, project_id: c.projectId }));

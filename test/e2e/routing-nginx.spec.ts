@@ -67,11 +67,12 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
 
     const post = (event: object) => stack.post('/collab/event', { event, project_id: project }, token);
     expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
-    const mapped = await post({ type: 'user-container:map-http-service', name: 'terminal', port });
+    // An open service: the terminal is always protected (sign-in through the gateway, test/sso).
+    const mapped = await post({ type: 'user-container:map-http-service', name: 'notebook', port });
     expect(mapped.status).toBe(202);
     const ackedAt = Date.now();
 
-    const fqdn = `uc-${id}--terminal.org-${org}.${DOMAIN}`;
+    const fqdn = `uc-${id}--notebook.org-${org}.${DOMAIN}`;
     const first = await eventually(async () => {
       const r = await viaNginx(nginx, fqdn);
       return r.status === 200 ? r : null;
@@ -110,7 +111,7 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
     // Watchdogs bring it back (after the hysteresis), then unmap removes the name entirely.
     for (let i = 0; i < 3; i++) expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
     await eventually(async () => ((await viaNginx(nginx, fqdn)).status === 200 ? true : null), 10_000, 50);
-    expect((await post({ type: 'user-container:unmap-http-service', name: 'terminal' })).status).toBe(202);
+    expect((await post({ type: 'user-container:unmap-http-service', name: 'notebook' })).status).toBe(202);
     const gone = await eventually(async () => {
       const r = await viaNginx(nginx, fqdn);
       return r.status === 503 && r.body.includes('unknown') ? r : null;

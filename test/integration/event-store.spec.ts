@@ -84,6 +84,36 @@ describe('EventStore on PostgreSQL', () => {
     expect(await store.readStream(same)).toHaveLength(1);
   });
 
+  it('one group commit settles stored duplicates, their conflicting repeats, new and existing streams and versioned appends apart', async () => {
+    const [old, fresh, versioned] = [stream(), stream(), stream()];
+    const storedId = randomUUID();
+    const first = await store.append(old, [ev('w', { n: 0 }, storedId)], 'any');
+    await store.append(versioned, [ev('v', {})], 'no_stream');
+    // All issued in one turn of the event loop: they share batches (simple and versioned runs).
+    const settled = await Promise.allSettled([
+      store.append(old, [ev('w', { n: 0 }, storedId)], 'any'), // stored duplicate: original answer
+      store.append(old, [ev('w', { n: 9 }, storedId)], 'any'), // same id, other data: 422
+      store.append(old, [ev('w', { n: 1 })], 'any'),
+      store.append(fresh, [ev('w', { n: 1 })], 'any'),
+      store.append(fresh, [ev('w', { n: 2 })], 'any'),
+      store.append(versioned, [ev('v', {}), ev('v', {})], 0),
+      store.append(versioned, [ev('v', {})], 0), // loses the race: 409
+      store.append(old, [ev('w', { n: 2 })], 'any'),
+    ]);
+    const value = (i: number) => (settled[i] as PromiseFulfilledResult<Awaited<ReturnType<EventStore['append']>>>).value;
+    const reason = (i: number) => (settled[i] as PromiseRejectedResult).reason;
+    expect(value(0)).toMatchObject({ duplicate: true, events: first.events });
+    expect(reason(1)).toBeInstanceOf(IdempotencyConflictError);
+    expect(reason(6)).toBeInstanceOf(ConcurrencyError);
+    expect((await store.readStream(old)).map((e) => [e.streamVersion, e.data])).toEqual([[0, { n: 0 }], [1, { n: 1 }], [2, { n: 2 }]]);
+    expect((await store.readStream(fresh)).map((e) => [e.streamVersion, e.data])).toEqual([[0, { n: 1 }], [1, { n: 2 }]]);
+    expect((await store.readStream(versioned)).map((e) => e.streamVersion)).toEqual([0, 1, 2]);
+    expect(value(3).events[0].streamVersion).toBe(0);
+    expect(value(7).nextExpectedVersion).toBe(2);
+    // Positions follow the order of the calls within a stream.
+    expect(BigInt(value(2).events[0].globalPosition)).toBeLessThan(BigInt(value(7).events[0].globalPosition));
+  });
+
   it('a bad append in a batch fails alone', async () => {
     const s = stream();
     const results = await Promise.allSettled([
@@ -181,5 +211,25 @@ describe('EventStore on PostgreSQL', () => {
     await writer;
     expect(new Set(seen).size).toBe(seen.length);
     expect(new Set(seen)).toEqual(written);
+  });
+
+  it('pages a transaction whose positions cross a power of ten in numeric order (positions are not sorted as text)', async () => {
+    const { rows } = await pool.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`);
+    const start = rows[0] ? { transactionId: rows[0].t, globalPosition: rows[0].p } : { transactionId: '0', globalPosition: '0' };
+    // One append of 150 events: one transaction, positions such as 98, 99, 100, 101.
+    const stream = `digits-${randomUUID()}`;
+    const written = await store.append(stream, Array.from({ length: 150 }, (_, i) => ({ type: 'test:n', data: { i } })));
+    const seen: string[] = [];
+    let checkpoint = start;
+    // Until the append is visible to the gap-safe reader (other sessions' transactions on a shared
+    // server hold the horizon back) and read to the end.
+    const deadline = Date.now() + 60_000;
+    while (seen.length < 150 && Date.now() < deadline) {
+      const page = await store.readAll(checkpoint, 40);
+      if (!page.events.length) await new Promise((r) => setTimeout(r, 20));
+      seen.push(...page.events.filter((e) => e.streamId === stream).map((e) => e.globalPosition));
+      checkpoint = page.checkpoint;
+    }
+    expect(seen).toEqual(written.events.map((e) => e.globalPosition));
   });
 });

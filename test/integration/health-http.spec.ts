@@ -165,7 +165,7 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     for (let i = 0; i < 120; i += 10) await stack.store.append(`lag-test-${randomUUID()}`, Array.from({ length: 10 }, () => ({ type: 'test:noise', data: {} })));
     const lag = await stack.get('/projections', stack.operator());
     expect(lag.status).toBe(200);
-    expect(lag.body.projections.map((p: { projection: string }) => p.projection).sort()).toEqual(['health', 'routing']);
+    expect(lag.body.projections.map((p: { projection: string }) => p.projection).sort()).toEqual(['access', 'health', 'routing']);
     expect(lag.body.projections[0]).toMatchObject({ active_here: true });
     // The head is the numerically greatest position (an ORDER BY on its text form once said "99999").
     const { rows } = await stack.pool.query(`SELECT max(global_position)::text AS head FROM events`);

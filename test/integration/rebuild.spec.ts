@@ -4,10 +4,11 @@ import { DataSource } from 'typeorm';
 import { prepareDatabase } from '@app/database';
 import { EventStore, NewEvent, poolOf } from '@app/event-store';
 import { containerStream, SERVICE_MAPPED, SERVICE_UNMAPPED, WATCHDOG, watchdogStream } from '@app/container-events';
-import { Projection, Projector, projectionLag, rebuildProjection } from '@app/projections';
+import { Projection, Projector, rebuildProjection } from '@app/projections';
 import { DELETED, HEALTH_LAPSED, HealthProjection, REGISTERED, VPN_ASSIGNED, VPN_RELEASED } from '@app/health';
 import { RoutingProjection } from '@app/routing';
 import { createTestDatabase } from '../support/db';
+import { caughtUp as caughtUpOn, READ_MODEL_TABLES, snapshot as snapshotOf } from '../support/read-models';
 
 jest.setTimeout(120_000);
 
@@ -16,12 +17,6 @@ function rng(seed: number) {
   return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 }
 
-const SNAPSHOTS: Record<string, string> = {
-  container_health: 'container_id',
-  container_health_samples: 'container_id, bucket',
-  routing_containers: 'container_id',
-  routes: 'fqdn',
-};
 
 describe('rebuilding projections', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -109,24 +104,8 @@ describe('rebuilding projections', () => {
     }
   }
 
-  async function caughtUp() {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const lags = await Promise.all(['health', 'routing'].map((n) => projectionLag(pool, n, true)));
-      if (lags.every((l) => l && l.events_behind === 0)) return;
-      if (Date.now() > deadline) throw new Error(`projections did not catch up: ${JSON.stringify(lags)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async function snapshot(): Promise<Record<string, string[]>> {
-    const out: Record<string, string[]> = {};
-    for (const [table, key] of Object.entries(SNAPSHOTS)) {
-      const { rows } = await pool.query(`SELECT t::text AS row FROM ${table} t ORDER BY ${key}`);
-      out[table] = rows.map((r) => r.row);
-    }
-    return out;
-  }
+  const caughtUp = () => caughtUpOn(pool);
+  const snapshot = () => snapshotOf(pool);
 
   it('a rebuilt projection equals the incrementally built one, row by row, and fires no side effects', async () => {
     const items = generate(60, 4_000, 42);
@@ -148,7 +127,7 @@ describe('rebuilding projections', () => {
     }
     await caughtUp();
     const rebuilt = await snapshot();
-    for (const table of Object.keys(SNAPSHOTS)) expect([table, rebuilt[table]]).toEqual([table, incremental[table]]);
+    for (const table of Object.keys(READ_MODEL_TABLES)) expect([table, rebuilt[table]]).toEqual([table, incremental[table]]);
     expect(routesChanged.length).toBe(calls);
     // The swapped-in tables carry the migrated names of their indexes and constraints.
     const names = async () => (await pool.query(`SELECT indexname FROM pg_indexes WHERE tablename IN ('routes', 'container_health', 'container_health_samples', 'routing_containers') ORDER BY 1`)).rows.map((r) => r.indexname);
@@ -180,7 +159,7 @@ describe('rebuilding projections', () => {
     await rebuildProjection(pool, store, forRebuild.routing, 1000);
     await caughtUp();
     const replayed = await snapshot();
-    for (const table of Object.keys(SNAPSHOTS)) expect([table, continued[table]]).toEqual([table, replayed[table]]);
+    for (const table of Object.keys(READ_MODEL_TABLES)) expect([table, continued[table]]).toEqual([table, replayed[table]]);
     expect(continued.container_health).toHaveLength(90);
   });
 });

@@ -33,7 +33,8 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
       container_fqdn: `uc-${res.body.container_id}.org-${org}.apps.example.test`,
       gateway_vpn_address: '172.16.0.1',
       vpn_endpoint: 'gateway.collab.localhost:1194',
-      oauth_clients: [],
+      // The container's OAuth client (docs/sso.md): its secret is shown here once.
+      oauth_clients: [expect.objectContaining({ client_id: `uc-${res.body.container_id}`, client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })],
     });
     expect(res.body.container_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body.gateway_node).toBe('default');

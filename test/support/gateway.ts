@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -12,6 +12,8 @@ import { call } from './http';
 
 export const TEST_KID = 'test-1';
 export const TEST_KEY = randomBytes(48).toString('base64');
+/** Signs the audit checkpoints of test processes (no development key file written). */
+export const TEST_AUDIT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 /** Environment for a test process: its own database and Redis prefix, a fixed key, quiet logs. */
 export function testEnv(dbUrl: string, label: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -22,6 +24,7 @@ export function testEnv(dbUrl: string, label: string, extra: Record<string, stri
     DATABASE_CREATE_IF_MISSING: 'false',
     REDIS_PREFIX: `cgw-test-${label}-${process.pid}`,
     JWT_KEYS: JSON.stringify({ [TEST_KID]: TEST_KEY }),
+    AUDIT_SIGNING_KEY: TEST_AUDIT_KEY,
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
     // g.container() signs tokens for containers never onboarded; onboarding specs turn this off.

@@ -36,14 +36,15 @@ export async function freePort(): Promise<number> {
  * A Stage 2 nginx of the test's own: its prefix, config (the production layout from
  * renderStage2Conf), pid, logs and temp files under a temp dir, on free loopback ports, in the
  * foreground as the test's child. VPN range 127.0.0.0/8 so test servers stand in for containers.
+ * `gateway` (host:port) is where protected routes ask (auth_request) and sign in.
  */
-export async function startTestNginx(label: string): Promise<TestNginx> {
+export async function startTestNginx(label: string, options: { gateway?: string } = {}): Promise<TestNginx> {
   const dir = await mkdtemp(join(tmpdir(), `cgw-nginx-${label}-`));
   const conf = join(dir, 'nginx.conf');
   const mapPath = join(dir, 'routes.map');
   const [port, statusPort] = [await freePort(), await freePort()];
   await writeFile(mapPath, EMPTY_STAGE2_MAP);
-  await writeFile(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir }));
+  await writeFile(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway: options.gateway }));
   const prefix = dir + '/';
   const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -38,17 +38,23 @@ export async function startStack(label: string, extra: Record<string, string> = 
     get store(): EventStore {
       return gateway!.get(EventStore);
     },
-    async startGateway() {
+    /** `port` when the address must be known beforehand (SSO_ISSUER, nginx's auth_request upstream). */
+    async startGateway(port = 0) {
       gateway = await createGateway(config);
-      await gateway.listen({ host: '127.0.0.1', port: 0 });
+      await gateway.listen({ host: '127.0.0.1', port });
       url = `http://127.0.0.1:${(gateway.getHttpServer().address() as { port: number }).port}`;
     },
     async stopGateway() {
       await gateway?.close();
       gateway = null;
     },
-    async startWorker() {
-      worker = await createWorker(config);
+    /**
+     * The worker shares the gateway's config, except that it runs no projectors unless asked:
+     * most tests read models the gateway projects (the default topology puts them in the worker;
+     * test/integration/worker-projections.spec.ts covers that).
+     */
+    async startWorker(opts: { projections?: boolean } = {}) {
+      worker = await createWorker({ ...config, projections: { ...config.projections, enabled: opts.projections ?? false } });
       await worker.init();
     },
     async stopWorker() {

@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { checkRedisSafety, REDIS } from '@app/redis';
-import { createFastifyAdapter, configureFastify, ProblemFilter } from '@app/http';
+import { createFastifyAdapter, configureFastify, ProblemFilter, serveStaticSite } from '@app/http';
 import { GatewayModule } from './gateway.module';
 
 /** Builds the gateway (database prepared and migrated), ready to listen. Used by main and by tests. */
@@ -40,5 +40,7 @@ export async function createGateway(config: AppConfig): Promise<NestFastifyAppli
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'docs/openapi.json' });
+  const dashboard = await serveStaticSite(app, { prefix: '/dashboard/', dir: config.dashboardDir, buildHint: 'run `npm run build` (builds the web dashboard into DASHBOARD_DIR)' });
+  if (dashboard === 'missing' && config.logLevel !== 'silent') console.warn(`[gateway] no web dashboard in ${config.dashboardDir}: run \`npm run build\``);
   return app;
 }

@@ -12,6 +12,8 @@ import { ProjectionsModule } from '@app/projections';
 import { HealthModule } from '@app/health';
 import { RoutingModule } from '@app/routing';
 import { NginxModule } from '@app/nginx';
+import { AuditModule } from '@app/audit';
+import { SsoModule } from '@app/sso';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -33,6 +35,8 @@ export class GatewayModule {
         HealthModule,
         RoutingModule,
         NginxModule.forGateway(),
+        AuditModule,
+        SsoModule,
       ],
     };
   }

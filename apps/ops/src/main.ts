@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { ROLES, Role, tokenServiceFor } from '@app/auth';
+import { isOpsCommand, OPS_USAGE, runOps } from '@app/audit';
 
 /**
  * Operators' command line: `npm run ops -- <command> [options]`.
- * Exit codes: 0 done, 1 failed, 2 bad usage.
+ * Exit codes: 0 done, 1 failed (or verification failed), 2 bad usage, 3 cannot connect.
+ * The audit and retention commands live in libs/audit (runOps).
  */
 const USAGE = `usage: npm run ops -- <command> [options]
 
@@ -14,7 +16,7 @@ commands:
   migrate                      apply pending database migrations
   mint-token --role R [--sub ID] [--org UUID] [--project UUID] [--projects UUID,...] [--ttl SECONDS]
                                print a signed token (roles: ${ROLES.join(', ')})
-`;
+${OPS_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -58,6 +60,7 @@ function mintToken(args: string[]): void {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (isOpsCommand(command)) return runOps(command, rest);
   try {
     switch (command) {
       case 'migrate':

@@ -7,11 +7,15 @@ import { EventStoreModule, poolOf } from '@app/event-store';
 import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
-import { HealthSweepHandler, HealthWorkerModule } from '@app/health';
+import { HealthProjectionModule, HealthSweepHandler, HealthWorkerModule } from '@app/health';
+import { ProjectorHostModule } from '@app/projections';
+import { RoutingProjectionModule } from '@app/routing';
+import { AccessProjectionModule } from '@app/sso';
 import { NginxModule, NginxRenderHandler } from '@app/nginx';
+import { AuditWorkerModule } from '@app/audit';
 import { QueueWorker } from './queue-worker';
 
-/** The worker process: BullMQ consumer plus /health and /metrics on its own port. */
+/** The worker process: BullMQ consumer, the projectors, and /health and /metrics on its own port. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig, ds: DataSource): DynamicModule {
@@ -26,6 +30,13 @@ export class WorkerModule {
         ObservabilityModule,
         HealthWorkerModule,
         NginxModule.forWorker(),
+        // The projectors (health, routing, access) run here when PROJECTIONS_ENABLED, off the ingest path;
+        // the lease keeps one active per projection whichever processes run them.
+        ProjectorHostModule,
+        HealthProjectionModule,
+        RoutingProjectionModule,
+        AccessProjectionModule,
+        AuditWorkerModule,
       ],
       providers: [
         {

@@ -8,6 +8,15 @@ port=${PGADMIN_LISTEN_PORT:-5050}
 export SERVICES="pgadmin:$port"
 extract_settings
 
+# Sign-in through the gateway's OpenID provider with the container's own client (docs/sso.md),
+# beside pgAdmin's internal accounts; the official entrypoint turns PGADMIN_CONFIG_* into config.
+oauth2_config=$(/usr/local/bin/collab-oauth2-config.sh "$OAUTH_CLIENTS")
+if [[ -n "$oauth2_config" ]]; then
+  export PGADMIN_CONFIG_AUTHENTICATION_SOURCES="['oauth2', 'internal']"
+  export PGADMIN_CONFIG_OAUTH2_AUTO_CREATE_USER=True
+  export PGADMIN_CONFIG_OAUTH2_CONFIG="$oauth2_config"
+fi
+
 if [[ ! -f /var/lib/pgadmin/pgadmin4.db && -z "${PGADMIN_DEFAULT_EMAIL:-}" ]]; then
   cf_die "set PGADMIN_DEFAULT_EMAIL and PGADMIN_DEFAULT_PASSWORD (or PGADMIN_DEFAULT_PASSWORD_FILE) for the first start"
   exit 1

@@ -34,6 +34,7 @@ export const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
   HTTP_KEEPALIVE_TIMEOUT_MS: int(1_000, 600_000).default(72_000),
   HTTP_CONNECTION_TIMEOUT_MS: int(0, 3_600_000).default(0),
+  DASHBOARD_DIR: z.string().min(1).default('dist/dashboard'),
   WORKER_HTTP_PORT: int(0, 65535).default(3001),
   WORKER_CONCURRENCY: int(1, 64).default(4),
 
@@ -102,6 +103,17 @@ export const envSchema = z.object({
   HEALTH_HISTORY_BUCKET_S: int(1, 3600).default(60),
   HEALTH_HISTORY_RETENTION_H: int(1, 24 * 90).default(48),
   ROUTES_RESTORE_WATCHDOGS: int(1, 20).default(2),
+  /** Audit log (libs/audit): hash chain sealer, signed checkpoints, partitions, watchdog retention. */
+  /** Ed25519 private key (PKCS#8 PEM) that signs checkpoints; absent outside production: a development key in DATA_DIR. */
+  AUDIT_SIGNING_KEY: z.string().optional(),
+  AUDIT_SEAL_ENABLED: bool.default(true),
+  AUDIT_SEAL_BATCH_SIZE: int(1, 100_000).default(5_000),
+  AUDIT_CHECKPOINT_EVERY: int(1, 10_000_000).default(10_000),
+  AUDIT_CHECKPOINT_INTERVAL_S: int(1, 86_400).default(60),
+  AUDIT_PARTITION_AHEAD_DAYS: int(1, 365).default(7),
+  /** Raw watchdogs older than this many days are compacted into per-container daily summaries; 0 keeps them. */
+  AUDIT_WATCHDOG_RETENTION_DAYS: int(0, 36_500).default(30),
+  AUDIT_MAINTENANCE_EVERY_S: int(10, 86_400).default(3_600),
   // nginx rendering (libs/nginx). Defaults suit the docker-compose nginx container sharing /etc/nginx.
   NGINX_RENDER_ENABLED: bool.default(true),
   /** This nginx's gateway node; default GATEWAY_DEFAULT_NODE_ID (where onboarding places containers). */
@@ -125,6 +137,19 @@ export const envSchema = z.object({
   NGINX_DEFAULT_GATEWAY_NODE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).optional(),
   /** Stage 1: `node=host:port` pairs, comma-separated, for every gateway node. */
   NGINX_GATEWAY_NODES: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5}(,[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5})*$/, 'node=host:port,...').optional(),
+
+  /** Single sign-on (docs/sso.md). */
+  SSO_ENABLED: bool.default(true),
+  /** The OpenID provider's issuer URL (its public address, ending in the mount path /oidc). */
+  SSO_ISSUER: url(['http:', 'https:']).refine((v) => new URL(v).pathname === '/oidc' && !new URL(v).search, 'must end in /oidc, without query').optional(),
+  /** JSON {"keys":[<private RSA JWK>, ...]}: the ID/access token signing keys; the first signs. */
+  SSO_JWKS: z.string().optional(),
+  /** How browsers reach service hosts (Stage 1): scheme, and a port when it is not the scheme's own. */
+  SSO_SERVICE_SCHEME: z.enum(['https', 'http']).default('https'),
+  SSO_SERVICE_PORT: int(1, 65535).optional(),
+  SSO_SESSION_TTL_S: int(60, 30 * 86_400).default(8 * 3600),
+  /** How long a protected-service check's answer may be reused (revocation takes effect within it). */
+  SSO_CHECK_CACHE_MS: int(0, 10_000).default(1_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

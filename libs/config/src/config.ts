@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { parseCidr } from '@app/common/ipv4';
 import { envSchema } from './config.schema';
@@ -27,6 +28,8 @@ export interface AppConfig {
     keepAliveTimeoutMs: number;
     connectionTimeoutMs: number;
   };
+  /** The built web dashboard (index.html and assets/), served at /dashboard/. */
+  dashboardDir: string;
   database: {
     url: string;
     poolSize: number;
@@ -84,6 +87,26 @@ export interface AppConfig {
     renderReconcileS: number;
   };
   nginx: NginxConfig;
+  audit: {
+    /** PKCS#8 PEM of the Ed25519 checkpoint key, or undefined (development key in dataDir). */
+    signingKeyPem?: string;
+    sealEnabled: boolean;
+    sealBatchSize: number;
+    checkpointEvery: number;
+    checkpointIntervalS: number;
+    partitionAheadDays: number;
+    watchdogRetentionDays: number;
+    maintenanceEveryS: number;
+  };
+  sso: {
+    enabled: boolean;
+    issuer: string;
+    jwksJson?: string;
+    serviceScheme: 'https' | 'http';
+    servicePort?: number;
+    sessionTtlS: number;
+    checkCacheMs: number;
+  };
 }
 
 /** The platform's images (seeds): image id -> docker image reference. */
@@ -125,6 +148,20 @@ function parseImages(json: string | undefined, problems: { variable: string; mes
     else out[id] = ref;
   }
   return out;
+}
+
+/** SSO_JWKS: {"keys":[...]} of private RSA JWKs (the provider signs RS256 only). */
+export function jwksProblem(json: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return 'must be JSON {"keys":[<private RSA JWK>, ...]}';
+  }
+  const keys = (parsed as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) return 'must be JSON {"keys":[<private RSA JWK>, ...]}';
+  const ok = keys.every((k) => k && typeof k === 'object' && (k as Record<string, unknown>).kty === 'RSA' && typeof (k as Record<string, unknown>).d === 'string');
+  return ok ? null : 'every key must be a private RSA JWK (kty "RSA" with "d")';
 }
 
 /** "a.b.c.d/len" with 8 <= len <= 30 and no host bits set. */
@@ -231,8 +268,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!isVpnEndpoint(e.GATEWAY_DEFAULT_VPN_ENDPOINT)) {
     problems.push({ variable: 'GATEWAY_DEFAULT_VPN_ENDPOINT', message: 'must be host:port (lower-case DNS name or IPv4, port 1-65535)' });
   }
+  if (e.NODE_ENV === 'production' && !e.AUDIT_SIGNING_KEY) problems.push({ variable: 'AUDIT_SIGNING_KEY', message: 'is required in production' });
+  if (e.AUDIT_SIGNING_KEY && !isEd25519Pem(e.AUDIT_SIGNING_KEY)) {
+    problems.push({ variable: 'AUDIT_SIGNING_KEY', message: 'must be an Ed25519 private key in PKCS#8 PEM' });
+  }
   const images = parseImages(e.CONTAINER_IMAGES, problems);
   const nginx = nginxConfig(e, problems);
+  if (e.SSO_JWKS) {
+    const problem = jwksProblem(e.SSO_JWKS);
+    if (problem) problems.push({ variable: 'SSO_JWKS', message: problem });
+  }
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_JWKS) problems.push({ variable: 'SSO_JWKS', message: 'is required in production (or SSO_ENABLED=false)' });
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_ISSUER) problems.push({ variable: 'SSO_ISSUER', message: 'is required in production (or SSO_ENABLED=false)' });
   if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,
@@ -257,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
     },
+    dashboardDir: e.DASHBOARD_DIR,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     worker: { httpPort: e.WORKER_HTTP_PORT, concurrency: e.WORKER_CONCURRENCY },
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
@@ -270,6 +318,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       containerTokenTtlS: e.CONTAINER_TOKEN_TTL_S,
     },
     platformDomain: e.PLATFORM_DOMAIN,
+    sso: {
+      enabled: e.SSO_ENABLED,
+      issuer: e.SSO_ISSUER ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}/oidc`,
+      jwksJson: e.SSO_JWKS,
+      serviceScheme: e.SSO_SERVICE_SCHEME,
+      servicePort: e.SSO_SERVICE_PORT,
+      sessionTtlS: e.SSO_SESSION_TTL_S,
+      checkCacheMs: e.SSO_CHECK_CACHE_MS,
+    },
     auth: { allowUnregisteredContainers: e.AUTH_ALLOW_UNREGISTERED_CONTAINERS, tokenVersionsResyncS: e.TOKEN_VERSIONS_RESYNC_S },
     onboarding: {
       defaultNode: { nodeId: e.GATEWAY_DEFAULT_NODE_ID, fqdn: e.GATEWAY_DEFAULT_FQDN, vpnEndpoint: e.GATEWAY_DEFAULT_VPN_ENDPOINT },
@@ -301,5 +358,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
     },
     nginx,
+    audit: {
+      signingKeyPem: e.AUDIT_SIGNING_KEY,
+      sealEnabled: e.AUDIT_SEAL_ENABLED,
+      sealBatchSize: e.AUDIT_SEAL_BATCH_SIZE,
+      checkpointEvery: e.AUDIT_CHECKPOINT_EVERY,
+      checkpointIntervalS: e.AUDIT_CHECKPOINT_INTERVAL_S,
+      partitionAheadDays: e.AUDIT_PARTITION_AHEAD_DAYS,
+      watchdogRetentionDays: e.AUDIT_WATCHDOG_RETENTION_DAYS,
+      maintenanceEveryS: e.AUDIT_MAINTENANCE_EVERY_S,
+    },
   };
+}
+
+function isEd25519Pem(pem: string): boolean {
+  try {
+    return createPrivateKey(pem.replace(/\\n/g, '\n')).asymmetricKeyType === 'ed25519';
+  } catch {
+    return false;
+  }
 }

@@ -1,3 +1,3 @@
-export { loadConfig, ConfigError, DEFAULT_CONTAINER_IMAGES, isVpnEndpoint, cidrProblem } from './config';
+export { loadConfig, ConfigError, DEFAULT_CONTAINER_IMAGES, isVpnEndpoint, cidrProblem, jwksProblem } from './config';
 export type { AppConfig, NginxConfig } from './config';
 export { ConfigModule, APP_CONFIG } from './config.module';

@@ -42,17 +42,9 @@ export class IngestService {
     return body.map((item, i) => this.parse(item, `[${i}]`));
   }
 
-  /** A batch: every item is checked against the token before any is stored, then stored in order. */
-  async ingestBatch(principal: Principal, items: CollabEventBody[], ctx: IngestContext): Promise<IngestResult[]> {
-    items.forEach((item, i) => this.checkScope(principal, item, `[${i}]`));
-    const results: IngestResult[] = [];
-    for (let i = 0; i < items.length; i++) results.push(await this.ingest(principal, items[i], ctx, `[${i}]`));
-    return results;
-  }
-
   async ingest(principal: Principal, body: CollabEventBody, ctx: IngestContext, prefix = ''): Promise<IngestResult> {
-    this.checkScope(principal, body, prefix);
     const ref = refOf(principal);
+    assertOwnProject(ref, body, prefix);
     const metadata: EventMetadata = {
       correlation_id: ctx.correlationId ?? ctx.requestId,
       request_id: ctx.requestId,
@@ -71,16 +63,35 @@ export class IngestService {
     }
     const cmd: ContainerCommand =
       e.type === 'user-container:map-http-service'
-        ? { type: 'map-http-service', ref, name: e.name, port: e.port }
+        ? { type: 'map-http-service', ref, name: e.name, port: e.port, protected: e.protected }
         : { type: 'unmap-http-service', ref, name: e.name };
     return this.handle(cmd, body.event_id, metadata);
   }
 
-  /** The body may only repeat the token's identity: another project is refused, naming the field. */
-  private checkScope(principal: Principal, body: CollabEventBody, prefix: string): void {
-    if (body.project_id !== refOf(principal).project_id) {
-      throw ForbiddenError.of(`${prefix ? prefix + '.' : ''}project_id`, "does not match the token's project");
+  /**
+   * A container's queued events, in order. Runs of watchdogs are appended together (each its own
+   * idempotent single-event append, so they share a group commit instead of waiting for one commit
+   * each); a mapping waits for the watchdogs before it and is decided on its own. The first
+   * failure fails the request (what was stored before it stays stored: a retry with the same
+   * event_ids stores nothing twice).
+   */
+  async ingestBatch(principal: Principal, items: CollabEventBody[], ctx: IngestContext): Promise<IngestResult[]> {
+    const ref = refOf(principal);
+    items.forEach((item, i) => assertOwnProject(ref, item, `[${i}]`));
+    const results: IngestResult[] = new Array(items.length);
+    let pending: Promise<void>[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const prefix = `[${i}]`;
+      if (items[i].event.type === 'user-container:watchdog') {
+        pending.push(this.ingest(principal, items[i], ctx, prefix).then((r) => void (results[i] = r)));
+        continue;
+      }
+      await Promise.all(pending);
+      pending = [];
+      results[i] = await this.ingest(principal, items[i], ctx, prefix);
     }
+    await Promise.all(pending);
+    return results;
   }
 
   /** Load -> evolve -> decide -> append with the expected version; a lost race is decided again. */
@@ -109,6 +120,12 @@ export class IngestService {
         throw err;
       }
     }
+  }
+}
+
+function assertOwnProject(ref: ContainerRef, body: CollabEventBody, prefix: string): void {
+  if (body.project_id !== ref.project_id) {
+    throw ForbiddenError.of(`${prefix ? prefix + '.' : ''}project_id`, "does not match the token's project");
   }
 }
 

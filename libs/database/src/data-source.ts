@@ -47,8 +47,11 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     await client.query(`CREATE DATABASE "${name}"`);
     return true;
   } catch (err) {
-    // Two processes starting together: the loser sees duplicate_database.
-    if ((err as { code?: string }).code === '42P04') return false;
+    // Two processes starting together (npm start runs gateway and worker at once): the loser sees
+    // duplicate_database, or a unique violation on pg_database's name index when both passed the
+    // SELECT above before either committed.
+    const code = (err as { code?: string }).code;
+    if (code === '42P04' || code === '23505') return false;
     throw err;
   } finally {
     await client.end();

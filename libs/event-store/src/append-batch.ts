@@ -20,7 +20,7 @@ export interface PreparedEvent {
   type: string;
   data: unknown;
   metadata: EventMetadata;
-  /** For caller-supplied ids only: the data as jsonb will hold it, for the idempotency comparison. */
+  /** The data as jsonb will hold it, for the idempotency comparison (see normalizedOf). */
   normalized?: unknown;
 }
 
@@ -30,10 +30,119 @@ export function prepareEvents(events: NewEvent[]): { prepared: PreparedEvent[]; 
     const data = e.data ?? null;
     if (!e.id) return { id: randomUUID(), type: e.type, data, metadata: e.metadata ?? {} };
     callerIds = true;
-    return { id: e.id, type: e.type, data, metadata: e.metadata ?? {}, normalized: JSON.parse(JSON.stringify(data)) };
+    return { id: e.id, type: e.type, data, metadata: e.metadata ?? {} };
   });
   return { prepared, callerIds };
 }
+
+/**
+ * The common shape on the hot path (a watchdog): one event, any expected version. A batch made
+ * only of these is written by one autocommitted statement (see writeSimpleBatch).
+ */
+export function isSimpleAppend(a: PendingAppend): boolean {
+  return a.expected === 'any' && a.events.length === 1;
+}
+
+/**
+ * One statement, one round trip, its own implicit transaction: skip the ids already stored, lock
+ * (creating when new) the stream rows in sorted order while moving each version by its count of
+ * new events, and insert the events with their versions, in batch order. The ids of concurrent
+ * appends are settled by event_keys' unique index (filled by the statement trigger on events;
+ * 23505: the caller retries the batch, which then finds the duplicate). Versions stay contiguous because a stored duplicate takes no version.
+ */
+const SIMPLE_BATCH_SQL = `
+WITH x AS (
+  SELECT * FROM json_to_recordset($1::json) AS x(k int, s text, i uuid, t text, d jsonb, m jsonb)
+), dup AS (
+  SELECT e.event_id, e.stream_id, e.event_type, e.data, e.global_position, e.stream_version
+  FROM event_keys k JOIN events e ON e.global_position = k.global_position AND e.recorded_at = k.recorded_at
+  WHERE k.event_id IN (SELECT i FROM x)
+), fresh AS (
+  SELECT x.* FROM x WHERE NOT EXISTS (SELECT 1 FROM dup WHERE dup.event_id = x.i)
+), counts AS (
+  SELECT s, count(*) AS n FROM fresh GROUP BY s
+), heads AS (
+  INSERT INTO event_streams AS es (stream_id, version)
+  SELECT s, n - 1 FROM counts ORDER BY s
+  ON CONFLICT (stream_id) DO UPDATE SET version = es.version + excluded.version + 1, updated_at = now()
+  RETURNING stream_id, version
+), ins AS (
+  INSERT INTO events (stream_id, stream_version, event_id, event_type, data, metadata)
+  SELECT f.s, h.version - c.n + row_number() OVER (PARTITION BY f.s ORDER BY f.k), f.i, f.t,
+         coalesce(f.d, 'null'::jsonb), coalesce(f.m, '{}'::jsonb)
+  FROM fresh f JOIN counts c ON c.s = f.s JOIN heads h ON h.stream_id = f.s
+  ORDER BY f.k
+  RETURNING event_id, global_position, stream_version
+)
+SELECT false AS dup, event_id::text, global_position::text, stream_version::text,
+       NULL::text AS stream_id, NULL::text AS event_type, NULL::jsonb AS data FROM ins
+UNION ALL
+SELECT true, event_id::text, global_position::text, stream_version::text, stream_id, event_type, data FROM dup`;
+
+/**
+ * Writes a batch of simple appends (isSimpleAppend) with one statement on the pool. Same outcomes
+ * as writeBatch: a stored or in-batch duplicate with the same stream, type and data gets the
+ * original answer, with other data an IdempotencyConflictError. Returns the settle function
+ * (the statement has committed when it returns).
+ */
+export async function writeSimpleBatch(pool: Queryable, batch: PendingAppend[]): Promise<() => number> {
+  const leaders = new Map<string, PendingAppend>();
+  const rows: { k: number; s: string; i: string; t: string; d: unknown; m: EventMetadata }[] = [];
+  const followers: PendingAppend[] = [];
+  for (const append of batch) {
+    const e = append.events[0];
+    if (leaders.has(e.id)) followers.push(append);
+    else {
+      leaders.set(e.id, append);
+      rows.push({ k: rows.length, s: append.streamId, i: e.id, t: e.type, d: e.data, m: e.metadata });
+    }
+  }
+  const { rows: out } = await pool.query<{
+    dup: boolean; event_id: string; global_position: string; stream_version: string;
+    stream_id: string | null; event_type: string | null; data: unknown;
+  }>({ name: 'event_store_simple_batch', text: SIMPLE_BATCH_SQL, values: [JSON.stringify(rows)] });
+  const written = new Map<string, { position: string; version: number }>();
+  const stored = new Map<string, StoredIdentity>();
+  for (const r of out) {
+    if (!r.dup) written.set(r.event_id, { position: r.global_position, version: toVersion(r.stream_version) });
+    else stored.set(r.event_id, { streamId: r.stream_id!, type: r.event_type!, data: r.data, globalPosition: r.global_position, streamVersion: toVersion(r.stream_version) });
+  }
+  return () => {
+    const answer = (append: PendingAppend, duplicateOf?: 'stored' | 'batch') => {
+      const e = append.events[0];
+      const w = written.get(e.id);
+      const s = stored.get(e.id);
+      const leader = leaders.get(e.id)!;
+      const same =
+        duplicateOf === 'stored' ? !!s && s.streamId === append.streamId && s.type === e.type && jsonEqual(s.data, normalizedOf(e))
+        : duplicateOf === 'batch' ? leader.streamId === append.streamId && leader.events[0].type === e.type && jsonEqual(normalizedOf(leader.events[0]), normalizedOf(e))
+        : true;
+      if (!same) return append.reject(new IdempotencyConflictError(e.id));
+      const position = w?.position ?? s?.globalPosition;
+      const version = w?.version ?? s?.streamVersion;
+      if (position === undefined || version === undefined) return append.reject(new Error(`event ${e.id} was neither written nor found`));
+      append.resolve({
+        streamId: append.streamId,
+        nextExpectedVersion: version,
+        events: [{ eventId: e.id, globalPosition: position, streamVersion: version }],
+        duplicate: duplicateOf !== undefined,
+      });
+    };
+    for (const append of leaders.values()) answer(append, written.has(append.events[0].id) ? undefined : 'stored');
+    // A repeat of an id within the batch is judged against what holds that id: the stored event,
+    // or else the leader this statement wrote.
+    for (const append of followers) answer(append, stored.has(append.events[0].id) ? 'stored' : 'batch');
+    return written.size;
+  };
+}
+
+/** What a duplicate is compared with: the data as jsonb holds it (computed only when needed). */
+function normalizedOf(e: PreparedEvent): unknown {
+  if (e.normalized === undefined) e.normalized = JSON.parse(JSON.stringify(e.data ?? null));
+  return e.normalized;
+}
+
+type Queryable = Pick<PoolClient, 'query'>;
 
 interface StoredIdentity {
   streamId: string;
@@ -74,8 +183,11 @@ export async function writeBatch(client: PoolClient, batch: PendingAppend[]): Pr
   const callerIds = batch.filter((a) => a.callerIds).flatMap((a) => a.events.map((e) => e.id));
   if (callerIds.length) {
     const found = await client.query(
-      `SELECT event_id, stream_id, event_type, data, global_position::text AS global_position, stream_version
-       FROM events WHERE event_id = ANY($1::uuid[])`,
+      // event_keys holds the unique ids (the partitioned events table cannot); its position and
+      // time find the row in its partition.
+      `SELECT e.event_id, e.stream_id, e.event_type, e.data, e.global_position::text AS global_position, e.stream_version
+       FROM event_keys k JOIN events e ON e.global_position = k.global_position AND e.recorded_at = k.recorded_at
+       WHERE k.event_id = ANY($1::uuid[])`,
       [callerIds],
     );
     for (const r of found.rows) {
@@ -165,7 +277,7 @@ function decideAppend(
     if (seenStored.length || seenBatch.length) {
       const sameAsStored = (e: PreparedEvent) => {
         const s = stored.get(e.id);
-        return !!s && s.streamId === append.streamId && s.type === e.type && jsonEqual(s.data, e.normalized);
+        return !!s && s.streamId === append.streamId && s.type === e.type && jsonEqual(s.data, normalizedOf(e));
       };
       if (seenStored.length === append.events.length && append.events.every(sameAsStored)) {
         return { kind: 'duplicate', append, of: stored };
@@ -176,7 +288,7 @@ function decideAppend(
         seenBatch.length === append.events.length &&
         leader.streamId === append.streamId &&
         leader.events.length === append.events.length &&
-        append.events.every((e, i) => e.id === leader.events[i].id && e.type === leader.events[i].type && jsonEqual(e.normalized, leader.events[i].normalized))
+        append.events.every((e, i) => e.id === leader.events[i].id && e.type === leader.events[i].type && jsonEqual(normalizedOf(e), normalizedOf(leader.events[i])))
       ) {
         return { kind: 'duplicate', append, of: leader };
       }

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { PendingAppend, prepareEvents, toVersion, writeBatch } from './append-batch';
+import { isSimpleAppend, PendingAppend, prepareEvents, toVersion, writeBatch, writeSimpleBatch } from './append-batch';
 import { EventStoreError, InvalidEventDataError, StoreUnavailableError } from './errors';
 import { storeMetrics } from './metrics';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, RecordedEvent } from './types';
@@ -83,10 +83,12 @@ export class EventStore {
    */
   async readAll(after: Checkpoint, limit = 1_000, client?: Pool | PoolClient): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
     const { rows } = await (client ?? this.pool).query(
-      `SELECT ${COLUMNS} FROM events
-       WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, global_position
+      // ORDER BY names the table's columns: bare names would be COLUMNS' text aliases, which sort
+      // as strings ('9' after '40') and made pages skip events.
+      `SELECT ${COLUMNS} FROM events e
+       WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.transaction_id, e.global_position
        LIMIT $3`,
       [after.transactionId, after.globalPosition, limit],
     );
@@ -96,6 +98,38 @@ export class EventStore {
       events,
       checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after,
     };
+  }
+
+  /**
+   * readAll for bulk readers (rebuilds, replays): the same rows, order and gap-safety, but the page
+   * travels as one JSON document, which PostgreSQL builds and node parses about twice as fast as
+   * row by row.
+   */
+  async readAllBulk(after: Checkpoint, limit: number): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
+    const { rows } = await this.pool.query(
+      `SELECT coalesce(json_agg(json_build_array(global_position::text, transaction_id::text, stream_id, stream_version,
+                event_id, event_type, data, metadata, recorded_at) ORDER BY transaction_id, global_position), '[]')::text AS page
+         FROM (SELECT * FROM events
+                WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY transaction_id, global_position LIMIT $3) x`,
+      [after.transactionId, after.globalPosition, limit],
+    );
+    const events = (JSON.parse(rows[0].page) as unknown[][]).map(
+      (r): RecordedEvent => ({
+        globalPosition: r[0] as string,
+        transactionId: r[1] as string,
+        streamId: r[2] as string,
+        streamVersion: r[3] as number,
+        eventId: r[4] as string,
+        type: r[5] as string,
+        data: r[6],
+        metadata: r[7] as RecordedEvent['metadata'],
+        recordedAt: new Date(r[8] as string),
+      }),
+    );
+    const last = events[events.length - 1];
+    return { events, checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after };
   }
 
   /** The newest committed position and its time (for lag reporting); null on an empty log. */
@@ -135,10 +169,15 @@ export class EventStore {
     }
   }
 
+  /** The next batch: a run of appends of one kind (simple or not), at most maxBatchEvents events. */
   private take(): PendingAppend[] {
     let n = 0;
     let i = 0;
-    while (i < this.queue.length && (i === 0 || n + this.queue[i].events.length <= this.options.maxBatchEvents)) {
+    const simple = isSimpleAppend(this.queue[0]);
+    while (
+      i < this.queue.length &&
+      (i === 0 || (n + this.queue[i].events.length <= this.options.maxBatchEvents && isSimpleAppend(this.queue[i]) === simple))
+    ) {
       n += this.queue[i].events.length;
       i++;
     }
@@ -177,6 +216,7 @@ export class EventStore {
 
   /** Runs one group commit; returns how many events it wrote. */
   private async transaction(batch: PendingAppend[]): Promise<number> {
+    if (batch.every(isSimpleAppend)) return (await writeSimpleBatch(this.pool, batch))();
     const client = await this.pool.connect();
     let broken = false;
     try {

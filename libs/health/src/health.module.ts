@@ -6,13 +6,16 @@ import { HealthProjection } from './health.projection';
 import { DashboardController } from './read/dashboard.controller';
 import { DashboardService } from './read/dashboard.service';
 
-/** Gateway side: the health projection (registered with the projector host) and the dashboard API. */
+/**
+ * The health projection, registered with the projector host of whichever process imports this
+ * (the worker in the default topology; a gateway that runs projectors too), and the hub its
+ * changes are published through.
+ */
 @Module({
-  controllers: [DashboardController],
-  providers: [HealthChangesHub, DashboardService],
-  exports: [DashboardService, HealthChangesHub],
+  providers: [HealthChangesHub],
+  exports: [HealthChangesHub],
 })
-export class HealthModule implements OnModuleInit {
+export class HealthProjectionModule implements OnModuleInit {
   constructor(
     @Inject(ProjectorHost) private readonly host: ProjectorHost,
     @Inject(HealthChangesHub) private readonly hub: HealthChangesHub,
@@ -29,3 +32,12 @@ export class HealthModule implements OnModuleInit {
     );
   }
 }
+
+/** Gateway side: the health projection and the dashboard API over its read model. */
+@Module({
+  imports: [HealthProjectionModule],
+  controllers: [DashboardController],
+  providers: [DashboardService],
+  exports: [DashboardService, HealthProjectionModule],
+})
+export class HealthModule {}

@@ -72,7 +72,9 @@ export class HealthProjection implements Projection {
       const next = evolveHealth(prev, e);
       if (next && next !== prev) after.set(id, next);
       if (e.type === WATCHDOG && next && !next.deleted) {
-        const s = sampleOf(e);
+        // evolveHealth just parsed this watchdog's stats when it took them (not a late packet).
+        const fresh = next !== prev && next.stats !== null && next.stats !== prev?.stats;
+        const s = fresh ? { load1: next.stats!.cpu.load1, memUsed: next.stats!.memory.usedRatio, diskUsed: next.stats!.disk.usedRatio, pingMs: next.stats!.network.pingMs } : sampleOf(e);
         sampled.push({ c: id, b: bucketOf(serverTime(e), this.options.bucketS), load1: s.load1, mem: s.memUsed, disk: s.diskUsed, ping: s.pingMs });
       }
     }

@@ -1,4 +1,4 @@
-export { HealthModule } from './health.module';
+export { HealthModule, HealthProjectionModule } from './health.module';
 export { HealthWorkerModule } from './health-worker.module';
 export { HealthProjection } from './health.projection';
 export type { HealthChange, HealthProjectionOptions } from './health.projection';
@@ -10,3 +10,5 @@ export { evolveHealth, STATUSES } from './domain/health';
 export type { HealthRow, HealthStatus } from './domain/health';
 export { decideLapses, looksLikeIngestOutage } from './domain/lapses';
 export * from './domain/lifecycle';
+export { scopeOf, scopeSql, inScope } from './read/scope';
+export type { Scope } from './read/scope';

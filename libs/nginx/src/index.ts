@@ -1,8 +1,8 @@
 export { NginxModule, NGINX_QUEUE } from './nginx.module';
-export { renderStage2Map, UPSTREAM_VARIABLE, OFFLINE, UNKNOWN } from './domain/render-stage2';
+export { renderStage2Map, UPSTREAM_VARIABLE, OFFLINE, UNKNOWN, PROTECTED_PREFIX } from './domain/render-stage2';
 export { renderStage1Map, upstreamName } from './domain/render-stage1';
 export type { GatewayNode } from './domain/render-stage1';
-export { renderStage2Conf, EMPTY_STAGE2_MAP } from './domain/stage2-conf';
+export { renderStage2Conf, EMPTY_STAGE2_MAP, SSO_AUTH_LOCATION, SSO_PATH_PREFIX, AUTH_USER_HEADERS } from './domain/stage2-conf';
 export type { Stage2Layout } from './domain/stage2-conf';
 export { HASH_VARIABLE } from './domain/render-map';
 export type { MapFile } from './domain/render-map';

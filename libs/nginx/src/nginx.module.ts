@@ -12,6 +12,8 @@ import { NginxControl } from './infra/nginx-control';
 import { NginxRenderHandler } from './render/render.handler';
 import { RenderScheduler, renderJobOptions } from './render/render-scheduler';
 import { NginxRenderer } from './render/renderer';
+import { RendersController } from './read/renders.controller';
+import { RenderStateReader } from './read/renders.service';
 
 export const NGINX_QUEUE = Symbol('NGINX_QUEUE');
 
@@ -114,13 +116,14 @@ class NginxReadiness implements OnModuleInit {
 }
 
 /**
- * nginx rendering. `forGateway` provides ROUTES_CHANGED (global, for the routing projection);
+ * nginx rendering. `forGateway` provides ROUTES_CHANGED (global, for the routing projection) and
+ * GET /nginx/renders (the last render per node);
  * `forWorker` adds the `nginx:render` handler (exported for JOB_HANDLERS) and the reconciliation.
  */
 @Module({})
 export class NginxModule {
   static forGateway(): DynamicModule {
-    return { module: NginxModule, global: true, providers: [queueProvider, schedulerProvider, QueueCloser], exports: [ROUTES_CHANGED] };
+    return { module: NginxModule, global: true, controllers: [RendersController], providers: [queueProvider, schedulerProvider, QueueCloser, RenderStateReader], exports: [ROUTES_CHANGED] };
   }
 
   static forWorker(): DynamicModule {

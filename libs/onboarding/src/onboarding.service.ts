@@ -16,6 +16,7 @@ import { gatewayAddress, parsePool } from './domain/vpn-pool';
 import { GatewayPoolService } from './gateway-pool.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
+import { OAUTH_CLIENTS, OAuthClientIssuer } from './oauth-clients';
 
 const MAX_ATTEMPTS = 5;
 export const containerStream = (id: string) => `container-${id}`;
@@ -60,6 +61,7 @@ export class OnboardingService {
     @Inject(GatewayPoolService) private readonly nodes: GatewayPoolService,
     @Inject(ContainerTokenFeed) private readonly feed: ContainerTokenFeed,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly vpnFiles?: VpnFilesChangedListener,
+    @Optional() @Inject(OAUTH_CLIENTS) private readonly oauthClients?: OAuthClientIssuer,
   ) {
     this.pool = poolOf(ds);
   }
@@ -72,12 +74,12 @@ export class OnboardingService {
     const containerId = randomUUID();
     const container = { container_id: containerId, org_id: input.org_id, project_id: input.project_id, image_id: input.image_id, display_name: input.display_name, gateway_node: nodeId };
     const issued = await this.handle(containerId, actor, (token) => ({ type: 'register', container, token }));
-    return this.onboarded(issued.state, issued.token!, imageRef);
+    return this.onboarded(issued.state, issued.token!, imageRef, actor);
   }
 
   async rotate(containerId: string, actor: Actor): Promise<Onboarded> {
     const issued = await this.handle(containerId, actor, (token) => ({ type: 'rotate-token', token }));
-    return this.onboarded(issued.state, issued.token!, this.config.onboarding.images[issued.state.registered!.image_id]);
+    return this.onboarded(issued.state, issued.token!, this.config.onboarding.images[issued.state.registered!.image_id], actor);
   }
 
   async remove(containerId: string, body: unknown, actor: Actor): Promise<{ container_id: string; status: 'deleted' }> {
@@ -89,6 +91,7 @@ export class OnboardingService {
     );
     await this.handle(containerId, actor, () => ({ type: 'delete', reason: input.reason, address: rows[0].address ?? undefined, serial: rows[0].serial ?? undefined }));
     await this.recordLateRelease(containerId, rows[0].address, rows[0].serial, actor);
+    await this.oauthClients?.remove(containerId, actor.metadata);
     // Its ccd file goes and its certificate joins the CRL (the periodic render repairs a lost request).
     await this.vpnFiles?.vpnFilesChanged(`container ${containerId} deleted`).catch(() => undefined);
     return { container_id: containerId, status: 'deleted' };
@@ -158,8 +161,10 @@ export class OnboardingService {
     }
   }
 
-  private async onboarded(state: LifecycleState, token: { value: string; version: number; expiresAt: string }, imageRef: string): Promise<Onboarded> {
+  private async onboarded(state: LifecycleState, token: { value: string; version: number; expiresAt: string }, imageRef: string, actor: Actor): Promise<Onboarded> {
     const c = state.registered!;
+    // A new SETTINGS carries new client secrets too (they are shown once, stored hashed).
+    const oauthClients = (await this.oauthClients?.issue(c, actor.metadata)) ?? [];
     const node = await this.nodes.endpointOf(c.gateway_node);
     const { settings, encoded } = buildSettings({
       gateway_fqdn: node.fqdn,
@@ -172,6 +177,7 @@ export class OnboardingService {
       vpn_endpoint: node.vpnEndpoint,
       gateway_vpn_address: gatewayAddress(parsePool(this.config.vpn.poolCidr)),
       domain: this.config.platformDomain,
+      oauth_clients: oauthClients,
     });
     return {
       container_id: c.container_id,

@@ -1,8 +1,8 @@
 export { Projector } from './projector';
 export { ProjectorHost } from './projector-host';
-export { ProjectionsModule } from './projections.module';
-export { rebuildProjection } from './rebuild';
-export type { RebuildResult } from './rebuild';
+export { ProjectionsModule, ProjectorHostModule } from './projections.module';
+export { rebuildProjection, rebuildProjections, REBUILD_PAGE_EVENTS } from './rebuild';
+export type { RebuildResult, RebuildOptions } from './rebuild';
 export { projectionLag, projectionsBehindSeconds } from './lag';
 export { takeLease, readCheckpoint, ensureProjectionRow } from './checkpoints';
 export type { Projection, ProjectionContext, AfterCommit, ProjectorOptions, ProjectionLag } from './types';

@@ -7,7 +7,7 @@ export const projectionMetrics = {
     name: 'projection_event_latency_seconds',
     help: 'From an event being recorded to its projection committing',
     labelNames: ['projection'],
-    buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+    buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10],
   }),
   batchEvents: new Histogram({
     name: 'projection_batch_events',

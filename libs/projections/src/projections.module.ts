@@ -2,11 +2,20 @@ import { Global, Module } from '@nestjs/common';
 import { ProjectorHost } from './projector-host';
 import { ProjectionsController } from './projections.controller';
 
-/** The projector host and the operators' lag/rebuild endpoints. Read-model libs register into it. */
+/**
+ * The projector host alone: read-model libs register their projections into it, and it runs them
+ * when PROJECTIONS_ENABLED. The worker imports this (it has no authenticated HTTP API).
+ */
 @Global()
 @Module({
-  controllers: [ProjectionsController],
   providers: [ProjectorHost],
   exports: [ProjectorHost],
+})
+export class ProjectorHostModule {}
+
+/** The host plus the operators' lag/rebuild endpoints (the gateway). */
+@Module({
+  imports: [ProjectorHostModule],
+  controllers: [ProjectionsController],
 })
 export class ProjectionsModule {}

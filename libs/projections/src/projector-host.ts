@@ -10,7 +10,7 @@ import { NotFoundError } from '@app/common';
 import { projectionLag } from './lag';
 import { projectionMetrics } from './metrics';
 import { Projector } from './projector';
-import { rebuildProjection, RebuildResult } from './rebuild';
+import { REBUILD_PAGE_EVENTS, rebuildProjection, RebuildResult } from './rebuild';
 import type { Projection, ProjectionLag } from './types';
 
 /**
@@ -81,7 +81,7 @@ export class ProjectorHost implements OnApplicationBootstrap, OnApplicationShutd
   async rebuild(name: string): Promise<RebuildResult> {
     const projection = this.projections.get(name);
     if (!projection) throw new NotFoundError(`no projection named ${name}`, [{ field: 'name', message: 'unknown projection' }]);
-    return rebuildProjection(this.pool, this.store, projection, this.config.projections.batchSize);
+    return rebuildProjection(this.pool, this.store, projection, Math.max(this.config.projections.batchSize, REBUILD_PAGE_EVENTS));
   }
 
   private async refreshGauges(): Promise<void> {

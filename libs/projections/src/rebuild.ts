@@ -12,6 +12,8 @@ export interface RebuildResult {
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,40}$/;
+/** Page size of rebuilds (HTTP and `ops replay`) unless the projection batch size is larger. */
+export const REBUILD_PAGE_EVENTS = 10_000;
 const logger = new Logger('projection:rebuild');
 
 async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
@@ -43,70 +45,120 @@ async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): 
  *
  * Side effects (ROUTES_CHANGED, health notifications) are never prepared: `rebuilding` is true.
  */
-export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, batchSize: number): Promise<RebuildResult> {
+export interface RebuildOptions {
+  /** Events read and applied per transaction: big pages fold many events per container into one write. */
+  batchSize: number;
+  /** Called after each applied page (progress bars, logs). */
+  onProgress?: (p: { events: number; checkpoint: Checkpoint }) => void;
+}
+
+interface Job {
+  projection: Projection;
+  shadow: Map<string, string>;
+  rowName: string;
+  events: number;
+}
+
+export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, opts: number | RebuildOptions): Promise<RebuildResult> {
+  return (await rebuildProjections(pool, store, [projection], opts))[0];
+}
+
+/**
+ * Rebuilds several projections from one pass over the log: each page is read once and applied
+ * to every projection's copies at the same time (one transaction and connection each), then each
+ * is swapped in as above.
+ */
+export async function rebuildProjections(pool: Pool, store: EventStore, projections: Projection[], opts: number | RebuildOptions): Promise<RebuildResult[]> {
+  const { batchSize, onProgress } = typeof opts === 'number' ? { batchSize: opts, onProgress: undefined } : opts;
   const started = Date.now();
   const id = started.toString(36);
-  for (const t of projection.tables) if (!IDENT.test(t)) throw new Error(`table name ${t} is not a plain identifier`);
-  const shadow = new Map(projection.tables.map((t) => [t, `${t}__rb_${id}`]));
-  const rowName = `${projection.name}:rebuild`;
-  await ensureProjectionRow(pool, projection.name);
-  await inTransaction(pool, async (c) => {
-    // Refuses a second rebuild of the same projection running at the same time.
-    await c.query(`INSERT INTO projections (name) VALUES ($1)`, [rowName]).catch((err) => {
-      if ((err as { code?: string }).code === '23505') throw new Error(`a rebuild of ${projection.name} is already running`);
-      throw err;
-    });
-    for (const [live, copy] of shadow) await c.query(`CREATE TABLE "${copy}" (LIKE "${live}" INCLUDING ALL)`);
-  });
-
-  let events = 0;
+  const jobs: Job[] = [];
   try {
-    let checkpoint: Checkpoint = START;
-    for (;;) {
-      const page = await store.readAll(checkpoint, batchSize);
-      if (!page.events.length) break;
+    for (const projection of projections) {
+      for (const t of projection.tables) if (!IDENT.test(t)) throw new Error(`table name ${t} is not a plain identifier`);
+      const job: Job = { projection, shadow: new Map(projection.tables.map((t) => [t, `${t}__rb_${id}`])), rowName: `${projection.name}:rebuild`, events: 0 };
+      await ensureProjectionRow(pool, projection.name);
       await inTransaction(pool, async (c) => {
-        const out = await applyInTransaction(c, rowName, projection, shadow, checkpoint, page.events, null, true);
-        if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${projection.name} moved under it`);
+        // Refuses a second rebuild of the same projection running at the same time.
+        await c.query(`INSERT INTO projections (name) VALUES ($1)`, [job.rowName]).catch((err) => {
+          if ((err as { code?: string }).code === '23505') throw new Error(`a rebuild of ${projection.name} is already running`);
+          throw err;
+        });
+        for (const [live, copy] of job.shadow) await c.query(`CREATE TABLE "${copy}" (LIKE "${live}" INCLUDING ALL)`);
       });
-      checkpoint = page.checkpoint;
-      events += page.events.length;
+      jobs.push(job);
     }
 
-    const final = await inTransaction(pool, async (c) => {
-      await c.query(`SELECT 1 FROM projections WHERE name = $1 FOR UPDATE`, [projection.name]);
-      let cp = await readCheckpoint(c, rowName);
-      for (;;) {
-        const page = await store.readAll(cp, batchSize, c);
-        if (!page.events.length) break;
-        const out = await applyInTransaction(c, rowName, projection, shadow, cp, page.events, null, true);
-        if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${projection.name} moved under it`);
-        cp = page.checkpoint;
-        events += page.events.length;
-      }
-      for (const [live, copy] of shadow) {
-        await swapIndexNames(c, live, copy, id);
-        await c.query(`ALTER TABLE "${live}" RENAME TO "${live}__old_${id}"`);
-        await c.query(`ALTER TABLE "${copy}" RENAME TO "${live}"`);
-      }
-      await c.query(
-        `UPDATE projections p SET transaction_id = r.transaction_id, global_position = r.global_position,
-                last_event_at = r.last_event_at, updated_at = now()
-           FROM projections r WHERE p.name = $1 AND r.name = $2`,
-        [projection.name, rowName],
+    let checkpoint: Checkpoint = START;
+    let read = 0;
+    // The next page is read (on another connection) while this one is applied.
+    let page = await store.readAllBulk(checkpoint, batchSize);
+    while (page.events.length) {
+      const next = store.readAllBulk(page.checkpoint, batchSize);
+      next.catch(() => undefined);
+      const current = page;
+      const from = checkpoint;
+      await Promise.all(
+        jobs.map((job) =>
+          inTransaction(pool, async (c) => {
+            const out = await applyInTransaction(c, job.rowName, job.projection, job.shadow, from, current.events, null, true);
+            if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${job.projection.name} moved under it`);
+            job.events += current.events.length;
+          }),
+        ),
       );
-      await c.query(`DELETE FROM projections WHERE name = $1`, [rowName]);
-      return cp;
-    });
-    for (const live of projection.tables) await pool.query(`DROP TABLE IF EXISTS "${live}__old_${id}"`);
-    const ms = Date.now() - started;
-    logger.log(`rebuilt ${projection.name} from ${events} events in ${ms} ms`);
-    return { projection: projection.name, events, checkpoint: final, ms };
+      checkpoint = current.checkpoint;
+      read += current.events.length;
+      onProgress?.({ events: read, checkpoint });
+      page = await next;
+    }
+
+    const results: RebuildResult[] = [];
+    for (const job of jobs) {
+      const final = await swapIn(pool, store, job, id, batchSize);
+      for (const live of job.projection.tables) await pool.query(`DROP TABLE IF EXISTS "${live}__old_${id}"`);
+      const ms = Date.now() - started;
+      logger.log(`rebuilt ${job.projection.name} from ${job.events} events in ${ms} ms`);
+      results.push({ projection: job.projection.name, events: job.events, checkpoint: final, ms });
+    }
+    return results;
   } catch (err) {
-    for (const copy of shadow.values()) await pool.query(`DROP TABLE IF EXISTS "${copy}"`).catch(() => undefined);
-    await pool.query(`DELETE FROM projections WHERE name = $1`, [rowName]).catch(() => undefined);
+    for (const job of jobs) {
+      for (const copy of job.shadow.values()) await pool.query(`DROP TABLE IF EXISTS "${copy}"`).catch(() => undefined);
+      await pool.query(`DELETE FROM projections WHERE name = $1`, [job.rowName]).catch(() => undefined);
+    }
     throw err;
   }
+}
+
+/** The swap: under the live checkpoint's lock, apply what is left, rename the tables, hand over the checkpoint. */
+async function swapIn(pool: Pool, store: EventStore, job: Job, id: string, batchSize: number): Promise<Checkpoint> {
+  const { projection, shadow, rowName } = job;
+  return inTransaction(pool, async (c) => {
+    await c.query(`SELECT 1 FROM projections WHERE name = $1 FOR UPDATE`, [projection.name]);
+    let cp = await readCheckpoint(c, rowName);
+    for (;;) {
+      const page = await store.readAll(cp, batchSize, c);
+      if (!page.events.length) break;
+      const out = await applyInTransaction(c, rowName, projection, shadow, cp, page.events, null, true);
+      if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${projection.name} moved under it`);
+      cp = page.checkpoint;
+      job.events += page.events.length;
+    }
+    for (const [live, copy] of shadow) {
+      await swapIndexNames(c, live, copy, id);
+      await c.query(`ALTER TABLE "${live}" RENAME TO "${live}__old_${id}"`);
+      await c.query(`ALTER TABLE "${copy}" RENAME TO "${live}"`);
+    }
+    await c.query(
+      `UPDATE projections p SET transaction_id = r.transaction_id, global_position = r.global_position,
+              last_event_at = r.last_event_at, updated_at = now()
+         FROM projections r WHERE p.name = $1 AND r.name = $2`,
+      [projection.name, rowName],
+    );
+    await c.query(`DELETE FROM projections WHERE name = $1`, [rowName]);
+    return cp;
+  });
 }
 
 /** An index's definition without its own name and its table's: what must match between copies. */

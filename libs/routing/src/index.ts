@@ -1,5 +1,6 @@
-export { RoutingModule } from './routing.module';
+export { RoutingModule, RoutingProjectionModule } from './routing.module';
 export { RoutingProjection } from './routing.projection';
 export type { RoutingProjectionOptions } from './routing.projection';
 export { evolveRouting, routesOf, isRoutingEvent } from './routing';
 export type { RoutingState, RouteRow, RoutingOptions } from './routing';
+export { RoutesReadService } from './read/routes.service';

@@ -3,10 +3,15 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { ROUTES_CHANGED, type RoutesChangedListener } from '@app/jobs';
 import { ProjectorHost } from '@app/projections';
 import { RoutingProjection } from './routing.projection';
+import { RoutesController } from './read/routes.controller';
+import { RoutesReadService } from './read/routes.service';
 
-/** Registers the routing projection; the nginx side's ROUTES_CHANGED listener is optional. */
+/**
+ * The routing projection, registered with the projector host of the process that imports this
+ * (the worker in the default topology); the nginx side's ROUTES_CHANGED listener is optional.
+ */
 @Module({})
-export class RoutingModule implements OnModuleInit {
+export class RoutingProjectionModule implements OnModuleInit {
   constructor(
     @Inject(ProjectorHost) private readonly host: ProjectorHost,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -23,3 +28,7 @@ export class RoutingModule implements OnModuleInit {
     );
   }
 }
+
+/** Gateway side: the routing projection and the dashboards' read API on its routes (GET /routes). */
+@Module({ imports: [RoutingProjectionModule], controllers: [RoutesController], providers: [RoutesReadService] })
+export class RoutingModule {}

@@ -29,6 +29,12 @@ function routeFromDb(r: Record<string, any>): RouteRow {
 /** What the routes depend on; a change elsewhere (last_watchdog_at, counters) leaves them alone. */
 const routeInputs = (s: RoutingState | undefined) =>
   s ? JSON.stringify([s.org_id, s.project_id, s.gateway_node, s.vpn_address, s.services, s.deleted, s.withdrawn]) : '';
+/** routeInputs(a) === routeInputs(b), without serialising when the fields are the same values (most watchdogs). */
+const sameRouteInputs = (a: RoutingState | undefined, b: RoutingState) =>
+  !!a &&
+  ((a.org_id === b.org_id && a.project_id === b.project_id && a.gateway_node === b.gateway_node && a.vpn_address === b.vpn_address &&
+    a.services === b.services && a.deleted === b.deleted && a.withdrawn === b.withdrawn) ||
+    routeInputs(a) === routeInputs(b));
 
 export interface RoutingProjectionOptions extends RoutingOptions {
   domain: string;
@@ -65,7 +71,7 @@ export class RoutingProjection implements Projection {
       const next = evolveRouting(prev, e, this.options);
       if (!next || next === prev) continue;
       after.set(id, next);
-      if (routeInputs(prev) !== routeInputs(next)) routeSteps.push({ id, next, e });
+      if (!sameRouteInputs(prev, next)) routeSteps.push({ id, next, e });
     }
     // Pass 2 (only when some route may change: watchdogs alone never get here): diff the routes
     // event by event, so each row's updated_position is the event that last changed it.

@@ -47,4 +47,18 @@ describe('routing read model', () => {
     s = fold([ev('user-container:deleted', {}, at(20)), ev('user-container:watchdog', { system: {} }, at(30)), ev('user-container:watchdog', { system: {} }, at(45))], s)!;
     expect(routesOf(s, 'collab.test')[0].active).toBe(false);
   });
+
+  it('marks protected services (the terminal always), and a change of protection changes the route', () => {
+    let s = fold([
+      ev('user-container:http-service-mapped', { name: 'terminal', port: 7681 }, at(0)),
+      ev('user-container:http-service-mapped', { name: 'pgadmin', port: 5050, protected: true }, at(1)),
+      ev('user-container:http-service-mapped', { name: 'web', port: 80 }, at(2)),
+    ])!;
+    expect(routesOf(s, 'collab.test').map((r) => [r.service, r.protected])).toEqual([['terminal', true], ['pgadmin', true], ['web', false]]);
+    const before = s;
+    s = fold([ev('user-container:http-service-mapped', { name: 'web', port: 80, protected: true }, at(3))], s)!;
+    expect(s).not.toBe(before);
+    expect(routesOf(s, 'collab.test').find((r) => r.service === 'web')!.protected).toBe(true);
+    expect(fold([ev('user-container:http-service-mapped', { name: 'web', port: 80, protected: true }, at(4))], s)).toBe(s);
+  });
 });

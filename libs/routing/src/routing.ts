@@ -1,5 +1,5 @@
 import { isPort, isServiceName, serviceFqdn } from '@app/common';
-import { SERVICE_MAPPED, SERVICE_UNMAPPED, WATCHDOG, type ServiceMappedData, type ServiceUnmappedData } from '@app/container-events';
+import { isProtectedService, SERVICE_MAPPED, SERVICE_UNMAPPED, WATCHDOG, type ServiceMappedData, type ServiceUnmappedData } from '@app/container-events';
 import { DELETED, HEALTH_LAPSED, REGISTERED, serverTime, VPN_ASSIGNED, VPN_RELEASED } from '@app/health';
 import type { HealthLapsedData, RegisteredData, VpnAssignedData } from '@app/health';
 
@@ -10,7 +10,8 @@ export interface RoutingState {
   project_id: string;
   gateway_node: string | null;
   vpn_address: string | null;
-  services: { name: string; port: number }[];
+  /** `protected` is absent in states written before protected services existed (read as false). */
+  services: { name: string; port: number; protected?: boolean }[];
   deleted: boolean;
   withdrawn: boolean;
   withdrawn_at: string | null;
@@ -85,8 +86,9 @@ export function evolveRouting(s: RoutingState | undefined, e: RoutingEvent, o: R
       if (!isServiceName(m.name) || !isPort(m.port)) return s;
       const base = s ?? fresh();
       const i = base.services.findIndex((x) => x.name === m.name);
-      if (i >= 0 && base.services[i].port === m.port) return s;
-      const services = i >= 0 ? base.services.map((x, j) => (j === i ? { name: m.name, port: m.port } : x)) : [...base.services, { name: m.name, port: m.port }];
+      const svc = { name: m.name, port: m.port, protected: isProtectedService(m.name, m.protected) };
+      if (i >= 0 && base.services[i].port === m.port && !!base.services[i].protected === svc.protected) return s;
+      const services = i >= 0 ? base.services.map((x, j) => (j === i ? svc : x)) : [...base.services, svc];
       return next({ services }, base);
     }
     case SERVICE_UNMAPPED: {
@@ -137,6 +139,6 @@ export function routesOf(s: RoutingState, domain: string): Omit<RouteRow, 'updat
     vpn_address: s.vpn_address,
     gateway_node: s.gateway_node,
     active: !s.deleted && !s.withdrawn,
-    protected: false,
+    protected: isProtectedService(svc.name, svc.protected),
   }));
 }

@@ -18,7 +18,24 @@ describe('container decider', () => {
   it('produces nothing for an unchanged mapping (re-posted every 15 s)', () => {
     const state = given(recorded(SERVICE_MAPPED, { ...ref, name: 'terminal', port: 7681 }));
     expect(decide({ type: 'map-http-service', ref, name: 'terminal', port: 7681 }, state)).toEqual([]);
-    expect(state.services.terminal).toEqual({ port: 7681, eventId: 'e1', position: '1' });
+    expect(state.services.terminal).toEqual({ port: 7681, protected: true, eventId: 'e1', position: '1' });
+  });
+
+  it('records a protected mapping, and a change of protection is a new mapping', () => {
+    expect(decide({ type: 'map-http-service', ref, name: 'pgadmin', port: 5050, protected: true }, given())).toEqual([
+      { type: SERVICE_MAPPED, data: { ...ref, name: 'pgadmin', port: 5050, protected: true } },
+    ]);
+    const open = given(recorded(SERVICE_MAPPED, { ...ref, name: 'pgadmin', port: 5050 }));
+    expect(open.services.pgadmin.protected).toBe(false);
+    expect(decide({ type: 'map-http-service', ref, name: 'pgadmin', port: 5050, protected: true }, open)).toHaveLength(1);
+    const closed = given(recorded(SERVICE_MAPPED, { ...ref, name: 'pgadmin', port: 5050, protected: true }));
+    expect(decide({ type: 'map-http-service', ref, name: 'pgadmin', port: 5050, protected: true }, closed)).toEqual([]);
+    expect(decide({ type: 'map-http-service', ref, name: 'pgadmin', port: 5050 }, closed)).toHaveLength(1);
+  });
+
+  it('keeps the terminal protected whatever the mapping says', () => {
+    const state = given(recorded(SERVICE_MAPPED, { ...ref, name: 'terminal', port: 7681 }));
+    expect(decide({ type: 'map-http-service', ref, name: 'terminal', port: 7681, protected: false }, state)).toEqual([]);
   });
 
   it('re-maps a service to a new port', () => {

@@ -1,9 +1,9 @@
-import { ContainerEvent, ContainerRef, SERVICE_MAPPED, SERVICE_UNMAPPED } from './events';
+import { ContainerEvent, ContainerRef, isProtectedService, SERVICE_MAPPED, SERVICE_UNMAPPED } from './events';
 
 /** What `decide` needs to know about a container: its mapped services and who mapped them. */
 export interface ContainerState {
   version: number;
-  services: Record<string, { port: number; eventId: string; position: string }>;
+  services: Record<string, { port: number; protected: boolean; eventId: string; position: string }>;
 }
 
 export const initialState = (): ContainerState => ({ version: -1, services: {} });
@@ -20,8 +20,8 @@ export interface Recorded {
 export function evolve(state: ContainerState, e: Recorded): ContainerState {
   const next = { version: e.streamVersion, services: state.services };
   if (e.type === SERVICE_MAPPED) {
-    const d = e.data as { name: string; port: number };
-    next.services = { ...state.services, [d.name]: { port: d.port, eventId: e.eventId, position: e.globalPosition } };
+    const d = e.data as { name: string; port: number; protected?: boolean };
+    next.services = { ...state.services, [d.name]: { port: d.port, protected: isProtectedService(d.name, d.protected), eventId: e.eventId, position: e.globalPosition } };
   } else if (e.type === SERVICE_UNMAPPED) {
     const { [(e.data as { name: string }).name]: _gone, ...rest } = state.services;
     next.services = rest;
@@ -30,7 +30,7 @@ export function evolve(state: ContainerState, e: Recorded): ContainerState {
 }
 
 export type ContainerCommand =
-  | { type: 'map-http-service'; ref: ContainerRef; name: string; port: number }
+  | { type: 'map-http-service'; ref: ContainerRef; name: string; port: number; protected?: boolean }
   | { type: 'unmap-http-service'; ref: ContainerRef; name: string };
 
 /**
@@ -40,8 +40,11 @@ export type ContainerCommand =
 export function decide(cmd: ContainerCommand, state: ContainerState): ContainerEvent[] {
   const current = state.services[cmd.name];
   if (cmd.type === 'map-http-service') {
-    if (current && current.port === cmd.port) return [];
-    return [{ type: SERVICE_MAPPED, data: { ...cmd.ref, name: cmd.name, port: cmd.port } }];
+    const wanted = isProtectedService(cmd.name, cmd.protected);
+    if (current && current.port === cmd.port && current.protected === wanted) return [];
+    // `protected` is written only when asked for: other events keep their old shape (the terminal's
+    // protection is a rule applied when the event is read, not a fact of the mapping).
+    return [{ type: SERVICE_MAPPED, data: { ...cmd.ref, name: cmd.name, port: cmd.port, ...(cmd.protected === true ? { protected: true } : {}) } }];
   }
   if (!current) return [];
   return [{ type: SERVICE_UNMAPPED, data: { ...cmd.ref, name: cmd.name } }];

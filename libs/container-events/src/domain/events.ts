@@ -40,7 +40,13 @@ export interface WatchdogData extends ContainerRef {
 export interface ServiceMappedData extends ContainerRef {
   name: string;
   port: number;
+  /** Present (true) only when the service was mapped as protected; absent in older events. */
+  protected?: boolean;
 }
+
+/** The terminal is always behind sign-in, whatever the mapping says. */
+export const ALWAYS_PROTECTED_SERVICES: readonly string[] = ['terminal'];
+export const isProtectedService = (name: string, requested?: boolean) => requested === true || ALWAYS_PROTECTED_SERVICES.includes(name);
 
 export interface ServiceUnmappedData extends ContainerRef {
   name: string;

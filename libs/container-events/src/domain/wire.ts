@@ -44,6 +44,8 @@ export const mapWire = z.strictObject({
   type: z.literal('user-container:map-http-service'),
   name: serviceName,
   port,
+  /** Behind the gateway's sign-in (docs/sso.md); optional, so the seed's scripts stay valid. The terminal is always protected. */
+  protected: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 export const unmapWire = z.strictObject({

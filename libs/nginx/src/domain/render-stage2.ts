@@ -5,10 +5,15 @@ export const UPSTREAM_VARIABLE = 'collab_upstream';
 /** Map values the server config answers itself instead of proxying. */
 export const OFFLINE = 'offline';
 export const UNKNOWN = 'unknown';
+/**
+ * A protected route's value is `sso:<address>:<port>`: the Stage 2 config derives the proxy target
+ * and the auth_request switch from it, so the map file keeps one entry per host.
+ */
+export const PROTECTED_PREFIX = 'sso:';
 
 /**
  * Stage 2 (each gateway node): Host -> container VPN address:port for every active route of this
- * node; inactive routes (or ones without an address yet) -> `offline`; anything else -> `unknown`.
+ * node (`sso:address:port` when the route is protected); inactive routes (or ones without an address yet) -> `offline`; anything else -> `unknown`.
  * `node` filters by gateway_node (null rows belong to the default node).
  */
 export function renderStage2Map(rows: readonly RouteRow[], policy: RenderPolicy & { node?: { id: string; isDefault: boolean } }): MapFile {
@@ -25,7 +30,8 @@ export function renderStage2Map(rows: readonly RouteRow[], policy: RenderPolicy 
       const mine = route.gatewayNode === null ? policy.node.isDefault : route.gatewayNode === policy.node.id;
       if (!mine) continue;
     }
-    const value = route.target.kind === 'upstream' ? route.target.address : OFFLINE;
+    const t = route.target;
+    const value = t.kind === 'upstream' ? (t.protected ? PROTECTED_PREFIX : '') + t.address : OFFLINE;
     for (const host of route.hosts) pairs.push({ host, value });
   }
   return renderMapFile('Stage 2: Host -> container VPN address', UPSTREAM_VARIABLE, UNKNOWN, pairs, skipped);

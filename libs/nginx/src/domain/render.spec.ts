@@ -2,6 +2,7 @@ import { parseCidr } from '@app/common';
 import { RouteRow } from './route';
 import { renderStage1Map } from './render-stage1';
 import { renderStage2Map } from './render-stage2';
+import { renderStage2Conf } from './stage2-conf';
 
 const C = '11111111-1111-4111-8111-111111111111';
 const C2 = '22222222-2222-4222-8222-222222222222';
@@ -79,6 +80,21 @@ describe('renderStage2Map', () => {
     const out = renderStage2Map([row({ is_primary: true }), row({ service: 'ttyd', is_primary: true })], policy);
     expect(out.entries).toBe(3);
     expect(out.skipped).toEqual([{ fqdn: `uc-${C}.org-${O}.collab.test`, reason: 'host name already routed by another row' }]);
+  });
+
+  it('marks protected routes sso:address:port (offline stays offline), and the conf sends them through auth_request', () => {
+    const out = renderStage2Map([row({ service: 'terminal', port: 7681, protected: true }), row({ protected: false }), row({ service: 'x', protected: true, active: false })], policy);
+    expect(out.text).toContain(`--terminal.org-${O}.collab.test "sso:172.16.0.5:7681";`);
+    expect(out.text).toContain(`--jupyter.org-${O}.collab.test "172.16.0.5:8888";`);
+    expect(out.text).toContain(`--x.org-${O}.collab.test "offline";`);
+    const conf = renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r', gateway: '127.0.0.1:3000' });
+    expect(conf).toContain('auth_request /.collab-sso/auth;');
+    expect(conf).toContain('proxy_pass http://127.0.0.1:3000/sso/check;');
+    expect(conf).toContain('if ($collab_protected = "0") { return 204; }');
+    // Identity headers always come from the check (empty on open routes, so a client's own are dropped).
+    for (const h of ['X-Auth-User-Id', 'X-Auth-User-Email', 'X-Auth-User-Name']) expect(conf).toMatch(new RegExp(`proxy_set_header ${h} \\$collab_`));
+    expect(renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r' })).toContain('sso_unavailable');
+    expect(() => renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r', gateway: 'x;y' })).toThrow();
   });
 
   it('renders only the routes of its own node (null means the default node)', () => {

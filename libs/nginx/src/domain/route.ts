@@ -12,6 +12,8 @@ export interface RouteRow {
   vpn_address: string | null;
   gateway_node: string | null;
   active: boolean;
+  /** Behind the gateway's sign-in (nginx auth_request, docs/sso.md). Absent reads as false. */
+  protected?: boolean;
 }
 
 export interface RenderPolicy {
@@ -30,7 +32,7 @@ export const NODE_ID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** What a valid row contributes: its host names and where they go (an address, or offline). */
 export interface CheckedRoute {
   hosts: string[];
-  target: { kind: 'upstream'; address: string } | { kind: 'offline' };
+  target: { kind: 'upstream'; address: string; protected: boolean } | { kind: 'offline' };
   gatewayNode: string | null;
 }
 
@@ -51,7 +53,7 @@ export function checkRoute(row: RouteRow, policy: RenderPolicy): { ok: true; rou
   const hosts = row.is_primary ? [fqdn, serviceFqdn(base)] : [fqdn];
   if (!row.active || row.vpn_address === null) return { ok: true, route: { hosts, target: { kind: 'offline' }, gatewayNode: row.gateway_node } };
   if (!inRanges(row.vpn_address, policy.vpnRanges)) return { ok: false, reason: 'vpn_address is not an IPv4 address inside the VPN ranges' };
-  return { ok: true, route: { hosts, target: { kind: 'upstream', address: `${row.vpn_address}:${row.port}` }, gatewayNode: row.gateway_node } };
+  return { ok: true, route: { hosts, target: { kind: 'upstream', address: `${row.vpn_address}:${row.port}`, protected: row.protected === true }, gatewayNode: row.gateway_node } };
 }
 
 /** Safe for nginx tokens even if a check above were wrong: the last line of defence. */

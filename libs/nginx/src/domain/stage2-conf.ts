@@ -1,5 +1,5 @@
 import { HASH_VARIABLE } from './render-map';
-import { OFFLINE, UNKNOWN, UPSTREAM_VARIABLE } from './render-stage2';
+import { OFFLINE, PROTECTED_PREFIX, UNKNOWN, UPSTREAM_VARIABLE } from './render-stage2';
 
 export interface Stage2Layout {
   /** Absolute path of the rendered map include (NGINX_MAP_PATH). */
@@ -11,7 +11,21 @@ export interface Stage2Layout {
   /** Directory for pid, logs and temp files (absolute). */
   runDir: string;
   workerProcesses?: number | 'auto';
+  /**
+   * `host:port` of the gateway's HTTP listener, which answers the sign-in checks of protected
+   * routes (docs/sso.md). Without it, protected routes are refused (500), never served open.
+   */
+  gateway?: string;
 }
+
+/** Where protected routes ask the gateway (auth_request), and the sign-in paths on every host. */
+export const SSO_AUTH_LOCATION = '/.collab-sso/auth';
+export const SSO_PATH_PREFIX = '/.collab-sso/';
+/** The headers the gateway's check answers with, passed to the service (any the client sent are replaced). */
+export const AUTH_USER_HEADERS = ['X-Auth-User-Id', 'X-Auth-User-Email', 'X-Auth-User-Name'] as const;
+const GATEWAY_RE = /^[a-z0-9.-]{1,253}:\d{1,5}$/;
+const headerVar = (h: string) => `$collab_${h.toLowerCase().replace(/^x-/, '').replace(/-/g, '_')}`;
+const upstreamHeaderVar = (h: string) => `$upstream_http_${h.toLowerCase().replace(/-/g, '_')}`;
 
 const OFFLINE_BODY = '{"error":"offline","message":"This service is offline. It comes back when its container does."}';
 const UNKNOWN_BODY = '{"error":"unknown_host","message":"No service is published under this name."}';
@@ -24,6 +38,15 @@ const UNREACHABLE_BODY = '{"error":"unreachable","message":"The service did not 
  */
 export function renderStage2Conf(l: Stage2Layout): string {
   const run = l.runDir.replace(/\/$/, '');
+  if (l.gateway !== undefined && !GATEWAY_RE.test(l.gateway)) throw new Error('stage 2 conf: gateway must be host:port');
+  const toGateway = (path: string) =>
+    l.gateway
+      ? `proxy_pass http://${l.gateway}${path};
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header X-Collab-Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`
+      : `return 503 '{"error":"sso_unavailable","message":"Sign-in is not configured on this node."}\\n';`;
   return `# Stage 2 nginx for collab-gateway: Host -> container VPN address (see libs/nginx).
 worker_processes ${l.workerProcesses ?? 1};
 pid ${run}/nginx.pid;
@@ -48,6 +71,15 @@ http {
         default upgrade;
         ''      close;
     }
+    # Protected routes (value "${PROTECTED_PREFIX}address:port"): the proxy target, and whether to ask the gateway.
+    map $${UPSTREAM_VARIABLE} $collab_target {
+        "~^${PROTECTED_PREFIX}(?<collab_address>.+)$" $collab_address;
+        default $${UPSTREAM_VARIABLE};
+    }
+    map $${UPSTREAM_VARIABLE} $collab_protected {
+        "~^${PROTECTED_PREFIX}" 1;
+        default 0;
+    }
 
     server {
         listen ${l.listen} default_server;
@@ -56,14 +88,19 @@ http {
         location / {
             if ($${UPSTREAM_VARIABLE} = "${OFFLINE}") { return 503 '${OFFLINE_BODY}\\n'; }
             if ($${UPSTREAM_VARIABLE} = "${UNKNOWN}") { return 503 '${UNKNOWN_BODY}\\n'; }
-            proxy_pass http://$${UPSTREAM_VARIABLE};
+            auth_request ${SSO_AUTH_LOCATION};
+${AUTH_USER_HEADERS.map((h) => `            auth_request_set ${headerVar(h)} ${upstreamHeaderVar(h)};
+`).join('')}            auth_request_set $collab_auth_redirect $upstream_http_x_auth_redirect;
+            error_page 401 = @collab_signin;
+            proxy_pass http://$collab_target;
             proxy_http_version 1.1;
             proxy_set_header Host $host;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Host $host;
-            proxy_connect_timeout 5s;
+${AUTH_USER_HEADERS.map((h) => `            proxy_set_header ${h} ${headerVar(h)};
+`).join('')}            proxy_connect_timeout 5s;
             proxy_send_timeout 1h;
             proxy_read_timeout 1h;
             proxy_buffering off;
@@ -72,6 +109,30 @@ http {
         }
         location @unreachable {
             return 502 '${UNREACHABLE_BODY}\\n';
+        }
+        # The sign-in check of protected routes; open routes are answered here without asking.
+        location = ${SSO_AUTH_LOCATION} {
+            internal;
+            if ($collab_protected = "0") { return 204; }
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI $request_uri;
+            ${toGateway('/sso/check')}
+        }
+        # No session: the gateway's check named where to sign in (an absolute URL on this host).
+        location @collab_signin {
+            if ($collab_auth_redirect = "") { return 401; }
+            return 302 $collab_auth_redirect;
+        }
+        # Sign-in start, callback and sign-out on the service's own host (its session cookie is host-only).
+        location = ${SSO_PATH_PREFIX}start {
+            ${toGateway('/sso/start')}
+        }
+        location = ${SSO_PATH_PREFIX}callback {
+            ${toGateway('/sso/callback')}
+        }
+        location = ${SSO_PATH_PREFIX}logout {
+            ${toGateway('/sso/logout')}
         }
     }
 

@@ -134,7 +134,7 @@ export class NginxRenderer {
   private async loadRoutes(): Promise<RouteRow[]> {
     const { rows } = await this.pool.query<RouteRow>(
       `SELECT fqdn, container_id::text AS container_id, org_id::text AS org_id, service, port, is_primary,
-              host(vpn_address) AS vpn_address, gateway_node, active
+              host(vpn_address) AS vpn_address, gateway_node, active, protected
          FROM routes`,
     );
     return rows;

@@ -22,16 +22,16 @@ export interface ContainerSettings {
   oauth_clients: unknown[];
 }
 
-export function buildSettings(s: Omit<ContainerSettings, 'container_fqdn' | 'watchdog_interval_s' | 'oauth_clients'> & { domain: string }): {
+export function buildSettings(s: Omit<ContainerSettings, 'container_fqdn' | 'watchdog_interval_s' | 'oauth_clients'> & { domain: string; oauth_clients?: unknown[] }): {
   settings: ContainerSettings;
   encoded: string;
 } {
-  const { domain, ...rest } = s;
+  const { domain, oauth_clients = [], ...rest } = s;
   const settings: ContainerSettings = {
     ...rest,
     container_fqdn: serviceFqdn({ containerId: s.user_container_id, orgId: s.org_id, domain }),
     watchdog_interval_s: 15,
-    oauth_clients: [],
+    oauth_clients,
   };
   return { settings, encoded: Buffer.from(JSON.stringify(settings), 'utf8').toString('base64') };
 }

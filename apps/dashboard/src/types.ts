@@ -1,0 +1,85 @@
+import type { Status } from './format';
+
+// The API's own type, shared with the gateway (a plain type file, no dependency).
+export type { RenderState } from '../../../libs/nginx/src/domain/render-state';
+
+/** The read API's shapes, as far as the page uses them (libs/health, libs/routing, libs/nginx). */
+export interface Stats {
+  cpu?: { load1: number | null; load5: number | null; count: number | null };
+  memory?: { usedRatio: number | null; totalMb: number | null };
+  disk?: { usedRatio: number | null; sizeBytes: number | null };
+  network?: { pingMs: number | null };
+}
+
+export interface Readiness {
+  name: string;
+  healthy: boolean;
+  message?: string;
+}
+
+export interface Container {
+  container_id: string;
+  org_id: string;
+  project_id: string;
+  gateway_node: string | null;
+  display_name: string | null;
+  status: Status;
+  deleted: boolean;
+  last_watchdog_at: string | null;
+  status_since: string;
+  stats: Stats | null;
+  services: Readiness[];
+}
+
+export interface Route {
+  fqdn: string;
+  container_id: string;
+  org_id: string;
+  project_id: string;
+  service: string;
+  port: number;
+  is_primary: boolean;
+  active: boolean;
+  gateway_node: string | null;
+  updated_at: string;
+}
+
+export interface ContainerDetail extends Omit<Container, 'services'> {
+  services: { name: string; port: number | null; mapped: boolean; healthy: boolean | null; message: string | null; fqdn: string | null }[];
+  readiness: Readiness[];
+  routes: Route[];
+}
+
+export interface Summary {
+  counts: Record<Status, number>;
+  total: number;
+}
+
+export interface HealthChange {
+  container_id: string;
+  org_id: string;
+  project_id: string;
+  from: Status | null;
+  to: Status;
+  at: string;
+  position: string;
+}
+
+export interface Sample {
+  bucket: string;
+  samples: number;
+  load1: number | null;
+  mem_used_ratio: number | null;
+  disk_used_ratio: number | null;
+  ping_ms: number | null;
+}
+
+
+export interface TimelineItem {
+  position: string;
+  recorded_at: string;
+  type: string;
+  actor: unknown;
+  summary: string;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,43 @@
+/** Nearest-rank percentile of raw samples (p in 0..100). */
+export function percentile(samples: number[], p: number): number | null {
+  if (!samples.length) return null;
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+/** Cumulative bucket counts of one Prometheus histogram series: le -> count. */
+export type Buckets = Map<number, number>;
+
+/** Reads `<name>_bucket{...label="value"...,le="x"} n` lines from a /metrics text. */
+export function histogramBuckets(metrics: string, name: string, label?: [string, string]): Buckets {
+  const out: Buckets = new Map();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    if (label && !line.includes(`${label[0]}="${label[1]}"`)) continue;
+    const le = /le="([^"]+)"/.exec(line)![1];
+    out.set(le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/**
+ * The q-quantile of what was observed between two scrapes of a histogram, interpolated linearly
+ * inside its bucket (as PromQL's histogram_quantile does). Null when nothing was observed.
+ */
+export function histogramQuantile(before: Buckets, after: Buckets, q: number): { value: number; count: number } | null {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const delta = les.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const total = delta[delta.length - 1];
+  if (!total) return null;
+  const rank = q * total;
+  for (let i = 0; i < les.length; i++) {
+    if (delta[i] >= rank) {
+      const lower = i === 0 ? 0 : les[i - 1];
+      const below = i === 0 ? 0 : delta[i - 1];
+      if (les[i] === Infinity) return { value: lower, count: total };
+      const inBucket = delta[i] - below;
+      return { value: lower + (les[i] - lower) * (inBucket ? (rank - below) / inBucket : 1), count: total };
+    }
+  }
+  return null;
+}

@@ -1,0 +1,69 @@
+import { createServer, Server } from 'node:http';
+import { viaNginx } from '../../test/support/nginx';
+import { BenchContext, Row } from '../lib/context';
+import { sleep } from '../lib/procs';
+import { percentile } from '../lib/stats';
+
+const SERVICE_PORT = 7681;
+
+async function api(ctx: BenchContext, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${ctx.gatewayUrl}${path}`, {
+    method,
+    headers: { authorization: token, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * From the 202 of a `map-http-service` to nginx answering that FQDN: each sample is a container
+ * onboarded for real (registration, VPN address, first watchdog), then timed from its mapping.
+ * A server on 0.0.0.0 stands in for every container (the development pool is 127.77.0.0/16).
+ */
+export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]> {
+  const samples = ctx.quick ? 5 : 20;
+  const stand: Server = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => stand.listen(SERVICE_PORT, '0.0.0.0', r));
+  const op = `Bearer ${ctx.operatorToken}`;
+  const org = '11111111-1111-4111-8111-111111111111';
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const project = crypto.randomUUID();
+      const reg = await api(ctx, 'POST', '/onboarding/containers', op, { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: `bench ${i}` });
+      if (reg.status !== 201 && reg.status !== 200) throw new Error(`registration answered ${reg.status}: ${JSON.stringify(reg.body)}`);
+      const { container_id: id, token } = reg.body;
+      const vpn = await fetch(`${ctx.gatewayUrl}/collab/vpn-config`, { headers: { authorization: token } });
+      if (vpn.status !== 200) throw new Error(`vpn-config answered ${vpn.status}`);
+      const wd = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:watchdog', system: { cpu: { usage: '0.1, 0.1 ' } } } });
+      if (wd.status !== 202) throw new Error(`watchdog answered ${wd.status}`);
+      await sleep(300); // the container is known and healthy before the timed mapping
+      const fqdn = `uc-${id}--jupyter.org-${org}.${ctx.env.PLATFORM_DOMAIN}`;
+      const mapped = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:map-http-service', name: 'jupyter', port: SERVICE_PORT } });
+      const acked = performance.now();
+      if (mapped.status !== 202) throw new Error(`map-http-service answered ${mapped.status}: ${JSON.stringify(mapped.body)}`);
+      for (;;) {
+        const r = await viaNginx(ctx.nginx, fqdn).catch(() => ({ status: 0, body: '' }));
+        if (r.status === 200 && r.body === 'ok') break;
+        if (performance.now() - acked > 30_000) throw new Error(`${fqdn} not served by nginx after 30 s (last ${r.status})`);
+        await sleep(5);
+      }
+      times.push(performance.now() - acked);
+    }
+  } finally {
+    await new Promise((r) => stand.close(r));
+  }
+  const p50 = percentile(times, 50)!;
+  const p99 = percentile(times, 99)!;
+  return [
+    {
+      scenario: `route propagation (${samples} mappings)`,
+      figure: 'map-http-service ack -> nginx answers the FQDN, p50 / p99',
+      value: `${(p50 / 1000).toFixed(2)} / ${(p99 / 1000).toFixed(2)} s`,
+      target: 'p99 <= 1 s',
+      met: p99 <= 1000,
+      data: { samples_ms: times.map((t) => Math.round(t)) },
+    },
+  ];
+}

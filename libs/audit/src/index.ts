@@ -1,0 +1,15 @@
+export { AuditModule } from './audit.module';
+export { AuditWorkerModule } from './audit-worker.module';
+export { AuditSealer, compactionOptionsOf } from './audit-sealer';
+export { AuditKeys } from './signing';
+export { SealProjection, SEAL_PROJECTION } from './seal.projection';
+export { verifyChain } from './verify';
+export type { VerifyResult } from './verify';
+export { compactWatchdogs } from './compaction';
+export type { CompactionResult } from './compaction';
+export { ensurePartitions, ensurePartitionsAhead, listPartitions, partitionName, utcDay } from './partitions';
+export { searchEvents, eachEvent, exportNdjson, containerTimeline } from './audit-query';
+export { auditQuery, exportQuery } from './domain/filters';
+export type { ChainProblem } from './domain/chain';
+export { runOps, isOpsCommand, OPS_USAGE, EXIT } from './ops/cli';
+export { replayableProjections } from './ops/replay.command';

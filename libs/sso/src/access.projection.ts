@@ -1,0 +1,66 @@
+import { DELETED, REGISTERED, type RegisteredData } from '@app/onboarding';
+import { isUuid } from '@app/common';
+import type { RecordedEvent } from '@app/event-store';
+import type { Projection, ProjectionContext } from '@app/projections';
+import { ACCESS_GRANTED, ACCESS_REVOKED, USER_REGISTERED, type AccessData, type UserRegisteredData } from './domain/events';
+
+const TYPES = new Set([USER_REGISTERED, ACCESS_GRANTED, ACCESS_REVOKED, REGISTERED, DELETED]);
+
+/**
+ * The access read model: users, project members, and each container's project, so that "may
+ * user U open container C" is two primary-key lookups (access_containers by container, then
+ * access_members by (project, user)), whatever the number of users, projects or grants.
+ */
+export class AccessProjection implements Projection {
+  readonly name = 'access';
+  readonly tables = ['access_users', 'access_members', 'access_containers'] as const;
+
+  async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<void> {
+    const users = ctx.table('access_users');
+    const members = ctx.table('access_members');
+    const containers = ctx.table('access_containers');
+    for (const e of events) {
+      if (!TYPES.has(e.type)) continue;
+      const pos = e.globalPosition;
+      switch (e.type) {
+        case USER_REGISTERED: {
+          const d = e.data as UserRegisteredData;
+          if (!isUuid(d.user_id)) continue;
+          await ctx.client.query(
+            `INSERT INTO ${users} (user_id, email, name, updated_position) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, updated_position = EXCLUDED.updated_position`,
+            [d.user_id, d.email, d.name, pos],
+          );
+          break;
+        }
+        case ACCESS_GRANTED:
+        case ACCESS_REVOKED: {
+          const d = e.data as AccessData;
+          if (!isUuid(d.project_id) || !isUuid(d.user_id)) continue;
+          if (e.type === ACCESS_GRANTED) {
+            await ctx.client.query(`INSERT INTO ${members} (project_id, user_id, granted_position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [d.project_id, d.user_id, pos]);
+          } else {
+            await ctx.client.query(`DELETE FROM ${members} WHERE project_id = $1 AND user_id = $2`, [d.project_id, d.user_id]);
+          }
+          break;
+        }
+        case REGISTERED: {
+          const d = e.data as RegisteredData;
+          if (!isUuid(d.container_id) || !isUuid(d.org_id) || !isUuid(d.project_id)) continue;
+          await ctx.client.query(
+            `INSERT INTO ${containers} (container_id, org_id, project_id, deleted, updated_position) VALUES ($1, $2, $3, false, $4)
+             ON CONFLICT (container_id) DO UPDATE SET org_id = EXCLUDED.org_id, project_id = EXCLUDED.project_id, updated_position = EXCLUDED.updated_position`,
+            [d.container_id, d.org_id, d.project_id, pos],
+          );
+          break;
+        }
+        case DELETED: {
+          const d = e.data as { container_id: string };
+          if (!isUuid(d.container_id)) continue;
+          await ctx.client.query(`UPDATE ${containers} SET deleted = true, updated_position = $2 WHERE container_id = $1`, [d.container_id, pos]);
+          break;
+        }
+      }
+    }
+  }
+}

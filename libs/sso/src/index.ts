@@ -1,0 +1,13 @@
+export { AccessProjectionModule, SsoModule } from './sso.module';
+export { AccessService } from './access.service';
+export { AccessProjection } from './access.projection';
+export { GuardService, SESSION_COOKIE, STATE_COOKIE } from './guard.service';
+export { OidcProviderService, OIDC_MOUNT, PLATFORM_SCOPES } from './oidc.provider';
+export { OAuthClientsService } from './oauth-clients.service';
+export { USER_DIRECTORY, PlatformUserDirectory, hashPassword, verifyPassword } from './users';
+export type { UserDirectory, Account } from './users';
+export { requireEsm } from './infra/esm';
+export * from './domain/events';
+export * from './domain/clients';
+export { parseServiceHost, safeReturnPath, parseCookies, hostCookie, serviceOrigin } from './domain/hosts';
+export { decideAccess, evolveProjectAccess, initialProjectAccess } from './domain/access';

@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { OidcProvider } from './oidc.provider';
+import type { UserDirectory } from './users';
+
+const UID = /^[A-Za-z0-9_-]{10,64}$/;
+const FORM_LIMIT = 4096;
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(uid: string, message?: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Sign in</h1>${message ? `<p role="alert">${escapeHtml(message)}</p>` : ''}
+<form method="post" action="/sso/interaction/${escapeHtml(uid)}/login">
+<label>Email <input name="login" type="email" autocomplete="username" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button></form></main></body></html>`;
+}
+
+function sendPage(reply: FastifyReply, status: number, html: string): void {
+  reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
+    .send(html);
+}
+
+/**
+ * The provider's sign-in interaction (the platform's users, via UserDirectory): a form on the
+ * gateway's host. The interaction is bound to the browser by the provider's signed interaction
+ * cookie (interactionDetails refuses without it), which is what makes the form CSRF-safe; the
+ * uid in the path must match it too. Consent is never asked (loadExistingGrant grants).
+ */
+export async function registerInteractionRoutes(scope: FastifyInstance, providerOf: () => OidcProvider, users: UserDirectory): Promise<void> {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  const details = async (req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
+    if (!UID.test(req.params.uid)) return null;
+    const d = await providerOf().interactionDetails(req.raw, reply.raw).catch(() => null);
+    return d && d.uid === req.params.uid ? d : null;
+  };
+  const expired = (reply: FastifyReply) => sendPage(reply, 400, '<!doctype html><p>This sign-in has expired or belongs to another browser. Go back to the service and try again.</p>');
+
+  scope.get<{ Params: { uid: string } }>('/sso/interaction/:uid', async (req, reply) => {
+    const d = await details(req, reply);
+    if (!d) return expired(reply);
+    if (d.prompt.name !== 'login') {
+      // Consent is granted by loadExistingGrant; any other prompt has nothing to ask the user.
+      reply.hijack();
+      return providerOf().interactionFinished(req.raw, reply.raw, { consent: {} }, { mergeWithLastSubmission: true });
+    }
+    return sendPage(reply, 200, page(d.uid));
+  });
+
+  scope.post<{ Params: { uid: string }; Body: Record<string, string> }>('/sso/interaction/:uid/login', async (req, reply) => {
+    const d = await details(req, reply);
+    if (!d || d.prompt.name !== 'login') return expired(reply);
+    const body = req.body ?? {};
+    const login = typeof body.login === 'string' ? body.login.slice(0, 320) : '';
+    const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
+    const account = login && password ? await users.authenticate(login, password) : null;
+    if (!account) return sendPage(reply, 401, page(d.uid, 'Wrong email or password.'));
+    reply.hijack();
+    return providerOf().interactionFinished(req.raw, reply.raw, { login: { accountId: account.userId } }, { mergeWithLastSubmission: false });
+  });
+}

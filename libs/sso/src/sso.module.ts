@@ -1,0 +1,45 @@
+import { Global, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DATA_SOURCE } from '@app/database';
+import { poolOf } from '@app/event-store';
+import { OAUTH_CLIENTS } from '@app/onboarding';
+import { ProjectorHost } from '@app/projections';
+import { AccessController } from './access.controller';
+import { AccessProjection } from './access.projection';
+import { AccessService } from './access.service';
+import { GuardController } from './guard.controller';
+import { GuardService } from './guard.service';
+import { OAuthClientsService } from './oauth-clients.service';
+import { OidcProviderService } from './oidc.provider';
+import { PlatformUserDirectory, USER_DIRECTORY } from './users';
+
+/** The `access` projection alone, for the process that runs the projectors (the worker by default). */
+@Module({})
+export class AccessProjectionModule implements OnModuleInit {
+  constructor(@Inject(ProjectorHost) private readonly host: ProjectorHost) {}
+
+  onModuleInit(): void {
+    this.host.register(new AccessProjection());
+  }
+}
+
+/**
+ * Single sign-on: the OpenID provider (/oidc), the protected-service guard (/sso/check and the
+ * sign-in on each service host), users and project access as events, the `access` projection,
+ * and the per-container OAuth clients that onboarding puts into SETTINGS (OAUTH_CLIENTS).
+ */
+@Global()
+@Module({
+  imports: [AccessProjectionModule],
+  controllers: [GuardController, AccessController],
+  providers: [
+    { provide: USER_DIRECTORY, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new PlatformUserDirectory(poolOf(ds)) },
+    OidcProviderService,
+    GuardService,
+    AccessService,
+    OAuthClientsService,
+    { provide: OAUTH_CLIENTS, useExisting: OAuthClientsService },
+  ],
+  exports: [OAUTH_CLIENTS, AccessService],
+})
+export class SsoModule {}
