@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '@app/config';
+import { ConfigError, envFileLines, loadConfig, productionSecrets } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { ROLES, Role, tokenServiceFor } from '@app/auth';
 import { isOpsCommand, OPS_USAGE, runOps } from '@app/audit';
@@ -16,6 +16,8 @@ commands:
   migrate                      apply pending database migrations
   mint-token --role R [--sub ID] [--org UUID] [--project UUID] [--projects UUID,...] [--ttl SECONDS]
                                print a signed token (roles: ${ROLES.join(', ')})
+  secrets                      print fresh production secrets as .env lines (JWT_KEYS,
+                               AUDIT_SIGNING_KEY, SSO_JWKS): npm run -s ops -- secrets > .env
 ${OPS_USAGE}`;
 
 class UsageError extends Error {}
@@ -68,6 +70,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case 'mint-token':
         mintToken(rest);
+        return 0;
+      case 'secrets':
+        process.stdout.write(envFileLines(productionSecrets()));
         return 0;
       case undefined:
       case 'help':

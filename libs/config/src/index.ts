@@ -1,3 +1,4 @@
 export { loadConfig, ConfigError, DEFAULT_CONTAINER_IMAGES, isVpnEndpoint, cidrProblem, jwksProblem } from './config';
 export type { AppConfig, NginxConfig } from './config';
 export { ConfigModule, APP_CONFIG } from './config.module';
+export { productionSecrets, envFileLines } from './secrets';
