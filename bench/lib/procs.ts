@@ -1,6 +1,7 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnUntilReady } from '../../test/support/processes';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -16,35 +17,15 @@ export interface BenchProcess {
 }
 
 export async function startProcess(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string, nodeArgs: string[] = []): Promise<BenchProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const reap = () => child.kill('SIGKILL');
-  process.once('exit', reap);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output}`);
-    if (await fetch(readyUrl).then((r) => r.ok, () => false)) break;
-    if (Date.now() > deadline) throw new Error(`${name} not ready at ${readyUrl}:\n${output}`);
-    await sleep(100);
-  }
-  const stat = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const app = await spawnUntilReady(name, [...nodeArgs, join(ROOT, script)], { ...process.env, ...env }, readyUrl);
+  const pid = app.child.pid!;
+  const stat = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return {
     name,
-    child,
-    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
+    child: app.child,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024,
     cpuSeconds: () => (Number(stat()[11]) + Number(stat()[12])) / 100,
-    async stop() {
-      process.removeListener('exit', reap);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
+    stop: app.stop,
   };
 }
 

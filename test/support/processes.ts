@@ -16,31 +16,35 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
+/** A node child process that answered its readiness URL; output kept for failure messages. */
+export interface ReadyChild {
+  child: ChildProcess;
+  output(): string;
+  /** Sends `signal` if the process still runs, and waits for its exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM (graceful shutdown), SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
 /**
- * Starts apps/<kind>/src/main.ts from the TypeScript sources (test/support/ts-register.js) with
- * the given environment, on a free port, and waits for /health/live.
+ * Runs `node <args>` with exactly `env` and waits until `readyUrl` answers 2xx. A child still
+ * running when this process exits is killed. Shared by the fault suites and `npm run bench`.
  */
-export async function spawnApp(kind: 'gateway' | 'worker', env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<AppProcess> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['-r', join(ROOT, 'test/support/ts-register.js'), join(ROOT, `apps/${kind}/src/main.ts`)], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...env, [kind === 'gateway' ? 'HTTP_PORT' : 'WORKER_HTTP_PORT']: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function spawnUntilReady(label: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string, timeoutMs = 60_000): Promise<ReadyChild> {
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode) throw new Error(`${kind} exited during start:\n${out}`);
-    if (await fetch(`${url}/health/live`).then((r) => r.ok, () => false)) break;
+    if (child.exitCode !== null || child.signalCode) throw new Error(`${label} exited during start:\n${out}`);
+    if (await fetch(readyUrl).then((r) => r.ok, () => false)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${kind} did not answer /health/live within ${timeoutMs} ms:\n${out}`);
+      throw new Error(`${label} did not answer ${readyUrl} within ${timeoutMs} ms:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -48,17 +52,16 @@ export async function spawnApp(kind: 'gateway' | 'worker', env: NodeJS.ProcessEn
     process.removeListener('exit', reap);
     await exited;
   };
+  const running = () => child.exitCode === null && !child.signalCode;
   return {
-    kind,
-    url,
-    pid: child.pid!,
+    child,
     output: () => out,
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      if (child.exitCode === null && !child.signalCode) child.kill(signal);
+      if (running()) child.kill(signal);
       await done();
     },
     async stop() {
-      if (child.exitCode === null && !child.signalCode) {
+      if (running()) {
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await done();
@@ -66,4 +69,21 @@ export async function spawnApp(kind: 'gateway' | 'worker', env: NodeJS.ProcessEn
       } else await done();
     },
   };
+}
+
+/**
+ * Starts apps/<kind>/src/main.ts from the TypeScript sources (test/support/ts-register.js) with
+ * the given environment, on a free port, and waits for /health/live.
+ */
+export async function spawnApp(kind: 'gateway' | 'worker', env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<AppProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const app = await spawnUntilReady(
+    kind,
+    ['-r', join(ROOT, 'test/support/ts-register.js'), join(ROOT, `apps/${kind}/src/main.ts`)],
+    { PATH: process.env.PATH, ...env, [kind === 'gateway' ? 'HTTP_PORT' : 'WORKER_HTTP_PORT']: String(port) },
+    `${url}/health/live`,
+    timeoutMs,
+  );
+  return { kind, url, pid: app.child.pid!, output: app.output, kill: app.kill, stop: app.stop };
 }
