@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { loadConfig } from '@app/config';
+import { AppConfig, loadConfig } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { EventStore, poolOf } from '@app/event-store';
 import { rebuildProjections, REBUILD_PAGE_EVENTS, Projector } from '@app/projections';
@@ -93,6 +93,28 @@ export async function seedLog(pool: Pool, o: SeedOptions): Promise<number> {
   return o.containers * (4 + o.watchdogs);
 }
 
+/**
+ * Waits until all `events` are visible to the gap-safe reader: other sessions' open transactions
+ * on a shared server hold the horizon back.
+ */
+export async function waitUntilVisible(pool: Pool, events: number): Promise<void> {
+  const visible = async () => (await pool.query(`SELECT count(*)::int AS n FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`)).rows[0].n;
+  while ((await visible()) < events) await new Promise((r) => setTimeout(r, 200));
+}
+
+/** `ops replay`'s code on the seeded log: health, routing, and both from one pass; how long each took. */
+export async function measureReplays(pool: Pool, config: AppConfig, pageEvents = REBUILD_PAGE_EVENTS): Promise<{ name: string; events: number; seconds: number }[]> {
+  const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
+  const projections = replayableProjections(config);
+  const out = [];
+  for (const [name, list] of [['health', [projections.health]], ['routing', [projections.routing]], ['health + routing in one pass', [projections.health, projections.routing]]] as const) {
+    const t = performance.now();
+    const result = await rebuildProjections(pool, store, [...list], pageEvents);
+    out.push({ name, events: result[0].events, seconds: (performance.now() - t) / 1000 });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   Logger.overrideLogger(false); // stdout is the JSON result
   const { values } = parseArgs({
@@ -121,19 +143,11 @@ async function main(): Promise<void> {
       const events = await seedLog(pool, { containers, watchdogs, intervalS: 15, start: Date.now() - (watchdogs * 15 + 600) * 1000 });
       out.seeded = { events, containers, seconds: +((performance.now() - t) / 1000).toFixed(1) };
       if (values.replay) {
-        const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
-        // Every committed event must be visible to the gap-safe reader first (other sessions' open
-        // transactions on a shared server hold the horizon back).
-        while ((await pool.query(`SELECT count(*)::int AS n FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`)).rows[0].n < events) {
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        const projections = replayableProjections(loadConfig({ ...process.env, LOG_LEVEL: 'silent' }));
+        await waitUntilVisible(pool, events);
+        const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
         const replay: Record<string, unknown> = {};
-        for (const [name, list] of [['health', [projections.health]], ['routing', [projections.routing]], ['health+routing (one pass)', [projections.health, projections.routing]]] as const) {
-          t = performance.now();
-          const r = await rebuildProjections(pool, store, [...list], values.batch ? Number(values.batch) : REBUILD_PAGE_EVENTS);
-          const s = (performance.now() - t) / 1000;
-          replay[name] = { events: r[0].events, seconds: +s.toFixed(2), events_per_s: Math.round(r[0].events / s) };
+        for (const r of await measureReplays(pool, config, values.batch ? Number(values.batch) : REBUILD_PAGE_EVENTS)) {
+          replay[r.name] = { events: r.events, seconds: +r.seconds.toFixed(2), events_per_s: Math.round(r.events / r.seconds) };
         }
         out.replay = replay;
       }

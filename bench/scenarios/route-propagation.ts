@@ -1,4 +1,5 @@
 import { createServer, Server } from 'node:http';
+import { call } from '../../test/support/http';
 import { viaNginx } from '../../test/support/nginx';
 import { BenchContext, Row } from '../lib/context';
 import { sleep } from '../lib/procs';
@@ -6,15 +7,7 @@ import { percentile } from '../lib/stats';
 
 const SERVICE_PORT = 7681;
 
-async function api(ctx: BenchContext, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${ctx.gatewayUrl}${path}`, {
-    method,
-    headers: { authorization: token, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (ctx: BenchContext, method: string, path: string, token: string, body?: unknown) => call(ctx.gatewayUrl, method, path, token, body);
 
 /**
  * From the 202 of a `map-http-service` to nginx answering that FQDN: each sample is a container
@@ -25,7 +18,7 @@ export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]
   const samples = ctx.quick ? 5 : 20;
   const stand: Server = createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => stand.listen(SERVICE_PORT, '0.0.0.0', r));
-  const op = `Bearer ${ctx.operatorToken}`;
+  const op = ctx.operatorToken;
   const org = '11111111-1111-4111-8111-111111111111';
   const times: number[] = [];
   try {
@@ -34,7 +27,7 @@ export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]
       const reg = await api(ctx, 'POST', '/onboarding/containers', op, { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: `bench ${i}` });
       if (reg.status !== 201 && reg.status !== 200) throw new Error(`registration answered ${reg.status}: ${JSON.stringify(reg.body)}`);
       const { container_id: id, token } = reg.body;
-      const vpn = await fetch(`${ctx.gatewayUrl}/collab/vpn-config`, { headers: { authorization: token } });
+      const vpn = await api(ctx, 'GET', '/collab/vpn-config', token);
       if (vpn.status !== 200) throw new Error(`vpn-config answered ${vpn.status}`);
       const wd = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:watchdog', system: { cpu: { usage: '0.1, 0.1 ' } } } });
       if (wd.status !== 202) throw new Error(`watchdog answered ${wd.status}`);
