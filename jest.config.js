@@ -12,10 +12,33 @@ const swc = [
     sourceMaps: 'inline',
   },
 ];
-const libs = ['config', 'database', 'event-store', 'auth', 'http', 'observability', 'container-events', 'common', 'redis', 'jobs', 'onboarding', 'projections', 'health', 'routing', 'nginx', 'audit', 'sso'];
+const libs = [
+  'config',
+  'database',
+  'event-store',
+  'auth',
+  'http',
+  'observability',
+  'container-events',
+  'common',
+  'redis',
+  'jobs',
+  'onboarding',
+  'projections',
+  'health',
+  'routing',
+  'nginx',
+  'audit',
+  'sso',
+];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',
-  ...Object.fromEntries(libs.flatMap((l) => [[`^@app/${l}$`, `<rootDir>/libs/${l}/src`], [`^@app/${l}/(.*)$`, `<rootDir>/libs/${l}/src/$1`]])),
+  ...Object.fromEntries(
+    libs.flatMap((l) => [
+      [`^@app/${l}$`, `<rootDir>/libs/${l}/src`],
+      [`^@app/${l}/(.*)$`, `<rootDir>/libs/${l}/src/$1`],
+    ]),
+  ),
 };
 // @fastify/static (OpenAPI UI) depends on content-disposition 3, which ships ESM only: let swc
 // turn it into CommonJS for jest; everything else in node_modules is left alone.
@@ -31,6 +54,12 @@ module.exports = {
   maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.spec.ts'], slowTestThreshold: 30, globalSetup: '<rootDir>/test/support/global-setup.js' },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.spec.ts'],
+      slowTestThreshold: 30,
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+    },
   ],
 };

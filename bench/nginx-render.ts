@@ -30,14 +30,29 @@ export async function measureRender(count: number): Promise<RenderTiming> {
   const nginx = await startTestNginx(`bench${count}`);
   try {
     const control = new NginxControl({
-      bin: nginx.env.NGINX_BIN, prefix: nginx.env.NGINX_PREFIX, conf: nginx.conf, mapPath: nginx.mapPath,
+      bin: nginx.env.NGINX_BIN,
+      prefix: nginx.env.NGINX_PREFIX,
+      conf: nginx.conf,
+      mapPath: nginx.mapPath,
       reloadCmd: [nginx.env.NGINX_BIN, '-p', nginx.env.NGINX_PREFIX, '-c', nginx.conf, '-s', 'reload'],
-      statusUrl: nginx.statusUrl, commandTimeoutMs: 120_000, confirmTimeoutMs: 120_000,
+      statusUrl: nginx.statusUrl,
+      commandTimeoutMs: 120_000,
+      confirmTimeoutMs: 120_000,
     });
     const org = randomUUID();
     const rows: RouteRow[] = Array.from({ length: count }, (_, i) => {
       const c = randomUUID();
-      return { fqdn: `uc-${c}--svc.org-${org}.${DOMAIN}`, container_id: c, org_id: org, service: 'svc', port: 8000 + (i % 1000), is_primary: i % 2 === 0, vpn_address: `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`, gateway_node: null, active: true };
+      return {
+        fqdn: `uc-${c}--svc.org-${org}.${DOMAIN}`,
+        container_id: c,
+        org_id: org,
+        service: 'svc',
+        port: 8000 + (i % 1000),
+        is_primary: i % 2 === 0,
+        vpn_address: `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`,
+        gateway_node: null,
+        active: true,
+      };
     });
     const t0 = performance.now();
     const file = renderStage2Map(rows, { domain: DOMAIN, vpnRanges: [parseCidr('127.0.0.0/8')] });
@@ -67,7 +82,14 @@ export async function measureRender(count: number): Promise<RenderTiming> {
 async function benchJob(count: number): Promise<void> {
   const nginx = await startTestNginx(`job${count}`);
   const db = await createTestDatabase(`bench_${count}`);
-  const config = loadConfig(testEnv(db.url, `bench${count}`, { ...nginx.env, PLATFORM_DOMAIN: DOMAIN, NGINX_COMMAND_TIMEOUT_MS: '120000', NGINX_CONFIRM_TIMEOUT_MS: '120000' }));
+  const config = loadConfig(
+    testEnv(db.url, `bench${count}`, {
+      ...nginx.env,
+      PLATFORM_DOMAIN: DOMAIN,
+      NGINX_COMMAND_TIMEOUT_MS: '120000',
+      NGINX_CONFIRM_TIMEOUT_MS: '120000',
+    }),
+  );
   const ds = await prepareDatabase({ ...config.database, migrate: true });
   const redis = createRedis(config.redis.url, 'bench');
   try {
@@ -82,7 +104,9 @@ async function benchJob(count: number): Promise<void> {
     const renderer = new NginxRenderer(poolOf(ds), redis, config.redis.prefix, config.nginx, DOMAIN, new NginxControl(config.nginx));
     const first = await renderer.render();
     const again = await renderer.render();
-    console.log(`job with ${count} rows in PostgreSQL: ${first.outcome} in ${first.durationMs} ms (${first.routes} host names, ${first.skipped.length} skipped); unchanged re-render ${again.outcome} in ${again.durationMs} ms`);
+    console.log(
+      `job with ${count} rows in PostgreSQL: ${first.outcome} in ${first.durationMs} ms (${first.routes} host names, ${first.skipped.length} skipped); unchanged re-render ${again.outcome} in ${again.durationMs} ms`,
+    );
   } finally {
     redis.disconnect();
     await ds.destroy();
@@ -96,7 +120,9 @@ if (require.main === module) {
     const counts = process.argv.slice(2).map(Number);
     for (const n of counts.length ? counts : [10_000, 100_000]) {
       const t = await measureRender(n);
-      console.log(`${n} routes (${(t.bytes / 1e6).toFixed(1)} MB): render ${t.render_ms} ms, nginx -t ${t.test_ms} ms, reload+confirm ${t.reload_ms} ms (includes a 250 ms settle), total ${t.total_ms} ms`);
+      console.log(
+        `${n} routes (${(t.bytes / 1e6).toFixed(1)} MB): render ${t.render_ms} ms, nginx -t ${t.test_ms} ms, reload+confirm ${t.reload_ms} ms (includes a 250 ms settle), total ${t.total_ms} ms`,
+      );
     }
     for (const n of counts.length ? counts : [10_000, 100_000]) await benchJob(n);
   })().catch((err) => {

@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   const quick = argv.includes('--quick');
   // --profile: the gateway and the worker write V8 CPU profiles (open in Chrome DevTools) on exit.
   const profile = argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'profiles')}`] : [];
-  const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
+  const onlyArg =
+    argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
   const only = onlyArg ? onlyArg.split(',') : Object.keys(SCENARIOS);
   for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const started = new Date();
@@ -53,10 +54,29 @@ async function main(): Promise<void> {
   await (await prepareDatabase({ ...config.database, migrate: true })).destroy();
   const tokens = tokenServiceFor(config);
   // The production topology: the gateway ingests, the worker projects and renders nginx.
-  const gateway = await startProcess('gateway', 'dist/apps/gateway/src/main.js', { ...env, HTTP_PORT: String(gwPort), PROJECTIONS_ENABLED: 'false' }, `http://127.0.0.1:${gwPort}/health/ready`, profile);
-  const worker = await startProcess('worker', 'dist/apps/worker/src/main.js', { ...env, WORKER_HTTP_PORT: String(workerPort), PROJECTIONS_ENABLED: 'true' }, `http://127.0.0.1:${workerPort}/health/ready`, profile);
+  const gateway = await startProcess(
+    'gateway',
+    'dist/apps/gateway/src/main.js',
+    { ...env, HTTP_PORT: String(gwPort), PROJECTIONS_ENABLED: 'false' },
+    `http://127.0.0.1:${gwPort}/health/ready`,
+    profile,
+  );
+  const worker = await startProcess(
+    'worker',
+    'dist/apps/worker/src/main.js',
+    { ...env, WORKER_HTTP_PORT: String(workerPort), PROJECTIONS_ENABLED: 'true' },
+    `http://127.0.0.1:${workerPort}/health/ready`,
+    profile,
+  );
   const ctx: BenchContext = {
-    quick, dir, db, env, tokens, gateway, worker, nginx,
+    quick,
+    dir,
+    db,
+    env,
+    tokens,
+    gateway,
+    worker,
+    nginx,
     gatewayUrl: `http://127.0.0.1:${gwPort}`,
     workerUrl: `http://127.0.0.1:${workerPort}`,
     operatorToken: tokens.sign({ role: 'operator', sub: 'bench' }, 24 * 3600),
@@ -74,7 +94,13 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${name} done in ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
       if (name === 'ingest') {
         const [g, w] = [gateway.rssMb(), worker.rssMb()];
-        rows.push({ scenario: 'memory at the end of the ingest run', figure: 'RSS gateway / worker', value: `${g.toFixed(0)} / ${w.toFixed(0)} MB`, target: '<= 300 MB each', met: g <= 300 && w <= 300 });
+        rows.push({
+          scenario: 'memory at the end of the ingest run',
+          figure: 'RSS gateway / worker',
+          value: `${g.toFixed(0)} / ${w.toFixed(0)} MB`,
+          target: '<= 300 MB each',
+          met: g <= 300 && w <= 300,
+        });
       }
     }
   } finally {
@@ -84,11 +110,19 @@ async function main(): Promise<void> {
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }
-  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version, postgres: (await run('psql', ['-V']).catch(() => 'unknown')).trim() };
+  const machine = {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: (await run('psql', ['-V']).catch(() => 'unknown')).trim(),
+  };
   const result = { date: started.toISOString(), quick, machine, rows };
   writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify(result, null, 2) + '\n');
   console.log(table(rows));
-  console.log(`\n${started.toISOString()} · ${machine.cpus} x ${machine.cpu_model}, ${machine.memory_gb} GB · ${machine.node} · ${quick ? 'quick run' : 'full run'} · bench/results.json`);
+  console.log(
+    `\n${started.toISOString()} · ${machine.cpus} x ${machine.cpu_model}, ${machine.memory_gb} GB · ${machine.node} · ${quick ? 'quick run' : 'full run'} · bench/results.json`,
+  );
 }
 
 function table(rows: Row[]): string {

@@ -58,10 +58,7 @@ export async function seedLog(pool: Pool, o: SeedOptions): Promise<number> {
       ORDER BY x.v, c.i`,
     [o.containers, t0],
   );
-  await pool.query(
-    `INSERT INTO event_streams (stream_id, version) SELECT 'container-' || id, 3 FROM (${containers}) c`,
-    [o.containers],
-  );
+  await pool.query(`INSERT INTO event_streams (stream_id, version) SELECT 'container-' || id, 3 FROM (${containers}) c`, [o.containers]);
   const chunk = o.roundsPerChunk ?? Math.max(1, Math.floor(50_000 / o.containers));
   for (let from = 0; from < o.watchdogs; from += chunk) {
     const to = Math.min(o.watchdogs, from + chunk);
@@ -86,10 +83,10 @@ export async function seedLog(pool: Pool, o: SeedOptions): Promise<number> {
       [o.containers, from, to, t0, o.intervalS],
     );
   }
-  await pool.query(
-    `INSERT INTO event_streams (stream_id, version) SELECT 'watchdog-' || id, $2::int - 1 FROM (${containers}) c`,
-    [o.containers, o.watchdogs],
-  );
+  await pool.query(`INSERT INTO event_streams (stream_id, version) SELECT 'watchdog-' || id, $2::int - 1 FROM (${containers}) c`, [
+    o.containers,
+    o.watchdogs,
+  ]);
   return o.containers * (4 + o.watchdogs);
 }
 
@@ -98,16 +95,25 @@ export async function seedLog(pool: Pool, o: SeedOptions): Promise<number> {
  * on a shared server hold the horizon back.
  */
 export async function waitUntilVisible(pool: Pool, events: number): Promise<void> {
-  const visible = async () => (await pool.query(`SELECT count(*)::int AS n FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`)).rows[0].n;
+  const visible = async () =>
+    (await pool.query(`SELECT count(*)::int AS n FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`)).rows[0].n;
   while ((await visible()) < events) await new Promise((r) => setTimeout(r, 200));
 }
 
 /** `ops replay`'s code on the seeded log: health, routing, and both from one pass; how long each took. */
-export async function measureReplays(pool: Pool, config: AppConfig, pageEvents = REBUILD_PAGE_EVENTS): Promise<{ name: string; events: number; seconds: number }[]> {
+export async function measureReplays(
+  pool: Pool,
+  config: AppConfig,
+  pageEvents = REBUILD_PAGE_EVENTS,
+): Promise<{ name: string; events: number; seconds: number }[]> {
   const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
   const projections = replayableProjections(config);
   const out = [];
-  for (const [name, list] of [['health', [projections.health]], ['routing', [projections.routing]], ['health + routing in one pass', [projections.health, projections.routing]]] as const) {
+  for (const [name, list] of [
+    ['health', [projections.health]],
+    ['routing', [projections.routing]],
+    ['health + routing in one pass', [projections.health, projections.routing]],
+  ] as const) {
     const t = performance.now();
     const result = await rebuildProjections(pool, store, [...list], pageEvents);
     out.push({ name, events: result[0].events, seconds: (performance.now() - t) / 1000 });
@@ -166,9 +172,20 @@ async function measureStorage(pool: Pool, containers: number): Promise<Record<st
   await seedLog(pool, { containers, watchdogs: 5_760 - 10, intervalS: 15, start });
   const keys = AuditKeys.forConfig({ dataDir: '.data/bench', audit: { signingKeyPem: undefined } as never });
   const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
-  const sealer = new Projector(pool, store, new SealProjection(keys, { checkpointEvery: 10_000, checkpointIntervalS: 60 }), { owner: 'bench', batchSize: 5_000, pollMs: 20, leaseMs: 30_000 });
+  const sealer = new Projector(pool, store, new SealProjection(keys, { checkpointEvery: 10_000, checkpointIntervalS: 60 }), {
+    owner: 'bench',
+    batchSize: 5_000,
+    pollMs: 20,
+    leaseMs: 30_000,
+  });
   await sealer.start();
-  while ((await pool.query(`SELECT count(*)::int AS n FROM events e WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.global_position = e.global_position)`)).rows[0].n) {
+  while (
+    (
+      await pool.query(
+        `SELECT count(*)::int AS n FROM events e WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.global_position = e.global_position)`,
+      )
+    ).rows[0].n
+  ) {
     await new Promise((r) => setTimeout(r, 500));
   }
   await sealer.stop();
@@ -177,13 +194,21 @@ async function measureStorage(pool: Pool, containers: number): Promise<Record<st
   await pool.query(`VACUUM ANALYZE event_keys`);
   await pool.query(`VACUUM ANALYZE audit_seals`);
   const size = async () => {
-    const r = (await pool.query(
-      `SELECT pg_total_relation_size($1::regclass)::bigint AS part, pg_total_relation_size('event_keys')::bigint AS keys,
+    const r = (
+      await pool.query(
+        `SELECT pg_total_relation_size($1::regclass)::bigint AS part, pg_total_relation_size('event_keys')::bigint AS keys,
               pg_total_relation_size('audit_seals')::bigint AS seals, pg_total_relation_size('watchdog_summaries')::bigint AS summaries`,
-      [partition],
-    )).rows[0];
+        [partition],
+      )
+    ).rows[0];
     const total = Number(r.part) + Number(r.keys) + Number(r.seals) + Number(r.summaries);
-    return { events_partition: Number(r.part), event_keys: Number(r.keys), audit_seals: Number(r.seals), watchdog_summaries: Number(r.summaries), per_container_day: Math.round(total / containers) };
+    return {
+      events_partition: Number(r.part),
+      event_keys: Number(r.keys),
+      audit_seals: Number(r.seals),
+      watchdog_summaries: Number(r.summaries),
+      per_container_day: Math.round(total / containers),
+    };
   };
   const before = await size();
   const compacted = await compactWatchdogs(pool, keys, { retentionDays: 1, keepAfterSilenceMs: 30_000, vacuumFull: true });

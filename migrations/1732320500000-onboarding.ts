@@ -138,6 +138,8 @@ export class Onboarding1732320500000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TRIGGER events_onboarding ON events`);
     await q.query(`DROP FUNCTION onboarding_apply_event()`);
-    await q.query(`DROP TABLE vpn_server_certs, vpn_client_certs, vpn_ca, vpn_addresses, vpn_pool_locks, gateway_nodes, onboarded_containers`);
+    await q.query(
+      `DROP TABLE vpn_server_certs, vpn_client_certs, vpn_ca, vpn_addresses, vpn_pool_locks, gateway_nodes, onboarded_containers`,
+    );
   }
 }

@@ -100,7 +100,16 @@ export class Sso1732320900000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['access_containers', 'access_members', 'access_users', 'sso_pending', 'sso_sessions', 'sso_credentials', 'oauth_clients', 'oidc_payloads']) {
+    for (const t of [
+      'access_containers',
+      'access_members',
+      'access_users',
+      'sso_pending',
+      'sso_sessions',
+      'sso_credentials',
+      'oauth_clients',
+      'oidc_payloads',
+    ]) {
       await q.query(`DROP TABLE ${t}`);
     }
   }

@@ -60,7 +60,10 @@ function devNginx() {
   const mapPath = path.join(dir, 'routes.map');
   // Protected routes ask the gateway (auth_request) and sign in through it; browsers reach services on this port.
   const gateway = `${env.HTTP_HOST && env.HTTP_HOST !== '0.0.0.0' ? env.HTTP_HOST : '127.0.0.1'}:${env.HTTP_PORT || '3000'}`;
-  writeFileSync(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway }));
+  writeFileSync(
+    conf,
+    renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway }),
+  );
   if (!env.SSO_SERVICE_SCHEME) Object.assign(env, { SSO_SERVICE_SCHEME: 'http', SSO_SERVICE_PORT: env.SSO_SERVICE_PORT || port });
   if (!existsSync(mapPath)) writeFileSync(mapPath, EMPTY_STAGE2_MAP);
   Object.assign(env, {
@@ -83,7 +86,8 @@ let stopping = false;
 function stop(code) {
   if (stopping) return;
   stopping = true;
-  for (const { child } of procs) if (child.exitCode === null) child.kill(child === procs.find((p) => p.name === 'nginx')?.child ? 'SIGQUIT' : 'SIGTERM');
+  for (const { child } of procs)
+    if (child.exitCode === null) child.kill(child === procs.find((p) => p.name === 'nginx')?.child ? 'SIGQUIT' : 'SIGTERM');
   setTimeout(() => process.exit(code), 10_000).unref();
   Promise.all(procs.map(({ child }) => child.exitCode !== null || new Promise((r) => child.on('exit', r)))).then(() => process.exit(code));
 }

@@ -16,7 +16,13 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
-export async function startProcess(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string, nodeArgs: string[] = []): Promise<BenchProcess> {
+export async function startProcess(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+  nodeArgs: string[] = [],
+): Promise<BenchProcess> {
   const app = await spawnUntilReady(name, [...nodeArgs, join(ROOT, script)], { ...process.env, ...env }, readyUrl);
   const pid = app.child.pid!;
   const stat = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -31,8 +37,11 @@ export async function startProcess(name: string, script: string, env: NodeJS.Pro
 
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(cmd, args, { env: { ...process.env, ...env }, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      cmd,
+      args,
+      { env: { ...process.env, ...env }, cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs },
+      (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout)),
     ),
   );
 }

@@ -10,7 +10,7 @@ const METRIC = 'projection_event_latency_seconds';
 async function projectionsBehind(ctx: BenchContext): Promise<number> {
   const res = await fetch(`${ctx.gatewayUrl}/projections`, { headers: { authorization: `Bearer ${ctx.operatorToken}` } });
   const body = (await res.json()) as { projections?: { events_behind: number }[] } | { events_behind: number }[];
-  const rows = Array.isArray(body) ? body : body.projections ?? [];
+  const rows = Array.isArray(body) ? body : (body.projections ?? []);
   return rows.reduce((n, p) => n + Number(p.events_behind), 0);
 }
 
@@ -40,7 +40,9 @@ export async function projectionLagScenario(ctx: BenchContext): Promise<Row[]> {
     rows.push({
       scenario: `projection lag at ${RATE.toLocaleString('en')} events/s sustained (${projection})`,
       figure: 'commit -> read model p50 / p99',
-      value: p99 ? `${(p50!.value * 1000).toFixed(0)} / ${(p99.value * 1000).toFixed(0)} ms (${result.events_per_s}/s offered+accepted)` : 'no events projected',
+      value: p99
+        ? `${(p50!.value * 1000).toFixed(0)} / ${(p99.value * 1000).toFixed(0)} ms (${result.events_per_s}/s offered+accepted)`
+        : 'no events projected',
       target: 'p99 <= 100 ms',
       met: !!p99 && p99.value <= 0.1 && result.events_per_s >= RATE * 0.95,
       data: { p50_s: p50?.value, p99_s: p99?.value, events: p99?.count, load: result, caught_up_ms_after_load: caughtUpMs },

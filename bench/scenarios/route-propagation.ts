@@ -7,7 +7,8 @@ import { percentile } from '../lib/stats';
 
 const SERVICE_PORT = 7681;
 
-const api = (ctx: BenchContext, method: string, path: string, token: string, body?: unknown) => call(ctx.gatewayUrl, method, path, token, body);
+const api = (ctx: BenchContext, method: string, path: string, token: string, body?: unknown) =>
+  call(ctx.gatewayUrl, method, path, token, body);
 
 /**
  * From the 202 of a `map-http-service` to nginx answering that FQDN: each sample is a container
@@ -24,16 +25,27 @@ export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]
   try {
     for (let i = 0; i < samples; i++) {
       const project = crypto.randomUUID();
-      const reg = await api(ctx, 'POST', '/onboarding/containers', op, { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: `bench ${i}` });
+      const reg = await api(ctx, 'POST', '/onboarding/containers', op, {
+        org_id: org,
+        project_id: project,
+        image_id: 'ubuntu:terminal',
+        display_name: `bench ${i}`,
+      });
       if (reg.status !== 201 && reg.status !== 200) throw new Error(`registration answered ${reg.status}: ${JSON.stringify(reg.body)}`);
       const { container_id: id, token } = reg.body;
       const vpn = await api(ctx, 'GET', '/collab/vpn-config', token);
       if (vpn.status !== 200) throw new Error(`vpn-config answered ${vpn.status}`);
-      const wd = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:watchdog', system: { cpu: { usage: '0.1, 0.1 ' } } } });
+      const wd = await api(ctx, 'POST', '/collab/event', token, {
+        project_id: project,
+        event: { type: 'user-container:watchdog', system: { cpu: { usage: '0.1, 0.1 ' } } },
+      });
       if (wd.status !== 202) throw new Error(`watchdog answered ${wd.status}`);
       await sleep(300); // the container is known and healthy before the timed mapping
       const fqdn = `uc-${id}--jupyter.org-${org}.${ctx.env.PLATFORM_DOMAIN}`;
-      const mapped = await api(ctx, 'POST', '/collab/event', token, { project_id: project, event: { type: 'user-container:map-http-service', name: 'jupyter', port: SERVICE_PORT } });
+      const mapped = await api(ctx, 'POST', '/collab/event', token, {
+        project_id: project,
+        event: { type: 'user-container:map-http-service', name: 'jupyter', port: SERVICE_PORT },
+      });
       const acked = performance.now();
       if (mapped.status !== 202) throw new Error(`map-http-service answered ${mapped.status}: ${JSON.stringify(mapped.body)}`);
       for (;;) {

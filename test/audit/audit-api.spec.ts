@@ -15,7 +15,11 @@ describe('audit API', () => {
   const get = (path: string, token = op) => call(g.url, 'GET', path, token);
   const post = (token: string, event: Record<string, unknown>) =>
     call(g.url, 'POST', '/collab/event', undefined, { event, project_id: reg.project_id }, { authorization: token });
-  const watchdog = (healthy: boolean) => ({ type: 'user-container:watchdog', system: { cpu: { usage: '0.40, 0.43 ' } }, services: [{ name: 'terminal', healthy }] });
+  const watchdog = (healthy: boolean) => ({
+    type: 'user-container:watchdog',
+    system: { cpu: { usage: '0.40, 0.43 ' } },
+    services: [{ name: 'terminal', healthy }],
+  });
 
   beforeAll(async () => {
     g = await startTestGateway('audit-api', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false', RATE_LIMIT_MAX: '0' });
@@ -25,7 +29,12 @@ describe('audit API', () => {
     // One container's life through the API: registered, token, VPN address, a service, watchdogs
     // (healthy, healthy, degraded, degraded, healthy), unmapped, deleted.
     const body = await onboard(g, op, { org_id: '11111111-1111-4111-8111-111111111111' });
-    reg = { container_id: body.container_id, token: body.token, org_id: body.org_id ?? '11111111-1111-4111-8111-111111111111', project_id: body.project_id };
+    reg = {
+      container_id: body.container_id,
+      token: body.token,
+      org_id: body.org_id ?? '11111111-1111-4111-8111-111111111111',
+      project_id: body.project_id,
+    };
     const vpn = await call(g.url, 'GET', '/collab/vpn-config', reg.token);
     expect({ status: vpn.status, body: vpn.status === 200 ? null : vpn.text }).toEqual({ status: 200, body: null });
     expect((await post(reg.token, { type: 'user-container:map-http-service', name: 'terminal', port: 7681 })).status).toBe(202);
@@ -42,15 +51,27 @@ describe('audit API', () => {
     const res = await fetch(`${g.url}/audit/events/export`, { headers: { authorization: `Bearer ${op}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
-    const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const store = (await g.pool.query(`SELECT global_position::text AS p, event_id::text AS id, event_type, stream_id, data FROM events ORDER BY global_position`)).rows;
+    const lines = (await res.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const store = (
+      await g.pool.query(
+        `SELECT global_position::text AS p, event_id::text AS id, event_type, stream_id, data FROM events ORDER BY global_position`,
+      )
+    ).rows;
     expect(store.length).toBeGreaterThan(30_000);
     expect(lines).toHaveLength(store.length);
     const digest = (xs: unknown[]) => createHash('sha256').update(JSON.stringify(xs)).digest('hex');
-    expect(digest(lines.map((l) => [l.position, l.event_id, l.type, l.stream_id, l.data]))).toBe(digest(store.map((r) => [r.p, r.id, r.event_type, r.stream_id, r.data])));
+    expect(digest(lines.map((l) => [l.position, l.event_id, l.type, l.stream_id, l.data]))).toBe(
+      digest(store.map((r) => [r.p, r.id, r.event_type, r.stream_id, r.data])),
+    );
 
     const mine = await fetch(`${g.url}/audit/events/export?container=${reg.container_id}`, { headers: { authorization: `Bearer ${op}` } });
-    const items = (await mine.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const items = (await mine.text())
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const streams = store.filter((r) => r.stream_id === `container-${reg.container_id}` || r.stream_id === `watchdog-${reg.container_id}`);
     expect(items.map((i) => i.position)).toEqual(streams.map((r) => r.p));
     expect(items.length).toBeGreaterThanOrEqual(10);
@@ -60,7 +81,9 @@ describe('audit API', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await get(`/audit/events?type=user-container:registered,user-container:deleted&limit=37${cursor ? `&cursor=${cursor}` : ''}`);
+      const res = await get(
+        `/audit/events?type=user-container:registered,user-container:deleted&limit=37${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(res.status).toBe(200);
       for (const item of res.body.items) {
         expect(typeof item.position).toBe('string');
@@ -69,7 +92,11 @@ describe('audit API', () => {
       }
       cursor = res.body.next_cursor;
     } while (cursor);
-    const expected = (await g.pool.query(`SELECT global_position::text AS p FROM events WHERE event_type IN ('user-container:registered', 'user-container:deleted') ORDER BY global_position`)).rows.map((r) => r.p);
+    const expected = (
+      await g.pool.query(
+        `SELECT global_position::text AS p FROM events WHERE event_type IN ('user-container:registered', 'user-container:deleted') ORDER BY global_position`,
+      )
+    ).rows.map((r) => r.p);
     expect(seen).toEqual(expected);
     expect(seen.length).toBe(122);
   });
@@ -77,7 +104,12 @@ describe('audit API', () => {
   it('filters by org, actor and time; an item says who did it', async () => {
     const byOrg = await get(`/audit/events?org=${reg.org_id}&type=user-container:deleted`);
     expect(byOrg.body.items).toHaveLength(1);
-    expect(byOrg.body.items[0]).toMatchObject({ container_id: reg.container_id, org_id: reg.org_id, actor: 'operator:op-alice', type: 'user-container:deleted' });
+    expect(byOrg.body.items[0]).toMatchObject({
+      container_id: reg.container_id,
+      org_id: reg.org_id,
+      actor: 'operator:op-alice',
+      type: 'user-container:deleted',
+    });
     expect(byOrg.body.items[0].recorded_at).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
 
     const byActor = await get(`/audit/events?actor=operator:op-alice&limit=1000`);
@@ -86,7 +118,9 @@ describe('audit API', () => {
 
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await get(`/audit/events?from=${future}`)).body).toEqual({ items: [], next_cursor: null });
-    const recent = await get(`/audit/events?from=${new Date(Date.now() - 30 * 60_000).toISOString()}&container=${reg.container_id}&limit=1000`);
+    const recent = await get(
+      `/audit/events?from=${new Date(Date.now() - 30 * 60_000).toISOString()}&container=${reg.container_id}&limit=1000`,
+    );
     expect(recent.body.items.length).toBeGreaterThanOrEqual(10);
   });
 
@@ -145,7 +179,9 @@ describe('audit API', () => {
 
   it('documents the audit API in OpenAPI', async () => {
     const doc = (await call(g.url, 'GET', '/docs/openapi.json')).body;
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/audit/events', '/audit/events/export', '/audit/containers/{id}/timeline']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/audit/events', '/audit/events/export', '/audit/containers/{id}/timeline']),
+    );
     expect(doc.paths['/audit/events'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
       expect.arrayContaining(['container', 'project', 'org', 'type', 'actor', 'from', 'to', 'cursor', 'limit']),
     );

@@ -2,7 +2,15 @@ import { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
 import { prepareDatabase } from '@app/database';
 import { EventStore, poolOf } from '@app/event-store';
-import { compactWatchdogs, containerTimeline, ensurePartitionsAhead, listPartitions, utcDay, verifyChain, type AuditKeys } from '@app/audit';
+import {
+  compactWatchdogs,
+  containerTimeline,
+  ensurePartitionsAhead,
+  listPartitions,
+  utcDay,
+  verifyChain,
+  type AuditKeys,
+} from '@app/audit';
 import { seedLog } from '../../bench/seed-log';
 import { createTestDatabase } from '../support/db';
 import { newSigningKey, ops, sealAll } from './helpers';
@@ -21,9 +29,16 @@ describe('audit retention', () => {
   let pem: string;
   const oldDay = utcDay(Date.now() - 4 * DAY);
 
-  const firstWatchdogStream = async () => (await pool.query(`SELECT stream_id FROM events WHERE event_type = 'user-container:watchdog' ORDER BY global_position LIMIT 1`)).rows[0].stream_id as string;
+  const firstWatchdogStream = async () =>
+    (await pool.query(`SELECT stream_id FROM events WHERE event_type = 'user-container:watchdog' ORDER BY global_position LIMIT 1`)).rows[0]
+      .stream_id as string;
   const byType = async () =>
-    Object.fromEntries((await pool.query(`SELECT event_type, array_agg(event_id::text ORDER BY event_id) AS ids FROM events GROUP BY 1`)).rows.map((r) => [r.event_type, r.ids as string[]]));
+    Object.fromEntries(
+      (await pool.query(`SELECT event_type, array_agg(event_id::text ORDER BY event_id) AS ids FROM events GROUP BY 1`)).rows.map((r) => [
+        r.event_type,
+        r.ids as string[],
+      ]),
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase('audit_retention');
@@ -39,13 +54,18 @@ describe('audit retention', () => {
     try {
       await c.query('BEGIN');
       await c.query(`SET LOCAL collab.allow_event_rewrite = 'on'`);
-      await c.query(`DELETE FROM events WHERE global_position IN (SELECT global_position FROM events WHERE stream_id = $1 ORDER BY stream_version OFFSET 3000 LIMIT 40)`, [await firstWatchdogStream()]);
+      await c.query(
+        `DELETE FROM events WHERE global_position IN (SELECT global_position FROM events WHERE stream_id = $1 ORDER BY stream_version OFFSET 3000 LIMIT 40)`,
+        [await firstWatchdogStream()],
+      );
       await c.query('COMMIT');
     } finally {
       c.release();
     }
     // And today's life of the same containers: recent events are never compacted.
-    await store.append('watchdog-recent', [{ type: 'user-container:watchdog', data: { container_id: '00000000-0000-4000-8000-000000000001' } }]);
+    await store.append('watchdog-recent', [
+      { type: 'user-container:watchdog', data: { container_id: '00000000-0000-4000-8000-000000000001' } },
+    ]);
     await ensurePartitionsAhead(pool, 2);
     await sealAll(pool, store, keys, 5_000);
   });
@@ -59,11 +79,19 @@ describe('audit retention', () => {
   it('compacts old raw watchdogs into summaries, keeps every state change and health transition, and verify still passes', async () => {
     const before = await byType();
     const watchdogsBefore = before['user-container:watchdog'].length;
-    const transitionsBefore = (await containerTimeline(pool, (await pool.query(`SELECT data->>'container_id' AS c FROM events WHERE event_type = 'user-container:registered' LIMIT 1`)).rows[0].c))!.items;
+    const transitionsBefore = (await containerTimeline(
+      pool,
+      (await pool.query(`SELECT data->>'container_id' AS c FROM events WHERE event_type = 'user-container:registered' LIMIT 1`)).rows[0].c,
+    ))!.items;
 
     const [result, ...more] = await compactWatchdogs(pool, keys, { retentionDays: 2, keepAfterSilenceMs: 30_000, vacuumFull: true });
     expect(more).toEqual([]);
-    expect(result).toMatchObject({ day: oldDay, partition: `events_p${oldDay.replace(/-/g, '')}`, watchdogs: 8 * 5_700 - 40, containers: 8 });
+    expect(result).toMatchObject({
+      day: oldDay,
+      partition: `events_p${oldDay.replace(/-/g, '')}`,
+      watchdogs: 8 * 5_700 - 40,
+      containers: 8,
+    });
     expect(result.removed).toBeGreaterThan(8 * 5_600);
     expect(result.kept).toBe(8 * 5_700 - 40 - result.removed);
     expect(result.bytes_after).toBeLessThan(result.bytes_before / 5);
@@ -73,10 +101,13 @@ describe('audit retention', () => {
       if (type !== 'user-container:watchdog') expect([type, after[type]]).toEqual([type, ids]);
     }
     expect(after['user-container:watchdog'].length).toBe(watchdogsBefore - result.removed);
-    const afterSilence = await pool.query(`SELECT 1 FROM events WHERE stream_id = $1 AND stream_version = 3040`, [await firstWatchdogStream()]);
+    const afterSilence = await pool.query(`SELECT 1 FROM events WHERE stream_id = $1 AND stream_version = 3040`, [
+      await firstWatchdogStream(),
+    ]);
     expect(afterSilence.rowCount).toBe(1);
     // Summaries: one per container and day, counting every raw watchdog of it.
-    const summaries = (await pool.query(`SELECT watchdogs, unhealthy, day::text AS day FROM watchdog_summaries ORDER BY container_id`)).rows;
+    const summaries = (await pool.query(`SELECT watchdogs, unhealthy, day::text AS day FROM watchdog_summaries ORDER BY container_id`))
+      .rows;
     expect(summaries).toHaveLength(8);
     expect(summaries.map((s) => s.day)).toEqual(Array(8).fill(oldDay));
     expect(summaries.reduce((n, s) => n + s.watchdogs, 0)).toBe(8 * 5_700 - 40);
@@ -94,14 +125,18 @@ describe('audit retention', () => {
     expect(await compactWatchdogs(pool, keys, { retentionDays: 2, keepAfterSilenceMs: 30_000, vacuumFull: false })).toEqual([]);
     // Today's partition was not touched.
     expect((await pool.query(`SELECT count(*)::int AS n FROM events WHERE stream_id = 'watchdog-recent'`)).rows[0].n).toBe(1);
-    expect((await listPartitions(pool)).map((p) => p.day)).toEqual(expect.arrayContaining([utcDay(Date.now()), utcDay(Date.now() + 2 * DAY)]));
+    expect((await listPartitions(pool)).map((p) => p.day)).toEqual(
+      expect.arrayContaining([utcDay(Date.now()), utcDay(Date.now() + 2 * DAY)]),
+    );
   });
 
   it('a seal passed off as compacted (its event deleted by hand) breaks the signed compaction', async () => {
-    const victim = (await pool.query(
-      `SELECT s.global_position::text AS p FROM audit_seals s JOIN events e ON e.global_position = s.global_position
+    const victim = (
+      await pool.query(
+        `SELECT s.global_position::text AS p FROM audit_seals s JOIN events e ON e.global_position = s.global_position
         WHERE s.compaction_id IS NULL AND e.event_type = 'user-container:watchdog' ORDER BY s.seq LIMIT 1`,
-    )).rows[0].p;
+      )
+    ).rows[0].p;
     const c = await pool.connect();
     try {
       await c.query('BEGIN');

@@ -16,12 +16,19 @@ export function newSigningKey(): { pem: string; keys: AuditKeys } {
 
 /** Runs the sealer until every committed event has a seal, then stops it. */
 export async function sealAll(pool: Pool, store: EventStore, keys: AuditKeys, checkpointEvery = 500): Promise<void> {
-  const sealer = new Projector(pool, store, new SealProjection(keys, { checkpointEvery, checkpointIntervalS: 3600 }), { owner: 'test-sealer', batchSize: 700, pollMs: 10, leaseMs: 10_000 });
+  const sealer = new Projector(pool, store, new SealProjection(keys, { checkpointEvery, checkpointIntervalS: 3600 }), {
+    owner: 'test-sealer',
+    batchSize: 700,
+    pollMs: 10,
+    leaseMs: 10_000,
+  });
   await sealer.start();
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const { rows } = await pool.query(`SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM audit_seals WHERE compaction_id IS NULL)::int AS seals`);
+      const { rows } = await pool.query(
+        `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM audit_seals WHERE compaction_id IS NULL)::int AS seals`,
+      );
       if (rows[0].seals >= rows[0].events) return;
       if (Date.now() > deadline) throw new Error(`sealer did not catch up: ${JSON.stringify(rows[0])}`);
       await new Promise((r) => setTimeout(r, 50));

@@ -16,7 +16,6 @@ import { ops } from './helpers';
 
 jest.setTimeout(240_000);
 
-
 /** `ops replay` while events keep arriving and the live projectors run. */
 describe('ops replay', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -34,7 +33,9 @@ describe('ops replay', () => {
     pool = poolOf(ds);
     store = new EventStore(pool, { maxBatchEvents: 128, maxInFlight: 2 });
     await seedLog(pool, { containers: 60, watchdogs: 200, intervalS: 15, start: Date.now() - 3 * 3_600_000 });
-    projectors = Object.values(replayableProjections(config())).map((p) => new Projector(pool, store, p, { owner: 'live', batchSize: 500, pollMs: 10, leaseMs: 10_000 }));
+    projectors = Object.values(replayableProjections(config())).map(
+      (p) => new Projector(pool, store, p, { owner: 'live', batchSize: 500, pollMs: 10, leaseMs: 10_000 }),
+    );
     for (const p of projectors) await p.start();
   });
 
@@ -61,10 +62,27 @@ describe('ops replay', () => {
             const at = { received_at: new Date().toISOString() };
             n++;
             const r = (n * 7919 + i) % 100;
-            if (r < 80) return store.append(watchdogStream(c.id), [{ type: WATCHDOG, data: { ...base, system: { cpu: { usage: `${r / 50}, 0.5` } }, services: [{ name: 'web', healthy: r % 9 !== 0 }] }, metadata: at }]);
-            if (r < 90) return store.append(containerStream(c.id), [{ type: SERVICE_MAPPED, data: { ...base, name: `s${r % 3}`, port: 8000 + (r % 3) }, metadata: at }]);
-            if (r < 95) return store.append(containerStream(c.id), [{ type: SERVICE_UNMAPPED, data: { ...base, name: `s${r % 3}` }, metadata: at }]);
-            return store.append(containerStream(c.id), [{ type: HEALTH_LAPSED, data: { ...base, status: 'offline', last_seen_at: new Date(Date.now() - 60_000).toISOString() }, metadata: at }]);
+            if (r < 80)
+              return store.append(watchdogStream(c.id), [
+                {
+                  type: WATCHDOG,
+                  data: { ...base, system: { cpu: { usage: `${r / 50}, 0.5` } }, services: [{ name: 'web', healthy: r % 9 !== 0 }] },
+                  metadata: at,
+                },
+              ]);
+            if (r < 90)
+              return store.append(containerStream(c.id), [
+                { type: SERVICE_MAPPED, data: { ...base, name: `s${r % 3}`, port: 8000 + (r % 3) }, metadata: at },
+              ]);
+            if (r < 95)
+              return store.append(containerStream(c.id), [{ type: SERVICE_UNMAPPED, data: { ...base, name: `s${r % 3}` }, metadata: at }]);
+            return store.append(containerStream(c.id), [
+              {
+                type: HEALTH_LAPSED,
+                data: { ...base, status: 'offline', last_seen_at: new Date(Date.now() - 60_000).toISOString() },
+                metadata: at,
+              },
+            ]);
           }),
         );
       }

@@ -33,7 +33,12 @@ describe('audit verify', () => {
     }
   };
   const nth = async (n: number) =>
-    (await pool.query(`SELECT global_position::text AS p, transaction_id::text AS tx, event_id::text AS id, data FROM events ORDER BY transaction_id, global_position OFFSET $1 LIMIT 1`, [n])).rows[0];
+    (
+      await pool.query(
+        `SELECT global_position::text AS p, transaction_id::text AS tx, event_id::text AS id, data FROM events ORDER BY transaction_id, global_position OFFSET $1 LIMIT 1`,
+        [n],
+      )
+    ).rows[0];
 
   beforeAll(async () => {
     db = await createTestDatabase('audit_verify');
@@ -49,8 +54,19 @@ describe('audit verify', () => {
       await Promise.all(
         containers.map((c, i) =>
           round === 0
-            ? store.append(containerStream(c.id), [{ type: 'user-container:http-service-mapped', data: { container_id: c.id, org_id: c.org, project_id: c.project, name: 'terminal', port: 7681 + i } }])
-            : store.append(watchdogStream(c.id), [{ type: WATCHDOG, data: { container_id: c.id, org_id: c.org, project_id: c.project, system: { cpu: { usage: `${round / 100}` } } }, metadata: { received_at: new Date().toISOString() } }]),
+            ? store.append(containerStream(c.id), [
+                {
+                  type: 'user-container:http-service-mapped',
+                  data: { container_id: c.id, org_id: c.org, project_id: c.project, name: 'terminal', port: 7681 + i },
+                },
+              ])
+            : store.append(watchdogStream(c.id), [
+                {
+                  type: WATCHDOG,
+                  data: { container_id: c.id, org_id: c.org, project_id: c.project, system: { cpu: { usage: `${round / 100}` } } },
+                  metadata: { received_at: new Date().toISOString() },
+                },
+              ]),
         ),
       );
     }
@@ -105,11 +121,13 @@ describe('audit verify', () => {
   it('names an event INSERTed into sealed history, and one written past its stream head', async () => {
     const earlier = await nth(500);
     const id = randomUUID();
-    const forged = (await pool.query(
-      `INSERT INTO events (transaction_id, stream_id, stream_version, event_id, event_type, data)
+    const forged = (
+      await pool.query(
+        `INSERT INTO events (transaction_id, stream_id, stream_version, event_id, event_type, data)
        VALUES ($1::xid8, $2, 0, $3, 'user-container:deleted', '{}') RETURNING global_position::text AS p`,
-      [earlier.tx, `container-${randomUUID()}`, id],
-    )).rows[0].p;
+        [earlier.tx, `container-${randomUUID()}`, id],
+      )
+    ).rows[0].p;
     let r = await verifyChain(pool, keys);
     expect(r.problem).toMatchObject({ kind: 'inserted', position: forged, event_id: id });
     expect((await ops(['verify', '--json'], env)).code).toBe(1);
@@ -120,10 +138,12 @@ describe('audit verify', () => {
     // At the head, in a transaction of its own: not in sealed history, but beyond what the store wrote.
     const stream = (await pool.query(`SELECT stream_id, version FROM event_streams ORDER BY stream_id LIMIT 1`)).rows[0];
     const id2 = randomUUID();
-    const late = (await pool.query(
-      `INSERT INTO events (stream_id, stream_version, event_id, event_type, data) VALUES ($1, $2, $3, 'user-container:deleted', '{}') RETURNING global_position::text AS p`,
-      [stream.stream_id, Number(stream.version) + 1, id2],
-    )).rows[0].p;
+    const late = (
+      await pool.query(
+        `INSERT INTO events (stream_id, stream_version, event_id, event_type, data) VALUES ($1, $2, $3, 'user-container:deleted', '{}') RETURNING global_position::text AS p`,
+        [stream.stream_id, Number(stream.version) + 1, id2],
+      )
+    ).rows[0].p;
     r = await verifyChain(pool, keys);
     expect(r.problem).toMatchObject({ kind: 'inserted', position: late, event_id: id2 });
     await tamper(`DELETE FROM events WHERE global_position = $1`, [late]);

@@ -38,7 +38,12 @@ describe('a container bootstraps against the gateway (onboarding -> VPN profile 
     const operator = gw.tokens.sign({ sub: 'op-bootstrap', role: 'operator' }, 600);
     const org = randomUUID();
     const project = randomUUID();
-    const reg = await call(gw.url, 'POST', '/onboarding/containers', operator, { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: 'terminal' });
+    const reg = await call(gw.url, 'POST', '/onboarding/containers', operator, {
+      org_id: org,
+      project_id: project,
+      image_id: 'ubuntu:terminal',
+      display_name: 'terminal',
+    });
     expect(reg.status).toBe(201);
     const containerId: string = reg.body.container_id;
     const settings = JSON.parse(Buffer.from(reg.body.settings, 'base64').toString('utf8'));
@@ -83,14 +88,23 @@ describe('a container bootstraps against the gateway (onboarding -> VPN profile 
       ]),
     );
     const [wd] = await gw.events(`watchdog-${containerId}`);
-    expect(wd.data).toMatchObject({ container_id: containerId, org_id: org, project_id: project, services: [{ name: 'terminal', healthy: true }] });
+    expect(wd.data).toMatchObject({
+      container_id: containerId,
+      org_id: org,
+      project_id: project,
+      services: [{ name: 'terminal', healthy: true }],
+    });
 
     // The read models: healthy, with the terminal's route to its VPN address.
     const viewer = gw.tokens.sign({ sub: 'viewer-1', role: 'viewer', org }, 600);
-    const view = await eventually(async () => {
-      const res = await call(gw.url, 'GET', `/containers/${containerId}`, viewer);
-      return res.status === 200 && res.body.status === 'healthy' && res.body.routes.length === 1 ? res.body : null;
-    }, 10_000, 100);
+    const view = await eventually(
+      async () => {
+        const res = await call(gw.url, 'GET', `/containers/${containerId}`, viewer);
+        return res.status === 200 && res.body.status === 'healthy' && res.body.routes.length === 1 ? res.body : null;
+      },
+      10_000,
+      100,
+    );
     expect(view.routes[0]).toMatchObject({
       service: 'terminal',
       port,

@@ -44,17 +44,30 @@ describe('container-functions.sh against a running gateway', () => {
       gateway_url: gw.url,
       ...overrides,
     };
-    const env = { SETTINGS: encodeSettings(settings), TMPDIR: dir.path, CF_BACKOFF_BASE_MS: '50', CF_BACKOFF_CAP_MS: '200', CF_MAX_TIME_S: '5' };
+    const env = {
+      SETTINGS: encodeSettings(settings),
+      TMPDIR: dir.path,
+      CF_BACKOFF_BASE_MS: '50',
+      CF_BACKOFF_CAP_MS: '200',
+      CF_MAX_TIME_S: '5',
+    };
     return { c, settings, env };
   }
 
   describe('extract_settings', () => {
     it('exports every field, with the defaults for the optional ones', async () => {
       const { c, settings, env } = containerSettings();
-      const show = 'extract_settings; env | grep -E "^(GATEWAY_FQDN|USER_CONTAINER_ID|PROJECT_ID|ORG_ID|IMAGE_ID|CONTAINER_FQDN|VPN_ENDPOINT|WATCHDOG_INTERVAL_S|OAUTH_CLIENTS|GATEWAY_URL|EVENT_URL|TOKEN_EXPIRES_AT)=" | sort; [[ $TOKEN == "$EXPECTED" ]] && echo token-ok';
+      const show =
+        'extract_settings; env | grep -E "^(GATEWAY_FQDN|USER_CONTAINER_ID|PROJECT_ID|ORG_ID|IMAGE_ID|CONTAINER_FQDN|VPN_ENDPOINT|WATCHDOG_INTERVAL_S|OAUTH_CLIENTS|GATEWAY_URL|EVENT_URL|TOKEN_EXPIRES_AT)=" | sort; [[ $TOKEN == "$EXPECTED" ]] && echo token-ok';
       const r = await runBash(show, { ...env, EXPECTED: c.token });
       expect(r.code).toBe(0);
-      const vars = Object.fromEntries(r.stdout.trim().split('\n').filter((l) => l.includes('=')).map((l) => l.split(/=(.*)/s).slice(0, 2)));
+      const vars = Object.fromEntries(
+        r.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => l.split(/=(.*)/s).slice(0, 2)),
+      );
       expect(vars).toEqual({
         GATEWAY_FQDN: settings.gateway_fqdn,
         USER_CONTAINER_ID: c.containerId,
@@ -83,13 +96,25 @@ describe('container-functions.sh against a running gateway', () => {
       ['not base64', () => '%%%***', 'not valid base64'],
       ['not a JSON object', () => encodeSettings([1, 2] as never), 'not decode to a JSON object'],
       ['no token', (s) => encodeSettings({ ...s, token: undefined }), 'SETTINGS.token is missing'],
-      ['a token with a header injection', (s) => encodeSettings({ ...s, token: `${s.token}\r\nX-Evil: 1` }), 'SETTINGS.token contains control characters'],
+      [
+        'a token with a header injection',
+        (s) => encodeSettings({ ...s, token: `${s.token}\r\nX-Evil: 1` }),
+        'SETTINGS.token contains control characters',
+      ],
       ['a token that is not a JWT', (s) => encodeSettings({ ...s, token: 'Bearer abc' }), 'SETTINGS.token is not a JWT'],
       ['a project_id that is not a uuid', (s) => encodeSettings({ ...s, project_id: 'p1' }), 'SETTINGS.project_id is invalid'],
-      ['a user_container_id as an object', (s) => encodeSettings({ ...s, user_container_id: { a: 1 } as never }), 'SETTINGS.user_container_id must be a string'],
+      [
+        'a user_container_id as an object',
+        (s) => encodeSettings({ ...s, user_container_id: { a: 1 } as never }),
+        'SETTINGS.user_container_id must be a string',
+      ],
       ['a watchdog interval of zero', (s) => encodeSettings({ ...s, watchdog_interval_s: 0 }), 'SETTINGS.watchdog_interval_s is invalid'],
       ['a gateway_url with a path', (s) => encodeSettings({ ...s, gateway_url: 'http://x/y z' }), 'SETTINGS.gateway_url is invalid'],
-      ['oauth_clients not an array', (s) => encodeSettings({ ...s, oauth_clients: 'x' as never }), 'SETTINGS.oauth_clients must be an array'],
+      [
+        'oauth_clients not an array',
+        (s) => encodeSettings({ ...s, oauth_clients: 'x' as never }),
+        'SETTINGS.oauth_clients must be an array',
+      ],
     ];
     it.each(bad)('refuses %s, naming the problem and never printing the token', async (_what, make, message) => {
       const { settings, env } = containerSettings();
@@ -120,7 +145,12 @@ describe('container-functions.sh against a running gateway', () => {
     expect(stored[0].event_type).toBe('user-container:watchdog');
     expect(metadata.actor).toEqual({ type: 'container', id: c.containerId });
     expect(data).toMatchObject({ container_id: c.containerId, project_id: c.projectId, org_id: c.orgId });
-    expect(data.system.cpu).toEqual({ usage: expect.stringMatching(/^\d+\.\d+, \d+\.\d+, \d+\.\d+$/), count: expect.any(Number), threads_per_core: expect.anything(), model: expect.any(String) });
+    expect(data.system.cpu).toEqual({
+      usage: expect.stringMatching(/^\d+\.\d+, \d+\.\d+, \d+\.\d+$/),
+      count: expect.any(Number),
+      threads_per_core: expect.anything(),
+      model: expect.any(String),
+    });
     expect(data.system.memory.total).toBeGreaterThan(0);
     expect(data.system.memory.free).toBeLessThanOrEqual(data.system.memory.total);
     expect(data.system.disk).toEqual({ size: expect.stringMatching(/^\d+(\.\d+)?[KMGTP]?$/), usage: expect.stringMatching(/^\d+%$/) });
@@ -154,7 +184,10 @@ describe('container-functions.sh against a running gateway', () => {
   });
 
   it('wait_first: the first child to end stops the others and gives its status (0 becomes 1)', async () => {
-    const r = await runBash('sleep 30 & a=$!; (sleep 0.2; exit 7) & b=$!; wait_first "$a" "$b" || echo "status=$?"; kill -0 "$a" 2>/dev/null || echo a-stopped', {});
+    const r = await runBash(
+      'sleep 30 & a=$!; (sleep 0.2; exit 7) & b=$!; wait_first "$a" "$b" || echo "status=$?"; kill -0 "$a" 2>/dev/null || echo a-stopped',
+      {},
+    );
     expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['status=7', 'a-stopped']));
     expect(r.ms).toBeLessThan(5000);
     const zero = await runBash('sleep 30 & a=$!; sleep 0.1 & b=$!; wait_first "$a" "$b" || echo "status=$?"', {});
@@ -162,12 +195,16 @@ describe('container-functions.sh against a running gateway', () => {
   });
 
   describe('start_vpn and vpn_loop (profile from a stub: /collab/vpn-config is not in this branch yet)', () => {
-    const PROFILE = 'client\ndev tun\nproto udp\nremote gw-1.collab.localhost 1194\n<ca>\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n</ca>';
+    const PROFILE =
+      'client\ndev tun\nproto udp\nremote gw-1.collab.localhost 1194\n<ca>\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n</ca>';
 
     function stubOpenvpn(name: string, behaviour: string): { bin: string; log: string } {
       const bin = join(dir.path, `${name}.sh`);
       const log = join(dir.path, `${name}.log`);
-      writeFileSync(bin, `#!/usr/bin/env bash\nprintf '%s %s %s\\n' "$EPOCHREALTIME" "$(stat -c %a "$2")" "$*" >> '${log}'\n${behaviour}\n`);
+      writeFileSync(
+        bin,
+        `#!/usr/bin/env bash\nprintf '%s %s %s\\n' "$EPOCHREALTIME" "$(stat -c %a "$2")" "$*" >> '${log}'\n${behaviour}\n`,
+      );
       chmodSync(bin, 0o755);
       return { bin, log };
     }
@@ -255,7 +292,11 @@ describe('container-functions.sh against a running gateway', () => {
       // then lets everything through to the real gateway.
       const events = await startStub(async (req, res, n) => {
         if (n <= 2) return res.writeHead(503).end();
-        const answer = await fetch(gw.url + req.url, { method: 'POST', headers: { authorization: String(req.headers.authorization), 'content-type': 'application/json' }, body: req.body });
+        const answer = await fetch(gw.url + req.url, {
+          method: 'POST',
+          headers: { authorization: String(req.headers.authorization), 'content-type': 'application/json' },
+          body: req.body,
+        });
         res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
       });
       const ovpn = stubOpenvpn('openvpn-remap', 'exec sleep 30');
@@ -273,13 +314,20 @@ describe('container-functions.sh against a running gateway', () => {
         expect(r.code).toBe(0);
         expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['failed=1', 'mapped', 'remap']));
         const types = events.requests.map((q) => JSON.parse(q.body).event.type);
-        expect(types).toEqual(['user-container:map-http-service', 'user-container:map-http-service', 'user-container:watchdog', 'user-container:map-http-service']);
+        expect(types).toEqual([
+          'user-container:map-http-service',
+          'user-container:map-http-service',
+          'user-container:watchdog',
+          'user-container:map-http-service',
+        ]);
       } finally {
         await profile.close();
         await events.close();
       }
       const stored = await gw.events(`container-${c.containerId}`);
-      expect(stored.map((e) => [e.event_type, e.data.name, e.data.port])).toEqual([['user-container:http-service-mapped', 'jupyter', 8888]]);
+      expect(stored.map((e) => [e.event_type, e.data.name, e.data.port])).toEqual([
+        ['user-container:http-service-mapped', 'jupyter', 8888],
+      ]);
       expect(await gw.events(`watchdog-${c.containerId}`)).toHaveLength(1);
     });
   });

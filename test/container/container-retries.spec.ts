@@ -23,7 +23,13 @@ jest.setTimeout(30_000); // waits are the point here; the machine is shared
 describe('container-functions.sh: timeouts, backoff, idempotent retries', () => {
   let gw: TestGateway;
   let dir: ReturnType<typeof tempDir>;
-  const tunables = { CF_BACKOFF_BASE_MS: String(BASE), CF_BACKOFF_CAP_MS: String(CAP), CF_CONNECT_TIMEOUT_S: '1', CF_MAX_TIME_S: '1', CF_RETRY_MAX_ATTEMPTS: '7' };
+  const tunables = {
+    CF_BACKOFF_BASE_MS: String(BASE),
+    CF_BACKOFF_CAP_MS: String(CAP),
+    CF_CONNECT_TIMEOUT_S: '1',
+    CF_MAX_TIME_S: '1',
+    CF_RETRY_MAX_ATTEMPTS: '7',
+  };
 
   beforeAll(async () => {
     gw = await startTestGateway('container-retry');
@@ -37,9 +43,19 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
   function envFor(eventsAt: string, extra: Record<string, string> = {}) {
     const c = gw.container();
     const settings = {
-      gateway_fqdn: 'gw-1.collab.localhost', token: c.token, token_expires_at: '2030-01-01T00:00:00Z', user_container_id: c.containerId,
-      project_id: c.projectId, org_id: c.orgId, image_id: 'ubuntu:terminal', container_fqdn: `uc-${c.containerId}.org-${c.orgId}.collab.localhost`,
-      vpn_endpoint: 'gw-1.collab.localhost:1194', gateway_vpn_address: eventsAt, watchdog_interval_s: 15, oauth_clients: [], gateway_url: gw.url,
+      gateway_fqdn: 'gw-1.collab.localhost',
+      token: c.token,
+      token_expires_at: '2030-01-01T00:00:00Z',
+      user_container_id: c.containerId,
+      project_id: c.projectId,
+      org_id: c.orgId,
+      image_id: 'ubuntu:terminal',
+      container_fqdn: `uc-${c.containerId}.org-${c.orgId}.collab.localhost`,
+      vpn_endpoint: 'gw-1.collab.localhost:1194',
+      gateway_vpn_address: eventsAt,
+      watchdog_interval_s: 15,
+      oauth_clients: [],
+      gateway_url: gw.url,
     };
     return { c, env: { SETTINGS: encodeSettings(settings), TMPDIR: dir.path, ...tunables, ...extra } };
   }
@@ -72,10 +88,17 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('giving up after 7 attempts (last: HTTP 503)');
       expect(stub.requests).toHaveLength(7);
-      expectBackoff(stub.requests.map((q) => q.at), logged(r.stderr));
+      expectBackoff(
+        stub.requests.map((q) => q.at),
+        logged(r.stderr),
+      );
       const bodies = stub.requests.map((q) => JSON.parse(q.body));
       expect(new Set(bodies.map((b) => b.event_id)).size).toBe(1);
-      expect(bodies[0]).toEqual({ event: { type: 'user-container:map-http-service', name: 'terminal', port: 7681 }, project_id: c.projectId, event_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(bodies[0]).toEqual({
+        event: { type: 'user-container:map-http-service', name: 'terminal', port: 7681 },
+        project_id: c.projectId,
+        event_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
       expect(stub.requests.every((q) => q.headers.authorization === `Bearer ${c.token}`)).toBe(true);
       expect(r.stderr).not.toContain(c.token);
       // total bounded: the sum of the windows plus slack, never a spin
@@ -172,7 +195,11 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
     // 503 twice, then the request goes through to the real gateway unchanged.
     const stub = await startStub(async (req, res, n) => {
       if (n <= 2) return res.writeHead(503).end();
-      const answer = await fetch(gw.url + req.url, { method: 'POST', headers: { authorization: String(req.headers.authorization), 'content-type': 'application/json' }, body: req.body });
+      const answer = await fetch(gw.url + req.url, {
+        method: 'POST',
+        headers: { authorization: String(req.headers.authorization), 'content-type': 'application/json' },
+        body: req.body,
+      });
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
     });
     try {
@@ -198,10 +225,18 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
     try {
       const { env } = envFor('127.0.0.1:9');
       const r = await runBash('extract_settings; GATEWAY_URL=$PROFILE_URL vpn_loop', {
-        ...env, PROFILE_URL: profile.url, OPENVPN_BIN: bin, VPN_CONFIG_DIR: join(dir.path, 'vpn-dies'), CF_VPN_SETTLE_MS: '50', VPN_LOOP_MAX_ITERATIONS: '6',
+        ...env,
+        PROFILE_URL: profile.url,
+        OPENVPN_BIN: bin,
+        VPN_CONFIG_DIR: join(dir.path, 'vpn-dies'),
+        CF_VPN_SETTLE_MS: '50',
+        VPN_LOOP_MAX_ITERATIONS: '6',
       });
       expect(r.code).toBe(0);
-      const starts = readFileSync(log, 'utf8').trim().split('\n').map((l) => Number(l) * 1000);
+      const starts = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => Number(l) * 1000);
       expect(starts).toHaveLength(6);
       const said = [...r.stderr.matchAll(/reconnecting in (\d+) ms/g)].map((m) => Number(m[1]));
       expect(said).toHaveLength(5);
@@ -218,8 +253,14 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
   });
 
   it('cf_backoff_ms: within [d/2, d] for d = min(cap, base * 2^(n-1)), and spread', async () => {
-    const r = await runBash('for n in 1 2 3 4 5 6; do for _ in $(seq 50); do printf "%s %s\\n" "$n" "$(cf_backoff_ms "$n")"; done; done', tunables);
-    const rows = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number));
+    const r = await runBash(
+      'for n in 1 2 3 4 5 6; do for _ in $(seq 50); do printf "%s %s\\n" "$n" "$(cf_backoff_ms "$n")"; done; done',
+      tunables,
+    );
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').map(Number));
     expect(rows).toHaveLength(300);
     for (const [n, d] of rows) {
       const [lo, hi] = windowOf(n);

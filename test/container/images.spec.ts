@@ -28,7 +28,14 @@ function instructions(dockerfile: string): Instruction[] {
     });
 }
 const copySources = (ins: Instruction[]) =>
-  ins.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+  ins
+    .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
+    .flatMap((i) =>
+      i.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1),
+    );
 
 describe('reference images', () => {
   const images: [string, string, number][] = [
@@ -67,7 +74,12 @@ describe('gateway node image', () => {
   const ins = instructions(join(GATEWAY, 'Dockerfile'));
 
   it('builds the Node apps with nest and runs every role under tini; COPY sources exist from the repository root', () => {
-    expect(ins.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n')).toContain('npx nest build gateway');
+    expect(
+      ins
+        .filter((i) => i.op === 'RUN')
+        .map((i) => i.args)
+        .join('\n'),
+    ).toContain('npx nest build gateway');
     for (const src of copySources(ins)) expect([src, existsSync(join(ROOT, src))]).toEqual([src, true]);
     expect(JSON.parse(ins.find((i) => i.op === 'ENTRYPOINT')!.args)).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/gateway-node']);
     const supervisor = readFileSync(join(GATEWAY, 'entrypoint.sh'), 'utf8');
@@ -88,7 +100,9 @@ describe('gateway node image', () => {
         .replace('0.0.0.0:8080', '127.0.0.1:0')
         .replace('127.0.0.1:8081', '127.0.0.1:0');
       writeFileSync(join(dir, 'nginx.conf'), conf);
-      const r = spawnSync('nginx', ['-e', join(dir, 'error.log'), '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-t'], { encoding: 'utf8' });
+      const r = spawnSync('nginx', ['-e', join(dir, 'error.log'), '-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-t'], {
+        encoding: 'utf8',
+      });
       expect([r.status, r.stderr]).toEqual([0, expect.stringContaining('test is successful')]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,12 @@ const watchdog = (projectId: string) => ({
   project_id: projectId,
   event: {
     type: 'user-container:watchdog',
-    system: { cpu: { usage: `${(0.2 + Math.random()).toFixed(2)}, 0.43 `, count: '2' }, memory: { free: 1000 + Math.round(Math.random() * 500), total: 4000 }, disk: { size: '252G', usage: '23.00%' }, network: { ping_time: '12 ms' } },
+    system: {
+      cpu: { usage: `${(0.2 + Math.random()).toFixed(2)}, 0.43 `, count: '2' },
+      memory: { free: 1000 + Math.round(Math.random() * 500), total: 4000 },
+      disk: { size: '252G', usage: '23.00%' },
+      network: { ping_time: '12 ms' },
+    },
     services: [{ name: 'terminal', healthy: true }],
   },
 });
@@ -30,10 +35,23 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
 
   /** Registers a container and publishes its terminal; answers its id and token. */
   async function container(org: string, project: string, name: string) {
-    const reg = await call(stack.url, 'POST', '/onboarding/containers', stack.operator(), { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: name });
+    const reg = await call(stack.url, 'POST', '/onboarding/containers', stack.operator(), {
+      org_id: org,
+      project_id: project,
+      image_id: 'ubuntu:terminal',
+      display_name: name,
+    });
     expect(reg.status).toBe(201);
     const { container_id: id, token } = reg.body as { container_id: string; token: string };
-    expect((await stack.post('/collab/event', { project_id: project, event: { type: 'user-container:map-http-service', name: 'terminal', port: 7681 } }, token)).status).toBe(202);
+    expect(
+      (
+        await stack.post(
+          '/collab/event',
+          { project_id: project, event: { type: 'user-container:map-http-service', name: 'terminal', port: 7681 } },
+          token,
+        )
+      ).status,
+    ).toBe(202);
     return { id, token, fqdn: `uc-${id}--terminal.org-${org}.${DOMAIN}` };
   }
 
@@ -155,16 +173,36 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
       r.fulfill({
         status: 200,
         contentType: 'application/json',
-        body: JSON.stringify({ container_id: a.id, items: [
-          { position: '7', recorded_at: '2026-11-23T01:00:00.000Z', type: 'user-container:registered', actor: { type: 'operator', id: 'alice' }, summary: 'registered <b>alpha</b>', data: {} },
-          { position: '9', recorded_at: '2026-11-23T01:00:05.000Z', type: 'user-container:http-service-mapped', actor: { type: 'container', id: a.id }, summary: 'mapped terminal on 7681', data: {} },
-        ] }),
+        body: JSON.stringify({
+          container_id: a.id,
+          items: [
+            {
+              position: '7',
+              recorded_at: '2026-11-23T01:00:00.000Z',
+              type: 'user-container:registered',
+              actor: { type: 'operator', id: 'alice' },
+              summary: 'registered <b>alpha</b>',
+              data: {},
+            },
+            {
+              position: '9',
+              recorded_at: '2026-11-23T01:00:05.000Z',
+              type: 'user-container:http-service-mapped',
+              actor: { type: 'container', id: a.id },
+              summary: 'mapped terminal on 7681',
+              data: {},
+            },
+          ],
+        }),
       }),
     );
     await page.reload();
     const entries = page.locator('#audit-timeline li');
     await entries.nth(1).waitFor();
-    expect(await entries.allInnerTexts()).toEqual(['2026-11-23 01:00:00 user-container:registered registered <b>alpha</b> by operator alice', `2026-11-23 01:00:05 user-container:http-service-mapped mapped terminal on 7681 by container ${a.id}`]);
+    expect(await entries.allInnerTexts()).toEqual([
+      '2026-11-23 01:00:00 user-container:registered registered <b>alpha</b> by operator alice',
+      `2026-11-23 01:00:05 user-container:http-service-mapped mapped terminal on 7681 by container ${a.id}`,
+    ]);
     expect(await page.locator('#audit-timeline b').count()).toBe(0);
     await page.unroute(timeline);
 

@@ -13,7 +13,8 @@ describe('dashboard read API: routes and nginx renders (real PostgreSQL)', () =>
   let g: TestGateway;
   let emptyDir: string;
   const operator = () => g.tokens.sign({ role: 'operator', sub: 'operator-test' }, 3600);
-  const viewer = (org: string, projects?: string[]) => g.tokens.sign({ role: 'viewer', sub: `viewer-${randomUUID()}`, org, projects }, 3600);
+  const viewer = (org: string, projects?: string[]) =>
+    g.tokens.sign({ role: 'viewer', sub: `viewer-${randomUUID()}`, org, projects }, 3600);
   const get = (path: string, token: string) => call(g.url, 'GET', path, token);
 
   beforeAll(async () => {
@@ -27,11 +28,24 @@ describe('dashboard read API: routes and nginx renders (real PostgreSQL)', () =>
   });
 
   async function publish(org: string, project: string, services: string[]) {
-    const reg = await call(g.url, 'POST', '/onboarding/containers', operator(), { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: services.join(' ') });
+    const reg = await call(g.url, 'POST', '/onboarding/containers', operator(), {
+      org_id: org,
+      project_id: project,
+      image_id: 'ubuntu:terminal',
+      display_name: services.join(' '),
+    });
     expect([reg.status, reg.body.detail]).toEqual([201, undefined]);
     const { container_id: id, token } = reg.body as { container_id: string; token: string };
     for (const [i, name] of services.entries()) {
-      expect((await g.post('/collab/event', { project_id: project, event: { type: 'user-container:map-http-service', name, port: 8000 + i } }, token)).status).toBe(202);
+      expect(
+        (
+          await g.post(
+            '/collab/event',
+            { project_id: project, event: { type: 'user-container:map-http-service', name, port: 8000 + i } },
+            token,
+          )
+        ).status,
+      ).toBe(202);
     }
     return id;
   }
@@ -59,7 +73,15 @@ describe('dashboard read API: routes and nginx renders (real PostgreSQL)', () =>
         [`uc-${b}--pgadmin.org-${org}.collab.test`, false],
       ].sort(),
     );
-    expect(mine.body.items.find((r: { service: string }) => r.service === 'jupyter')).toMatchObject({ container_id: a, org_id: org, project_id: p1, service: 'jupyter', port: 8001, is_primary: false, updated_position: expect.stringMatching(/^\d+$/) });
+    expect(mine.body.items.find((r: { service: string }) => r.service === 'jupyter')).toMatchObject({
+      container_id: a,
+      org_id: org,
+      project_id: p1,
+      service: 'jupyter',
+      port: 8001,
+      is_primary: false,
+      updated_position: expect.stringMatching(/^\d+$/),
+    });
     expect(mine.body.next_cursor).toBeNull();
 
     expect((await get('/routes?active=false', viewer(org))).body.items.map((r: { container_id: string }) => r.container_id)).toEqual([b]);
@@ -107,10 +129,24 @@ describe('dashboard read API: routes and nginx renders (real PostgreSQL)', () =>
     const op = await get('/nginx/renders', operator());
     expect(op.status).toBe(200);
     expect(op.body.items.map((r: { node: string }) => r.node)).toEqual(['gw-a', 'gw-b']);
-    expect(op.body.items[1]).toMatchObject({ last_outcome: 'failed', routes: 7, skipped_rows: 1, skipped_sample: [{ fqdn: 'uc-x--y.org-z.collab.test', reason: 'bad port' }], last_error: 'nginx -t failed', failed_stage: 'test' });
+    expect(op.body.items[1]).toMatchObject({
+      last_outcome: 'failed',
+      routes: 7,
+      skipped_rows: 1,
+      skipped_sample: [{ fqdn: 'uc-x--y.org-z.collab.test', reason: 'bad port' }],
+      last_error: 'nginx -t failed',
+      failed_stage: 'test',
+    });
     const v = await get('/nginx/renders', viewer(randomUUID()));
     expect(v.status).toBe(200);
-    expect(v.body.items[1]).toEqual({ node: 'gw-b', stage: 'stage2', last_attempt_at: expect.any(String), last_outcome: 'failed', last_success_at: expect.any(String), duration_ms: 42 });
+    expect(v.body.items[1]).toEqual({
+      node: 'gw-b',
+      stage: 'stage2',
+      last_attempt_at: expect.any(String),
+      last_outcome: 'failed',
+      last_success_at: expect.any(String),
+      duration_ms: 42,
+    });
     expect((await get('/nginx/renders', g.container().token)).status).toBe(403);
   });
 

@@ -25,7 +25,9 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
 
   it('accepts the seed script body with a scheme-less Authorization header and stores it durably', async () => {
     const c = gw.container();
-    const res = await gw.post('/collab/event', { event: WATCHDOG_FROM_SEED, project_id: c.projectId }, undefined, { authorization: c.token });
+    const res = await gw.post('/collab/event', { event: WATCHDOG_FROM_SEED, project_id: c.projectId }, undefined, {
+      authorization: c.token,
+    });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'accepted', event_id: expect.any(String), position: expect.stringMatching(/^\d+$/) });
     const stored = await gw.events(`watchdog-${c.containerId}`);
@@ -40,14 +42,24 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
 
   it('maps, re-maps unchanged (nothing appended), re-maps to a new port and unmaps', async () => {
     const c = gw.container();
-    const map = (port: number) => gw.post('/collab/event', { event: { type: 'user-container:map-http-service', name: 'terminal', port }, project_id: c.projectId }, c.token);
+    const map = (port: number) =>
+      gw.post(
+        '/collab/event',
+        { event: { type: 'user-container:map-http-service', name: 'terminal', port }, project_id: c.projectId },
+        c.token,
+      );
     const first = await map(7681);
     expect(first.status).toBe(202);
     const again = await map(7681);
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ status: 'unchanged', event_id: first.body.event_id, position: first.body.position });
     expect((await map(7682)).status).toBe(202);
-    const unmap = () => gw.post('/collab/event', { event: { type: 'user-container:unmap-http-service', name: 'terminal' }, project_id: c.projectId }, c.token);
+    const unmap = () =>
+      gw.post(
+        '/collab/event',
+        { event: { type: 'user-container:unmap-http-service', name: 'terminal' }, project_id: c.projectId },
+        c.token,
+      );
     expect((await unmap()).status).toBe(202);
     expect((await unmap()).status).toBe(200);
     const stored = await gw.events(`container-${c.containerId}`);
@@ -85,7 +97,11 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
     expect(res.status).toBe(403);
     expect(res.body.field).toBe('project_id');
     // Identity fields in the body are unknown fields, never an identity.
-    const spoof = await gw.post('/collab/event', { event: { ...WATCHDOG_FROM_SEED, container_id: b.containerId }, project_id: a.projectId }, a.token);
+    const spoof = await gw.post(
+      '/collab/event',
+      { event: { ...WATCHDOG_FROM_SEED, container_id: b.containerId }, project_id: a.projectId },
+      a.token,
+    );
     expect(spoof.status).toBe(400);
     expect(spoof.body.field).toBe('event.container_id');
     const ok = await gw.post('/collab/event', { event: WATCHDOG_FROM_SEED, project_id: a.projectId }, a.token);
@@ -101,10 +117,30 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
       ['project_id not a uuid', () => ({ event: WATCHDOG_FROM_SEED, project_id: 'x' }), 400, 'project_id'],
       ['event_id not a uuid', (p) => ({ event: WATCHDOG_FROM_SEED, project_id: p, event_id: 'abc' }), 400, 'event_id'],
       ['unknown event type', (p) => ({ event: { type: 'user-container:explode' }, project_id: p }), 400, 'event.type'],
-      ['stat of a wrong type', (p) => ({ event: { type: 'user-container:watchdog', system: { cpu: { usage: { a: 1 } } } }, project_id: p }), 400, 'event.system.cpu.usage'],
-      ['stat too long', (p) => ({ event: { type: 'user-container:watchdog', system: { cpu: { model: 'x'.repeat(300) } } }, project_id: p }), 400, 'event.system.cpu.model'],
-      ['unknown stat group', (p) => ({ event: { type: 'user-container:watchdog', system: { gpu: {} } }, project_id: p }), 400, 'event.system.gpu'],
-      ['NUL in a stat', (p) => ({ event: { type: 'user-container:watchdog', system: { cpu: { model: 'a\u0000b' } } }, project_id: p }), 400, 'event.system.cpu.model'],
+      [
+        'stat of a wrong type',
+        (p) => ({ event: { type: 'user-container:watchdog', system: { cpu: { usage: { a: 1 } } } }, project_id: p }),
+        400,
+        'event.system.cpu.usage',
+      ],
+      [
+        'stat too long',
+        (p) => ({ event: { type: 'user-container:watchdog', system: { cpu: { model: 'x'.repeat(300) } } }, project_id: p }),
+        400,
+        'event.system.cpu.model',
+      ],
+      [
+        'unknown stat group',
+        (p) => ({ event: { type: 'user-container:watchdog', system: { gpu: {} } }, project_id: p }),
+        400,
+        'event.system.gpu',
+      ],
+      [
+        'NUL in a stat',
+        (p) => ({ event: { type: 'user-container:watchdog', system: { cpu: { model: 'a\u0000b' } } }, project_id: p }),
+        400,
+        'event.system.cpu.model',
+      ],
       ...(
         [
           ['CR/LF', 'web\r\nx'],
@@ -121,7 +157,15 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
           ['too long', 'a'.repeat(23)],
           ['empty', ''],
         ] as const
-      ).map(([what, name]) => [`service name with ${what}`, (p: string) => ({ event: { type: 'user-container:map-http-service', name, port: 80 }, project_id: p }), 400, 'event.name'] as [string, (p: string) => unknown, number, string]),
+      ).map(
+        ([what, name]) =>
+          [
+            `service name with ${what}`,
+            (p: string) => ({ event: { type: 'user-container:map-http-service', name, port: 80 }, project_id: p }),
+            400,
+            'event.name',
+          ] as [string, (p: string) => unknown, number, string],
+      ),
       ...(
         [
           ['a string', '80; include /etc/passwd'],
@@ -132,8 +176,21 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
           ['negative', -1],
           ['missing', undefined],
         ] as const
-      ).map(([what, port]) => [`port ${what}`, (p: string) => ({ event: { type: 'user-container:map-http-service', name: 'web', port }, project_id: p }), 400, 'event.port'] as [string, (p: string) => unknown, number, string]),
-      ['services entry with a bad name', (p) => ({ event: { type: 'user-container:watchdog', services: [{ name: 'A;', healthy: true }] }, project_id: p }), 400, 'event.services[0].name'],
+      ).map(
+        ([what, port]) =>
+          [
+            `port ${what}`,
+            (p: string) => ({ event: { type: 'user-container:map-http-service', name: 'web', port }, project_id: p }),
+            400,
+            'event.port',
+          ] as [string, (p: string) => unknown, number, string],
+      ),
+      [
+        'services entry with a bad name',
+        (p) => ({ event: { type: 'user-container:watchdog', services: [{ name: 'A;', healthy: true }] }, project_id: p }),
+        400,
+        'event.services[0].name',
+      ],
     ];
 
     it.each(cases)('%s', async (_what, body, status, field) => {
@@ -151,11 +208,19 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
       const c = gw.container();
       const bad = await gw.post('/collab/event', '{"event": ', c.token);
       expect([bad.status, bad.body.field]).toEqual([400, 'body']);
-      const proto = await gw.post('/collab/event', `{"event":{"type":"user-container:watchdog"},"project_id":"${c.projectId}","__proto__":{"x":1}}`, c.token);
+      const proto = await gw.post(
+        '/collab/event',
+        `{"event":{"type":"user-container:watchdog"},"project_id":"${c.projectId}","__proto__":{"x":1}}`,
+        c.token,
+      );
       expect([proto.status, proto.body.field]).toEqual([400, 'body']);
       const text = await gw.post('/collab/event', 'hello', c.token, { 'content-type': 'text/plain' });
       expect([text.status, text.body.field]).toEqual([415, 'content-type']);
-      const huge = await gw.post('/collab/event', { event: { type: 'user-container:watchdog', system: { graphic: { cards: 'x'.repeat(70_000) } } }, project_id: c.projectId }, c.token);
+      const huge = await gw.post(
+        '/collab/event',
+        { event: { type: 'user-container:watchdog', system: { graphic: { cards: 'x'.repeat(70_000) } } }, project_id: c.projectId },
+        c.token,
+      );
       expect([huge.status, huge.body.field]).toEqual([413, 'body']);
       expect(await gw.events(`watchdog-${c.containerId}`)).toHaveLength(0);
     });
@@ -164,14 +229,30 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
   describe('tokens', () => {
     const claims = () => ({ role: 'container', org: randomUUID(), project: randomUUID() });
     const sign = (payload: object, opts: jwt.SignOptions = {}, key: jwt.Secret = Buffer.from(TEST_KEY, 'base64')) =>
-      jwt.sign(payload, key, { algorithm: 'HS256', keyid: TEST_KID, issuer: 'collab-gateway', audience: 'collab-gateway', subject: randomUUID(), ...('exp' in payload ? {} : { expiresIn: 600 }), ...opts });
-    const post = (token: string, project = randomUUID()) => gw.post('/collab/event', { event: WATCHDOG_FROM_SEED, project_id: project }, token);
+      jwt.sign(payload, key, {
+        algorithm: 'HS256',
+        keyid: TEST_KID,
+        issuer: 'collab-gateway',
+        audience: 'collab-gateway',
+        subject: randomUUID(),
+        ...('exp' in payload ? {} : { expiresIn: 600 }),
+        ...opts,
+      });
+    const post = (token: string, project = randomUUID()) =>
+      gw.post('/collab/event', { event: WATCHDOG_FROM_SEED, project_id: project }, token);
 
     it.each([
       ['no Authorization header', () => ''],
       ['alg none', () => jwt.sign({ ...claims(), sub: randomUUID() }, '', { algorithm: 'none' })],
       ['a wrong signature', () => sign(claims(), {}, Buffer.alloc(48, 7))],
-      ['no exp', () => jwt.sign({ ...claims(), sub: randomUUID(), iss: 'collab-gateway', aud: 'collab-gateway' }, Buffer.from(TEST_KEY, 'base64'), { algorithm: 'HS256', keyid: TEST_KID })],
+      [
+        'no exp',
+        () =>
+          jwt.sign({ ...claims(), sub: randomUUID(), iss: 'collab-gateway', aud: 'collab-gateway' }, Buffer.from(TEST_KEY, 'base64'), {
+            algorithm: 'HS256',
+            keyid: TEST_KID,
+          }),
+      ],
       ['expired beyond the tolerance', () => sign({ ...claims(), exp: Math.floor(Date.now() / 1000) - 120 })],
       ['a wrong audience', () => sign(claims(), { audience: 'someone-else' })],
       ['a wrong issuer', () => sign(claims(), { issuer: 'evil' })],
@@ -202,11 +283,19 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
     it('stores every item in order, or nothing when any item is invalid', async () => {
       const c = gw.container();
       const items = [
-        { event: { type: 'user-container:map-http-service', name: 'terminal', port: 7681 }, project_id: c.projectId, event_id: randomUUID() },
+        {
+          event: { type: 'user-container:map-http-service', name: 'terminal', port: 7681 },
+          project_id: c.projectId,
+          event_id: randomUUID(),
+        },
         { event: WATCHDOG_FROM_SEED, project_id: c.projectId, event_id: randomUUID() },
         { event: WATCHDOG_FROM_SEED, project_id: c.projectId, event_id: randomUUID() },
       ];
-      const bad = await gw.post('/collab/events', [...items, { event: { type: 'user-container:map-http-service', name: 'x', port: 0 }, project_id: c.projectId }], c.token);
+      const bad = await gw.post(
+        '/collab/events',
+        [...items, { event: { type: 'user-container:map-http-service', name: 'x', port: 0 }, project_id: c.projectId }],
+        c.token,
+      );
       expect([bad.status, bad.body.field]).toEqual([400, '[3].event.port']);
       expect(await gw.events(`watchdog-${c.containerId}`)).toHaveLength(0);
 
@@ -223,7 +312,17 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
     it('stores a queue of watchdogs and mappings in order; a resent queue with new events stores only the new ones', async () => {
       const c = gw.container();
       const wd = () => ({ event: WATCHDOG_FROM_SEED, project_id: c.projectId, event_id: randomUUID() });
-      const queue = [wd(), wd(), { event: { type: 'user-container:map-http-service', name: 'jupyter', port: 8888 }, project_id: c.projectId, event_id: randomUUID() }, wd(), wd()];
+      const queue = [
+        wd(),
+        wd(),
+        {
+          event: { type: 'user-container:map-http-service', name: 'jupyter', port: 8888 },
+          project_id: c.projectId,
+          event_id: randomUUID(),
+        },
+        wd(),
+        wd(),
+      ];
       const first = await gw.post('/collab/events', queue, c.token);
       expect(first.status).toBe(202);
       const positions = first.body.results.map((r: { position: string }) => BigInt(r.position));
@@ -243,7 +342,10 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
 
     it('bounds the batch', async () => {
       const c = gw.container();
-      const many = Array.from({ length: gw.config.http.batchMaxEvents + 1 }, () => ({ event: { type: 'user-container:watchdog' }, project_id: c.projectId }));
+      const many = Array.from({ length: gw.config.http.batchMaxEvents + 1 }, () => ({
+        event: { type: 'user-container:watchdog' },
+        project_id: c.projectId,
+      }));
       const res = await gw.post('/collab/events', many, c.token);
       expect([res.status, res.body.field]).toEqual([400, 'body']);
       const notArray = await gw.post('/collab/events', { event: WATCHDOG_FROM_SEED }, c.token);

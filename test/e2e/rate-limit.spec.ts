@@ -15,7 +15,10 @@ describe('rate limit per token subject, shared through Redis', () => {
 
   it('answers 429 to the flooding token across both gateways while others are unaffected', async () => {
     const flood = a.container();
-    const floodOnB = { ...flood, token: b.tokens.sign({ sub: flood.containerId, role: 'container', org: flood.orgId, project: flood.projectId }, 600) };
+    const floodOnB = {
+      ...flood,
+      token: b.tokens.sign({ sub: flood.containerId, role: 'container', org: flood.orgId, project: flood.projectId }, 600),
+    };
     const body = (p: string) => ({ event: { type: 'user-container:watchdog' }, project_id: p });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await a.post('/collab/event', body(flood.projectId), flood.token)).status);

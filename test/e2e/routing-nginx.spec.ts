@@ -48,7 +48,12 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
     const operator = stack.operator();
     const org = randomUUID();
     const project = randomUUID();
-    const reg = await call(stack.url, 'POST', '/onboarding/containers', operator, { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: 'e2e' });
+    const reg = await call(stack.url, 'POST', '/onboarding/containers', operator, {
+      org_id: org,
+      project_id: project,
+      image_id: 'ubuntu:terminal',
+      display_name: 'e2e',
+    });
     expect(reg.status).toBe(201);
     const { container_id: id, token } = reg.body;
 
@@ -72,10 +77,14 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
     expect(mapped.status).toBe(202);
 
     const fqdn = `uc-${id}--notebook.org-${org}.${DOMAIN}`;
-    const first = await eventually(async () => {
-      const r = await viaNginx(nginx, fqdn);
-      return r.status === 200 ? r : null;
-    }, 10_000, 20);
+    const first = await eventually(
+      async () => {
+        const r = await viaNginx(nginx, fqdn);
+        return r.status === 200 ? r : null;
+      },
+      10_000,
+      20,
+    );
     // How fast is the benchmark's business (npm run bench: route propagation, p99 against 1 s);
     // on a shared machine a timed assertion here would only be flaky.
     expect(first.body).toBe(`terminal of ${fqdn}`);
@@ -87,34 +96,45 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
     expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
     // For ~100 ms after a reload nginx's old workers still accept (with the old map): retry until
     // the upgrade reaches the new generation.
-    const echo = await eventually(() =>
-      new Promise<string | null>((resolve) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${nginx.port}/ws`, { headers: { host: fqdn } });
-        ws.once('open', () => ws.send('hello'));
-        ws.once('message', (m) => {
-          ws.close();
-          resolve(String(m));
-        });
-        ws.once('error', () => resolve(null));
-      }),
-    5_000, 100);
+    const echo = await eventually(
+      () =>
+        new Promise<string | null>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${nginx.port}/ws`, { headers: { host: fqdn } });
+          ws.once('open', () => ws.send('hello'));
+          ws.once('message', (m) => {
+            ws.close();
+            resolve(String(m));
+          });
+          ws.once('error', () => resolve(null));
+        }),
+      5_000,
+      100,
+    );
     expect(echo).toBe('echo:hello');
 
     // Silence: the sweeper lapses it to offline, the route is withdrawn, nginx answers offline.
-    const offline = await eventually(async () => {
-      const r = await viaNginx(nginx, fqdn);
-      return r.status === 503 && r.body.includes('offline') ? r : null;
-    }, 20_000, 100);
+    const offline = await eventually(
+      async () => {
+        const r = await viaNginx(nginx, fqdn);
+        return r.status === 503 && r.body.includes('offline') ? r : null;
+      },
+      20_000,
+      100,
+    );
     expect(offline.status).toBe(503);
 
     // Watchdogs bring it back (after the hysteresis), then unmap removes the name entirely.
     for (let i = 0; i < 3; i++) expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
     await eventually(async () => ((await viaNginx(nginx, fqdn)).status === 200 ? true : null), 10_000, 50);
     expect((await post({ type: 'user-container:unmap-http-service', name: 'notebook' })).status).toBe(202);
-    const gone = await eventually(async () => {
-      const r = await viaNginx(nginx, fqdn);
-      return r.status === 503 && r.body.includes('unknown') ? r : null;
-    }, 10_000, 50);
+    const gone = await eventually(
+      async () => {
+        const r = await viaNginx(nginx, fqdn);
+        return r.status === 503 && r.body.includes('unknown') ? r : null;
+      },
+      10_000,
+      50,
+    );
     expect(gone.body).toContain('unknown_host');
   });
 });

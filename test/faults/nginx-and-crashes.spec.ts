@@ -80,32 +80,40 @@ describe('faults: nginx failing or missing, worker and gateway SIGKILLed', () =>
   it.each([
     ['missing', (on: boolean) => wrapper.missing(on)],
     ['failing', (on: boolean) => wrapper.set('broken', on)],
-  ])('the nginx binary %s: the last good config keeps serving, the failure shows in /metrics and /health/ready, and it heals', async (_what, breakIt) => {
-    const a = s.container();
-    await mapService(gw.url, a, 'web', 8080);
-    await eventually(() => served(fqdnOf(a, 'web', DOMAIN)), 30_000, 100);
-    const good = await liveMap();
-    const failuresBefore = await metric('nginx_render_failures_total', 'stage="validate"');
+  ])(
+    'the nginx binary %s: the last good config keeps serving, the failure shows in /metrics and /health/ready, and it heals',
+    async (_what, breakIt) => {
+      const a = s.container();
+      await mapService(gw.url, a, 'web', 8080);
+      await eventually(() => served(fqdnOf(a, 'web', DOMAIN)), 30_000, 100);
+      const good = await liveMap();
+      const failuresBefore = await metric('nginx_render_failures_total', 'stage="validate"');
 
-    await breakIt(true);
-    const b = s.container();
-    await mapService(gw.url, b, 'web', 8080);
-    await eventually(async () => (await metric('nginx_render_failures_total', 'stage="validate"')) > failuresBefore, 30_000, 100);
-    const ready = await eventually(async () => {
-      const res = await fetch(`${worker.url}/health/ready`);
-      return res.status === 503 ? ((await res.json()) as any) : null;
-    }, 30_000, 100);
-    expect(ready.error.nginx).toMatchObject({ status: 'down', last_outcome: 'failed', failed_stage: 'validate' });
-    expect(ready.info.postgres.status).toBe('up');
-    // The last good config is untouched and still what nginx serves.
-    expect(await liveMap()).toBe(good);
-    expect(await servingHash()).toBe(declaredHash(good));
-    expect(await served(fqdnOf(b, 'web', DOMAIN))).toBe(false);
+      await breakIt(true);
+      const b = s.container();
+      await mapService(gw.url, b, 'web', 8080);
+      await eventually(async () => (await metric('nginx_render_failures_total', 'stage="validate"')) > failuresBefore, 30_000, 100);
+      const ready = await eventually(
+        async () => {
+          const res = await fetch(`${worker.url}/health/ready`);
+          return res.status === 503 ? ((await res.json()) as any) : null;
+        },
+        30_000,
+        100,
+      );
+      expect(ready.error.nginx).toMatchObject({ status: 'down', last_outcome: 'failed', failed_stage: 'validate' });
+      expect(ready.info.postgres.status).toBe('up');
+      // The last good config is untouched and still what nginx serves.
+      expect(await liveMap()).toBe(good);
+      expect(await servingHash()).toBe(declaredHash(good));
+      expect(await served(fqdnOf(b, 'web', DOMAIN))).toBe(false);
 
-    await breakIt(false);
-    await eventually(() => served(fqdnOf(b, 'web', DOMAIN)), 60_000, 100);
-    await eventually(async () => (await fetch(`${worker.url}/health/ready`)).status === 200, 30_000, 100);
-  }, 180_000);
+      await breakIt(false);
+      await eventually(() => served(fqdnOf(b, 'web', DOMAIN)), 60_000, 100);
+      await eventually(async () => (await fetch(`${worker.url}/health/ready`)).status === 200, 30_000, 100);
+    },
+    180_000,
+  );
 
   it('the worker SIGKILLed mid-render: no half-written config goes live; a new worker renders once the lock lapses', async () => {
     const a = s.container();
@@ -144,7 +152,10 @@ describe('faults: nginx failing or missing, worker and gateway SIGKILLed', () =>
 
     expect(load.unexpected).toEqual([]);
     expect(load.acked.size).toBe(load.sent.length);
-    const { rows } = await s.pool.query(`SELECT event_id::text AS id, global_position::text AS p FROM events WHERE event_id = ANY($1::uuid[])`, [load.sent]);
+    const { rows } = await s.pool.query(
+      `SELECT event_id::text AS id, global_position::text AS p FROM events WHERE event_id = ANY($1::uuid[])`,
+      [load.sent],
+    );
     expect(rows).toHaveLength(load.sent.length);
     const byId = new Map(rows.map((r) => [r.id, r.p]));
     for (const [id, a] of ackedAtKill) expect(byId.get(id)).toBe(a.position);

@@ -52,7 +52,10 @@ describe('faults: PostgreSQL restarted during sustained ingest', () => {
     // Every event the clients sent was acknowledged in the end (each retried with its event_id)...
     expect(load.acked.size).toBe(load.sent.length);
     // ...and is in the store exactly once: no loss, no duplicate from a retry.
-    const { rows } = await s.pool.query(`SELECT event_id::text AS id, global_position::text AS p FROM events WHERE event_id = ANY($1::uuid[])`, [load.sent]);
+    const { rows } = await s.pool.query(
+      `SELECT event_id::text AS id, global_position::text AS p FROM events WHERE event_id = ANY($1::uuid[])`,
+      [load.sent],
+    );
     expect(rows).toHaveLength(load.sent.length);
     expect(new Set(rows.map((r) => r.id)).size).toBe(load.sent.length);
     const byId = new Map(rows.map((r) => [r.id, r.p]));
@@ -64,10 +67,14 @@ describe('faults: PostgreSQL restarted during sustained ingest', () => {
     // The gateway recovered by itself: ready again, projectors caught up with the whole log.
     await eventually(async () => (await fetch(`${gw.url}/health/ready`)).status === 200, 60_000, 200);
     const op = s.operator();
-    await eventually(async () => {
-      const res = await fetch(`${gw.url}/projections`, { headers: { authorization: `Bearer ${op}` } });
-      const body = (await res.json()) as { projections: { events_behind: number }[] };
-      return res.status === 200 && body.projections.length > 0 && body.projections.every((p) => p.events_behind === 0);
-    }, 60_000, 200);
+    await eventually(
+      async () => {
+        const res = await fetch(`${gw.url}/projections`, { headers: { authorization: `Bearer ${op}` } });
+        const body = (await res.json()) as { projections: { events_behind: number }[] };
+        return res.status === 200 && body.projections.length > 0 && body.projections.every((p) => p.events_behind === 0);
+      },
+      60_000,
+      200,
+    );
   }, 300_000);
 });

@@ -30,11 +30,17 @@ describe('faults: readiness reflects projection lag', () => {
     for (const n of names) await host.projector(n)!.stop();
     try {
       const c = gw.container();
-      expect((await gw.post('/collab/event', { event: { type: 'user-container:watchdog' }, project_id: c.projectId }, c.token)).status).toBe(202);
-      const down = await eventually(async () => {
-        const r = await ready();
-        return r.status === 503 ? r.body : null;
-      }, 30_000, 100);
+      expect(
+        (await gw.post('/collab/event', { event: { type: 'user-container:watchdog' }, project_id: c.projectId }, c.token)).status,
+      ).toBe(202);
+      const down = await eventually(
+        async () => {
+          const r = await ready();
+          return r.status === 503 ? r.body : null;
+        },
+        30_000,
+        100,
+      );
       expect(down.error.projections.status).toBe('down');
       expect(down.error.projections.lagging.map((l: { projection: string }) => l.projection).sort()).toEqual([...names].sort());
       expect(down.info.postgres.status).toBe('up');

@@ -12,7 +12,10 @@ describe('faults: Redis restarted (empty) and flushed under a running gateway an
   let nginx: TestNginx;
   let gw: AppProcess;
   let worker: AppProcess;
-  const served = async (host: string) => (await readFile(nginx.mapPath, 'utf8')).includes(host) && (await fetch(nginx.statusUrl).then((r) => r.text())).trim() === /default "([0-9a-f]{64}|none)"/.exec(await readFile(nginx.mapPath, 'utf8'))?.[1];
+  const served = async (host: string) =>
+    (await readFile(nginx.mapPath, 'utf8')).includes(host) &&
+    (await fetch(nginx.statusUrl).then((r) => r.text())).trim() ===
+      /default "([0-9a-f]{64}|none)"/.exec(await readFile(nginx.mapPath, 'utf8'))?.[1];
 
   beforeAll(async () => {
     nginx = await startTestNginx('faults-redis');
@@ -40,7 +43,10 @@ describe('faults: Redis restarted (empty) and flushed under a running gateway an
 
     await s.redis.stop();
     // The rate limiter does not wait for Redis: acknowledged while Redis is away.
-    const during = await postJson(`${gw.url}/collab/event`, a.token, { event: { type: 'user-container:watchdog' }, project_id: a.projectId });
+    const during = await postJson(`${gw.url}/collab/event`, a.token, {
+      event: { type: 'user-container:watchdog' },
+      project_id: a.projectId,
+    });
     expect(during.status).toBe(202);
     await s.redis.start(); // empty: no persistence
 
@@ -54,14 +60,26 @@ describe('faults: Redis restarted (empty) and flushed under a running gateway an
   it('the periodic reconciliation restores a render that a FLUSHALL lost', async () => {
     const q = `${s.config.redis.prefix}:${QUEUE_NAME}`;
     // No render running or queued (the one at worker start has finished).
-    await eventually(async () => {
-      const [active, wait, lock] = await Promise.all([s.redis.command('llen', `${q}:active`), s.redis.command('llen', `${q}:wait`), s.redis.command('exists', `${s.config.redis.prefix}:nginx:lock:default`)]);
-      return active === 0 && wait === 0 && lock === 0;
-    }, 30_000, 50);
+    await eventually(
+      async () => {
+        const [active, wait, lock] = await Promise.all([
+          s.redis.command('llen', `${q}:active`),
+          s.redis.command('llen', `${q}:wait`),
+          s.redis.command('exists', `${s.config.redis.prefix}:nginx:lock:default`),
+        ]);
+        return active === 0 && wait === 0 && lock === 0;
+      },
+      30_000,
+      50,
+    );
     const c = s.container();
     await mapService(gw.url, c, 'web', 8080);
     // The route is in the read model and its render job is waiting (delayed) in Redis: flush it away.
-    await eventually(async () => (await s.pool.query(`SELECT 1 FROM routes WHERE container_id = $1`, [c.containerId])).rowCount === 1, 30_000, 20);
+    await eventually(
+      async () => (await s.pool.query(`SELECT 1 FROM routes WHERE container_id = $1`, [c.containerId])).rowCount === 1,
+      30_000,
+      20,
+    );
     const renderWaiting = async () => {
       for (const id of (await s.redis.command('zrange', `${q}:delayed`, 0, -1)) as string[]) {
         const data = (await s.redis.command('hget', `${q}:${id}`, 'data')) as string | null;

@@ -29,7 +29,10 @@ describe('faults: two gateways and two workers on the same database, Redis and n
     const busy = join(nginx.dir, 'busy');
     overlapFlag = join(nginx.dir, 'overlap');
     // Each command holds a directory while it runs (mkdir is atomic): a second one at the same time marks the overlap.
-    await writeFile(bin, `#!/bin/sh\nif ! mkdir ${busy} 2>/dev/null; then touch ${overlapFlag}; fi\nsleep 0.2\n${NGINX_BIN} "$@"\nrc=$?\nrmdir ${busy} 2>/dev/null\nexit $rc\n`);
+    await writeFile(
+      bin,
+      `#!/bin/sh\nif ! mkdir ${busy} 2>/dev/null; then touch ${overlapFlag}; fi\nsleep 0.2\n${NGINX_BIN} "$@"\nrc=$?\nrmdir ${busy} 2>/dev/null\nexit $rc\n`,
+    );
     await chmod(bin, 0o755);
     s = await startFaultStack('twoprocs', {
       ...nginx.env,
@@ -53,7 +56,9 @@ describe('faults: two gateways and two workers on the same database, Redis and n
 
   const leaseHeld = async (p: AppProcess) => {
     const text = await fetch(`${p.url}/metrics`).then((r) => r.text());
-    return Object.fromEntries([...text.matchAll(/^projection_lease_held\{projection="([^"]+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    return Object.fromEntries(
+      [...text.matchAll(/^projection_lease_held\{projection="([^"]+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]),
+    );
   };
   it('one active projector per projection, one nginx command at a time, and routes equal to the fold of the log', async () => {
     const containers = Array.from({ length: 8 }, () => s.container());
@@ -105,17 +110,27 @@ describe('faults: two gateways and two workers on the same database, Redis and n
          FROM events WHERE data->>'container_id' = ANY($1) GROUP BY 1`,
       [containers.map((c) => c.containerId)],
     );
-    const { rows: health } = await s.pool.query(`SELECT container_id::text AS id, watchdogs::int, created_at AS first, last_watchdog_at AS last FROM container_health`);
+    const { rows: health } = await s.pool.query(
+      `SELECT container_id::text AS id, watchdogs::int, created_at AS first, last_watchdog_at AS last FROM container_health`,
+    );
     const byId = (rows: { id: string; watchdogs: number; first: Date; last: Date }[]) =>
-      Object.fromEntries(rows.map((r) => [r.id, { watchdogs: r.watchdogs, first: new Date(r.first).toISOString(), last: new Date(r.last).toISOString() }]));
+      Object.fromEntries(
+        rows.map((r) => [r.id, { watchdogs: r.watchdogs, first: new Date(r.first).toISOString(), last: new Date(r.last).toISOString() }]),
+      );
     expect(byId(health)).toEqual(byId(truth));
   });
 
   it('one process projecting the same log from scratch gets the same read models, row by row', async () => {
-    const tables: Record<string, string> = { container_health: 'container_id', container_health_samples: 'container_id, bucket', routing_containers: 'container_id', routes: 'fqdn' };
+    const tables: Record<string, string> = {
+      container_health: 'container_id',
+      container_health_samples: 'container_id, bucket',
+      routing_containers: 'container_id',
+      routes: 'fqdn',
+    };
     const snapshot = async () => {
       const out: Record<string, string[]> = {};
-      for (const [table, key] of Object.entries(tables)) out[table] = (await s.pool.query(`SELECT t::text AS row FROM ${table} t ORDER BY ${key}`)).rows.map((r) => r.row);
+      for (const [table, key] of Object.entries(tables))
+        out[table] = (await s.pool.query(`SELECT t::text AS row FROM ${table} t ORDER BY ${key}`)).rows.map((r) => r.row);
       return out;
     };
     const several = await snapshot();
@@ -124,15 +139,21 @@ describe('faults: two gateways and two workers on the same database, Redis and n
     // alone projects the whole log again.
     for (const p of [...gateways.splice(0), ...workers.splice(0)]) await p.stop();
     await s.pool.query(`TRUNCATE ${Object.keys(tables).join(', ')}`);
-    await s.pool.query(`UPDATE projections SET transaction_id = '0', global_position = 0, last_event_at = NULL, lease_owner = NULL, lease_expires_at = NULL`);
+    await s.pool.query(
+      `UPDATE projections SET transaction_id = '0', global_position = 0, last_event_at = NULL, lease_owner = NULL, lease_expires_at = NULL`,
+    );
     const one = await s.spawn('gateway');
     gateways.push(one);
     const op = s.operator();
-    await eventually(async () => {
-      const res = await fetch(`${one.url}/projections`, { headers: { authorization: `Bearer ${op}` } });
-      const p = ((await res.json()) as { projections: { events_behind: number }[] }).projections;
-      return p.length > 0 && p.every((x) => x.events_behind === 0);
-    }, 60_000, 100);
+    await eventually(
+      async () => {
+        const res = await fetch(`${one.url}/projections`, { headers: { authorization: `Bearer ${op}` } });
+        const p = ((await res.json()) as { projections: { events_behind: number }[] }).projections;
+        return p.length > 0 && p.every((x) => x.events_behind === 0);
+      },
+      60_000,
+      100,
+    );
     const single = await snapshot();
     for (const table of Object.keys(tables)) expect([table, single[table]]).toEqual([table, several[table]]);
   }, 180_000);

@@ -74,7 +74,9 @@ describe('EventStore on PostgreSQL', () => {
     expect(versions).toEqual(Array.from({ length: 200 }, (_, i) => i));
 
     const id = randomUUID();
-    const dupes = await Promise.all(Array.from({ length: 50 }, () => store.append(stream(), [ev('once', { k: 1 }, id)], 'any').catch((e) => e)));
+    const dupes = await Promise.all(
+      Array.from({ length: 50 }, () => store.append(stream(), [ev('once', { k: 1 }, id)], 'any').catch((e) => e)),
+    );
     // Different streams with one id: exactly one wins, the rest are conflicts (different payload identity).
     expect(dupes.filter((d) => !(d instanceof Error))).toHaveLength(1);
     const same = stream();
@@ -105,8 +107,15 @@ describe('EventStore on PostgreSQL', () => {
     expect(value(0)).toMatchObject({ duplicate: true, events: first.events });
     expect(reason(1)).toBeInstanceOf(IdempotencyConflictError);
     expect(reason(6)).toBeInstanceOf(ConcurrencyError);
-    expect((await store.readStream(old)).map((e) => [e.streamVersion, e.data])).toEqual([[0, { n: 0 }], [1, { n: 1 }], [2, { n: 2 }]]);
-    expect((await store.readStream(fresh)).map((e) => [e.streamVersion, e.data])).toEqual([[0, { n: 1 }], [1, { n: 2 }]]);
+    expect((await store.readStream(old)).map((e) => [e.streamVersion, e.data])).toEqual([
+      [0, { n: 0 }],
+      [1, { n: 1 }],
+      [2, { n: 2 }],
+    ]);
+    expect((await store.readStream(fresh)).map((e) => [e.streamVersion, e.data])).toEqual([
+      [0, { n: 1 }],
+      [1, { n: 2 }],
+    ]);
     expect((await store.readStream(versioned)).map((e) => e.streamVersion)).toEqual([0, 1, 2]);
     expect(value(3).events[0].streamVersion).toBe(0);
     expect(value(7).nextExpectedVersion).toBe(2);
@@ -171,7 +180,7 @@ describe('EventStore on PostgreSQL', () => {
       // Visibility waits for the oldest transaction in the whole cluster (other test files' too),
       // so poll until both show up, as a projector would.
       let checkpoint = poll1.checkpoint;
-      for (const until = Date.now() + 10_000; !(seen.includes(a) && seen.includes(b)) && Date.now() < until; ) {
+      for (const until = Date.now() + 10_000; !(seen.includes(a) && seen.includes(b)) && Date.now() < until;) {
         const poll = await readToEnd(checkpoint);
         seen.push(...poll.ids);
         checkpoint = poll.checkpoint;
@@ -181,7 +190,10 @@ describe('EventStore on PostgreSQL', () => {
       expect(seen.filter((x) => x === a || x === b)).toHaveLength(2);
 
       // Show that a naive `global_position > last` reader would have skipped A.
-      const { rows } = await pool.query(`SELECT event_id::text, global_position::text FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY global_position`, [[a, b]]);
+      const { rows } = await pool.query(
+        `SELECT event_id::text, global_position::text FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY global_position`,
+        [[a, b]],
+      );
       expect(rows.map((r) => r.event_id)).toEqual([a, b]);
     } finally {
       await t1.end();
@@ -214,11 +226,16 @@ describe('EventStore on PostgreSQL', () => {
   });
 
   it('pages a transaction whose positions cross a power of ten in numeric order (positions are not sorted as text)', async () => {
-    const { rows } = await pool.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`);
+    const { rows } = await pool.query(
+      `SELECT transaction_id::text AS t, global_position::text AS p FROM events e ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`,
+    );
     const start = rows[0] ? { transactionId: rows[0].t, globalPosition: rows[0].p } : { transactionId: '0', globalPosition: '0' };
     // One append of 150 events: one transaction, positions such as 98, 99, 100, 101.
     const stream = `digits-${randomUUID()}`;
-    const written = await store.append(stream, Array.from({ length: 150 }, (_, i) => ({ type: 'test:n', data: { i } })));
+    const written = await store.append(
+      stream,
+      Array.from({ length: 150 }, (_, i) => ({ type: 'test:n', data: { i } })),
+    );
     const seen: string[] = [];
     let checkpoint = start;
     // Until the append is visible to the gap-safe reader (other sessions' transactions on a shared

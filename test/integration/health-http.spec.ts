@@ -8,7 +8,12 @@ const watchdog = (projectId: string, services?: { name: string; healthy: boolean
   project_id: projectId,
   event: {
     type: 'user-container:watchdog',
-    system: { cpu: { usage: '0.40, 0.43 ', count: '2' }, memory: { free: 1000, total: 4000 }, disk: { size: '252G', usage: '23.00%' }, network: { ping_time: ' ms' } },
+    system: {
+      cpu: { usage: '0.40, 0.43 ', count: '2' },
+      memory: { free: 1000, total: 4000 },
+      disk: { size: '252G', usage: '23.00%' },
+      network: { ping_time: ' ms' },
+    },
     ...(services ? { services } : {}),
   },
 });
@@ -43,8 +48,24 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     closers.push(sse.close);
     expect(await sse.ready).toBe(200);
 
-    expect((await stack.post('/collab/event', { project_id: c.projectId, event: { type: 'user-container:map-http-service', name: 'jupyter', port: 8888 } }, c.token)).status).toBe(202);
-    expect((await stack.post('/collab/event', { project_id: c.projectId, event: { type: 'user-container:map-http-service', name: 'pgadmin', port: 5050 } }, c.token)).status).toBe(202);
+    expect(
+      (
+        await stack.post(
+          '/collab/event',
+          { project_id: c.projectId, event: { type: 'user-container:map-http-service', name: 'jupyter', port: 8888 } },
+          c.token,
+        )
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await stack.post(
+          '/collab/event',
+          { project_id: c.projectId, event: { type: 'user-container:map-http-service', name: 'pgadmin', port: 5050 } },
+          c.token,
+        )
+      ).status,
+    ).toBe(202);
     expect((await stack.post('/collab/event', watchdog(c.projectId), c.token)).status).toBe(202);
 
     const healthy = await eventually(async () => {
@@ -52,10 +73,25 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
       return r.status === 200 && r.body.status === 'healthy' && r.body.routes.length === 2 ? r.body : null;
     });
     expect(healthy).toMatchObject({ org_id: c.orgId, project_id: c.projectId, deleted: false });
-    expect(healthy.stats).toMatchObject({ cpu: { load1: 0.4, load5: 0.43, count: 2 }, memory: { usedRatio: 0.75 }, disk: { usedRatio: 0.23 }, network: { pingMs: null } });
+    expect(healthy.stats).toMatchObject({
+      cpu: { load1: 0.4, load5: 0.43, count: 2 },
+      memory: { usedRatio: 0.75 },
+      disk: { usedRatio: 0.23 },
+      network: { pingMs: null },
+    });
     expect(healthy.routes).toEqual([
-      expect.objectContaining({ fqdn: `uc-${c.containerId}--jupyter.org-${c.orgId}.collab.test`, port: 8888, is_primary: true, active: true }),
-      expect.objectContaining({ fqdn: `uc-${c.containerId}--pgadmin.org-${c.orgId}.collab.test`, port: 5050, is_primary: false, active: true }),
+      expect.objectContaining({
+        fqdn: `uc-${c.containerId}--jupyter.org-${c.orgId}.collab.test`,
+        port: 8888,
+        is_primary: true,
+        active: true,
+      }),
+      expect.objectContaining({
+        fqdn: `uc-${c.containerId}--pgadmin.org-${c.orgId}.collab.test`,
+        port: 5050,
+        is_primary: false,
+        active: true,
+      }),
     ]);
 
     // Silence: stale after two missed intervals, then offline after the grace; routes withdrawn.
@@ -65,7 +101,12 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
       const r = await stack.get(`/containers/${c.containerId}`, viewer);
       return r.body.status === 'offline' && r.body.routes.every((x: { active: boolean }) => !x.active);
     }, 8_000);
-    const lapses = (await stack.pool.query(`SELECT data FROM events WHERE stream_id = $1 AND event_type = 'user-container:health-lapsed' ORDER BY global_position`, [containerStream(c.containerId)])).rows;
+    const lapses = (
+      await stack.pool.query(
+        `SELECT data FROM events WHERE stream_id = $1 AND event_type = 'user-container:health-lapsed' ORDER BY global_position`,
+        [containerStream(c.containerId)],
+      )
+    ).rows;
     expect(lapses.map((l) => l.data.status)).toEqual(['stale', 'offline']);
     expect(lapses[0].data.last_seen_at).toBe(healthy.last_watchdog_at);
 
@@ -77,24 +118,44 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     });
     expect(back.routes.every((r: { active: boolean }) => !r.active)).toBe(true);
     await stack.post('/collab/event', watchdog(c.projectId), c.token);
-    await eventually(async () => (await stack.get(`/containers/${c.containerId}`, viewer)).body.routes.every((r: { active: boolean }) => r.active));
+    await eventually(async () =>
+      (await stack.get(`/containers/${c.containerId}`, viewer)).body.routes.every((r: { active: boolean }) => r.active),
+    );
 
     // A service reporting unhealthy makes the container degraded.
-    await stack.post('/collab/event', watchdog(c.projectId, [{ name: 'jupyter', healthy: false, message: 'kernel gateway down' }]), c.token);
+    await stack.post(
+      '/collab/event',
+      watchdog(c.projectId, [{ name: 'jupyter', healthy: false, message: 'kernel gateway down' }]),
+      c.token,
+    );
     const degraded = await eventually(async () => {
       const r = await stack.get(`/containers/${c.containerId}`, viewer);
       return r.body.status === 'degraded' ? r.body : null;
     });
-    expect(degraded.services).toContainEqual({ name: 'jupyter', port: 8888, mapped: true, healthy: false, message: 'kernel gateway down', fqdn: `uc-${c.containerId}--jupyter.org-${c.orgId}.collab.test` });
+    expect(degraded.services).toContainEqual({
+      name: 'jupyter',
+      port: 8888,
+      mapped: true,
+      healthy: false,
+      message: 'kernel gateway down',
+      fqdn: `uc-${c.containerId}--jupyter.org-${c.orgId}.collab.test`,
+    });
 
-    await eventually(async () => sse.events.filter((e) => e.event === 'health' && e.data.container_id === c.containerId).length >= 5, 3_000);
+    await eventually(
+      async () => sse.events.filter((e) => e.event === 'health' && e.data.container_id === c.containerId).length >= 5,
+      3_000,
+    );
     sse.close();
     const seen = sse.events.filter((e) => e.event === 'health' && e.data.container_id === c.containerId).map((e) => e.data.to);
     // `starting` shows only when the mapping and the first watchdog landed in different batches.
     expect(seen.filter((s) => s !== 'starting')).toEqual(['healthy', 'stale', 'offline', 'healthy', 'degraded']);
 
     // Unmapping removes the route; the primary moves to the next mapped service.
-    await stack.post('/collab/event', { project_id: c.projectId, event: { type: 'user-container:unmap-http-service', name: 'jupyter' } }, c.token);
+    await stack.post(
+      '/collab/event',
+      { project_id: c.projectId, event: { type: 'user-container:unmap-http-service', name: 'jupyter' } },
+      c.token,
+    );
     const after = await eventually(async () => {
       const r = await stack.get(`/containers/${c.containerId}`, viewer);
       return r.body.routes.length === 1 ? r.body : null;
@@ -119,15 +180,22 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     const page2 = await stack.get(`/containers?limit=2&cursor=${page1.body.next_cursor}`, viewer);
     expect(page2.body.items).toHaveLength(1);
     expect(page2.body.next_cursor).toBeNull();
-    expect([...page1.body.items, ...page2.body.items].map((i: { container_id: string }) => i.container_id).sort()).toEqual(mine.map((c) => c.containerId).sort());
+    expect([...page1.body.items, ...page2.body.items].map((i: { container_id: string }) => i.container_id).sort()).toEqual(
+      mine.map((c) => c.containerId).sort(),
+    );
 
     expect((await stack.get(`/containers/${other.containerId}`, viewer)).status).toBe(404);
     expect((await stack.get(`/containers/${other.containerId}/stats`, viewer)).status).toBe(404);
     expect((await stack.get(`/containers?org=${other.orgId}`, viewer)).status).toBe(403);
     const projectViewer = stack.viewer(org, [p2]);
-    expect((await stack.get('/containers', projectViewer)).body.items.map((i: { container_id: string }) => i.container_id)).toEqual([mine[2].containerId]);
+    expect((await stack.get('/containers', projectViewer)).body.items.map((i: { container_id: string }) => i.container_id)).toEqual([
+      mine[2].containerId,
+    ]);
     expect((await stack.get(`/containers/${mine[0].containerId}`, projectViewer)).status).toBe(404);
-    expect((await stack.get('/containers/summary', viewer)).body).toEqual({ counts: { starting: 0, healthy: 3, degraded: 0, stale: 0, offline: 0 }, total: 3 });
+    expect((await stack.get('/containers/summary', viewer)).body).toEqual({
+      counts: { starting: 0, healthy: 3, degraded: 0, stale: 0, offline: 0 },
+      total: 3,
+    });
     expect((await stack.get(`/containers/summary?project=${p1}`, viewer)).body.total).toBe(2);
     expect((await stack.get(`/containers?status=healthy&project=${p2}`, viewer)).body.items).toHaveLength(1);
 
@@ -162,7 +230,11 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
 
   it('reports projection lag to operators and documents every endpoint in OpenAPI', async () => {
     // Positions past 9 and 99, so a textual comparison of positions would show.
-    for (let i = 0; i < 120; i += 10) await stack.store.append(`lag-test-${randomUUID()}`, Array.from({ length: 10 }, () => ({ type: 'test:noise', data: {} })));
+    for (let i = 0; i < 120; i += 10)
+      await stack.store.append(
+        `lag-test-${randomUUID()}`,
+        Array.from({ length: 10 }, () => ({ type: 'test:noise', data: {} })),
+      );
     const lag = await stack.get('/projections', stack.operator());
     expect(lag.status).toBe(200);
     expect(lag.body.projections.map((p: { projection: string }) => p.projection).sort()).toEqual(['access', 'health', 'routing']);
@@ -180,7 +252,15 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
     expect((await stack.post('/projections/nope/rebuild', {}, stack.operator())).status).toBe(404);
     expect((await stack.post('/projections/Bad!/rebuild', {}, stack.operator())).body.field).toBe('name');
     const doc = (await stack.get('/docs/openapi.json', '')).body;
-    for (const path of ['/containers', '/containers/summary', '/containers/events', '/containers/{id}', '/containers/{id}/stats', '/projections', '/projections/{name}/rebuild']) {
+    for (const path of [
+      '/containers',
+      '/containers/summary',
+      '/containers/events',
+      '/containers/{id}',
+      '/containers/{id}/stats',
+      '/projections',
+      '/projections/{name}/rebuild',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
   });

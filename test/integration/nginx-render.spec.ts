@@ -54,7 +54,9 @@ describe('nginx render job against a real nginx', () => {
   beforeAll(async () => {
     db = await createTestDatabase('nginx_render');
     nginx = await startTestNginx('render');
-    config = loadConfig(testEnv(db.url, 'nginx', { ...nginx.env, PLATFORM_DOMAIN: DOMAIN, NGINX_COALESCE_MIN_MS: '100', NGINX_COALESCE_MAX_MS: '1000' }));
+    config = loadConfig(
+      testEnv(db.url, 'nginx', { ...nginx.env, PLATFORM_DOMAIN: DOMAIN, NGINX_COALESCE_MIN_MS: '100', NGINX_COALESCE_MAX_MS: '1000' }),
+    );
     ds = await prepareDatabase({ ...config.database, migrate: true });
     pool = poolOf(ds);
     redis = createRedis(config.redis.url, 'nginx-test');
@@ -96,11 +98,25 @@ describe('nginx render job against a real nginx', () => {
     pool.query(
       `INSERT INTO routes (fqdn, container_id, org_id, project_id, service, port, is_primary, vpn_address, active, updated_position)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)`,
-      [fqdn(c, service), c, ORG, randomUUID(), service, o.port ?? backendPort, o.primary ?? false, o.address ?? '127.0.0.7', o.active ?? true],
+      [
+        fqdn(c, service),
+        c,
+        ORG,
+        randomUUID(),
+        service,
+        o.port ?? backendPort,
+        o.primary ?? false,
+        o.address ?? '127.0.0.7',
+        o.active ?? true,
+      ],
     );
   /** No render job queued or running: nginx serves (only) the last render. */
   const idle = () =>
-    eventually(async () => (await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized')) as Record<string, number>, (n) => !n.active && !n.waiting && !n.delayed && !n.prioritized, 15_000);
+    eventually(
+      async () => (await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized')) as Record<string, number>,
+      (n) => !n.active && !n.waiting && !n.delayed && !n.prioritized,
+      15_000,
+    );
   afterEach(() => idle());
   const reloads = async () => (await register.getSingleMetric('nginx_reloads_total')!.get()).values.reduce((n, v) => n + v.value, 0);
   const servedHash = () => control.servingHash();
@@ -109,7 +125,10 @@ describe('nginx render job against a real nginx', () => {
     const c = randomUUID();
     await insert(c, 'jupyter', { primary: true });
     await scheduler.routesChanged('test: map jupyter');
-    const res = await eventually(() => viaNginx(nginx, fqdn(c, 'jupyter')), (r) => r.status === 200);
+    const res = await eventually(
+      () => viaNginx(nginx, fqdn(c, 'jupyter')),
+      (r) => r.status === 200,
+    );
     expect(res.body).toBe(`hello from ${fqdn(c, 'jupyter')}`);
     // For ~100 ms after a reload the old workers still accept too; the job confirms past that.
     await idle();
@@ -123,7 +142,9 @@ describe('nginx render job against a real nginx', () => {
     });
     ws.close();
     expect(reply).toBe('echo:ping');
-    const { rows } = await pool.query(`SELECT last_outcome, config_hash, routes FROM nginx_render_state WHERE node = $1`, [config.nginx.nodeId]);
+    const { rows } = await pool.query(`SELECT last_outcome, config_hash, routes FROM nginx_render_state WHERE node = $1`, [
+      config.nginx.nodeId,
+    ]);
     expect(rows[0]).toMatchObject({ last_outcome: 'swapped', config_hash: await servedHash() });
   });
 
@@ -131,19 +152,28 @@ describe('nginx render job against a real nginx', () => {
     const c = randomUUID();
     await insert(c, 'ttyd');
     await scheduler.routesChanged('test');
-    await eventually(() => viaNginx(nginx, fqdn(c, 'ttyd')), (r) => r.status === 200);
+    await eventually(
+      () => viaNginx(nginx, fqdn(c, 'ttyd')),
+      (r) => r.status === 200,
+    );
     await idle();
 
     await pool.query(`UPDATE routes SET active = false WHERE container_id = $1`, [c]);
     await scheduler.routesChanged('test: offline');
-    const offline = await eventually(() => viaNginx(nginx, fqdn(c, 'ttyd')), (r) => r.status === 503);
+    const offline = await eventually(
+      () => viaNginx(nginx, fqdn(c, 'ttyd')),
+      (r) => r.status === 503,
+    );
     expect(offline.status).toBe(503);
     expect(JSON.parse(offline.body)).toMatchObject({ error: 'offline' });
     await idle();
 
     await pool.query(`DELETE FROM routes WHERE container_id = $1`, [c]);
     await scheduler.routesChanged('test: unmap');
-    const gone = await eventually(() => viaNginx(nginx, fqdn(c, 'ttyd')), (r) => r.body.includes('unknown_host'));
+    const gone = await eventually(
+      () => viaNginx(nginx, fqdn(c, 'ttyd')),
+      (r) => r.body.includes('unknown_host'),
+    );
     expect(gone.status).toBe(503);
     expect(JSON.parse(gone.body)).toMatchObject({ error: 'unknown_host' });
     expect(JSON.parse((await viaNginx(nginx, 'nobody.example.com')).body)).toMatchObject({ error: 'unknown_host' });
@@ -158,7 +188,9 @@ describe('nginx render job against a real nginx', () => {
     const before = await reloads();
 
     const broken = live.replace('hostnames;', 'hostnames;\n    this is { not nginx');
-    const err = await safeSwap(nginx.mapPath, broken, { validate: (f) => control.test(f), activate: () => control.reload() }).catch((e) => e);
+    const err = await safeSwap(nginx.mapPath, broken, { validate: (f) => control.test(f), activate: () => control.reload() }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(SwapError);
     expect(err.stage).toBe('validate');
     expect(await readFile(nginx.mapPath, 'utf8')).toBe(live);
@@ -225,7 +257,9 @@ describe('nginx render job against a real nginx', () => {
     await insert(c, 'code');
     const { renderStage2Map } = await import('@app/nginx');
     const { parseCidr } = await import('@app/common');
-    const { rows } = await pool.query(`SELECT fqdn, container_id::text, org_id::text, service, port, is_primary, host(vpn_address) AS vpn_address, gateway_node, active FROM routes`);
+    const { rows } = await pool.query(
+      `SELECT fqdn, container_id::text, org_id::text, service, port, is_primary, host(vpn_address) AS vpn_address, gateway_node, active FROM routes`,
+    );
     const file = renderStage2Map(rows, { domain: DOMAIN, vpnRanges: [parseCidr('127.0.0.0/8')], node: { id: 'gw-1', isDefault: true } });
     await safeSwap(nginx.mapPath, file.text); // renamed, never reloaded
     expect(await servedHash()).not.toBe(file.hash);
@@ -248,7 +282,11 @@ describe('nginx render job against a real nginx', () => {
       );
     }
     const last = containers[containers.length - 1];
-    await eventually(() => viaNginx(nginx, fqdn(last, 'svc')), (r) => r.status === 200, 15_000);
+    await eventually(
+      () => viaNginx(nginx, fqdn(last, 'svc')),
+      (r) => r.status === 200,
+      15_000,
+    );
     await idle();
     const made = (await reloads()) - before;
     console.log(`burst: 1000 changes in ${Date.now() - t0} ms -> ${made} reloads`);

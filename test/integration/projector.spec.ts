@@ -78,7 +78,10 @@ describe('Projector on PostgreSQL', () => {
     await t1.connect();
     await t2.connect();
     const insert = (c: Client, id: string) =>
-      c.query(`INSERT INTO events (stream_id, stream_version, event_id, event_type, data) VALUES ($1, 0, $2, 'gap', '{}')`, [`gap-${id}`, id]);
+      c.query(`INSERT INTO events (stream_id, stream_version, event_id, event_type, data) VALUES ($1, 0, $2, 'gap', '{}')`, [
+        `gap-${id}`,
+        id,
+      ]);
     try {
       const a = randomUUID();
       const b = randomUUID();

@@ -14,9 +14,8 @@ jest.setTimeout(120_000);
 
 /** A deterministic pseudo-random sequence, so a failure can be replayed. */
 function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
-
 
 describe('rebuilding projections', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -27,12 +26,30 @@ describe('rebuilding projections', () => {
   const healthChanges: unknown[] = [];
   const live = {
     health: new HealthProjection({ bucketS: 60, retentionH: 48, onChanges: (c) => void healthChanges.push(...c) }),
-    routing: new RoutingProjection({ domain: 'collab.test', restoreWatchdogs: 2, listener: { routesChanged: async (r) => void routesChanged.push(r) } }),
+    routing: new RoutingProjection({
+      domain: 'collab.test',
+      restoreWatchdogs: 2,
+      listener: { routesChanged: async (r) => void routesChanged.push(r) },
+    }),
   };
   // The rebuilds use projections whose side effects fail loudly if ever called.
   const forRebuild: Record<string, Projection> = {
-    health: new HealthProjection({ bucketS: 60, retentionH: 48, onChanges: () => { throw new Error('health changes published during a rebuild'); } }),
-    routing: new RoutingProjection({ domain: 'collab.test', restoreWatchdogs: 2, listener: { routesChanged: () => { throw new Error('ROUTES_CHANGED during a rebuild'); } } }),
+    health: new HealthProjection({
+      bucketS: 60,
+      retentionH: 48,
+      onChanges: () => {
+        throw new Error('health changes published during a rebuild');
+      },
+    }),
+    routing: new RoutingProjection({
+      domain: 'collab.test',
+      restoreWatchdogs: 2,
+      listener: {
+        routesChanged: () => {
+          throw new Error('ROUTES_CHANGED during a rebuild');
+        },
+      },
+    }),
   };
   let projectors: Projector[];
 
@@ -41,7 +58,9 @@ describe('rebuilding projections', () => {
     ds = await prepareDatabase({ url: db.url, poolSize: 12, statementTimeoutMs: 30_000, createIfMissing: false, migrate: true });
     pool = poolOf(ds);
     store = new EventStore(pool, { maxBatchEvents: 512, maxInFlight: 2 });
-    projectors = Object.values(live).map((p) => new Projector(pool, store, p, { owner: 'live', batchSize: 97, pollMs: 10, leaseMs: 5_000 }));
+    projectors = Object.values(live).map(
+      (p) => new Projector(pool, store, p, { owner: 'live', batchSize: 97, pollMs: 10, leaseMs: 5_000 }),
+    );
     for (const p of projectors) await p.start();
   });
 
@@ -59,16 +78,37 @@ describe('rebuilding projections', () => {
     const orgs = [randomUUID(), randomUUID()];
     const projects = [randomUUID(), randomUUID(), randomUUID()];
     let clock = Date.parse('2026-11-01T00:00:00Z');
-    const containers = Array.from({ length: n }, () => ({ container_id: randomUUID(), org_id: pick(orgs), project_id: pick(projects), lastSeen: null as string | null, deleted: false }));
+    const containers = Array.from({ length: n }, () => ({
+      container_id: randomUUID(),
+      org_id: pick(orgs),
+      project_id: pick(projects),
+      lastSeen: null as string | null,
+      deleted: false,
+    }));
     const out: { stream: string; event: NewEvent }[] = [];
     const push = (c: (typeof containers)[number], stream: string, type: string, data: Record<string, unknown>) => {
       clock += Math.floor(rand() * 4_000);
-      out.push({ stream, event: { type, data: { container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, ...data }, metadata: { received_at: new Date(clock).toISOString() } } });
+      out.push({
+        stream,
+        event: {
+          type,
+          data: { container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, ...data },
+          metadata: { received_at: new Date(clock).toISOString() },
+        },
+      });
       return new Date(clock).toISOString();
     };
     for (const c of containers) {
-      push(c, containerStream(c.container_id), REGISTERED, { image_id: 'jupyterlab', display_name: 'nb', gateway_node: pick(['gw-1', 'gw-2']) });
-      if (rand() < 0.8) push(c, containerStream(c.container_id), VPN_ASSIGNED, { gateway_node: 'gw-1', address: `10.8.${Math.floor(rand() * 250)}.${2 + Math.floor(rand() * 250)}` });
+      push(c, containerStream(c.container_id), REGISTERED, {
+        image_id: 'jupyterlab',
+        display_name: 'nb',
+        gateway_node: pick(['gw-1', 'gw-2']),
+      });
+      if (rand() < 0.8)
+        push(c, containerStream(c.container_id), VPN_ASSIGNED, {
+          gateway_node: 'gw-1',
+          address: `10.8.${Math.floor(rand() * 250)}.${2 + Math.floor(rand() * 250)}`,
+        });
     }
     for (let i = 0; i < steps; i++) {
       const c = pick(containers);
@@ -76,7 +116,12 @@ describe('rebuilding projections', () => {
       const cs = containerStream(c.container_id);
       if (r < 0.7) {
         const t = push(c, watchdogStream(c.container_id), WATCHDOG, {
-          system: { cpu: { usage: `${(rand() * 4).toFixed(2)}, 0.5 `, count: '2' }, memory: { free: Math.floor(rand() * 4000), total: 4000 }, disk: { size: '252G', usage: `${(rand() * 100).toFixed(2)}%` }, network: { ping_time: rand() < 0.5 ? ' ms' : `rtt min/avg/max/mdev = 0.1/${(rand() * 5).toFixed(3)}/0.9/0.1 ms` } },
+          system: {
+            cpu: { usage: `${(rand() * 4).toFixed(2)}, 0.5 `, count: '2' },
+            memory: { free: Math.floor(rand() * 4000), total: 4000 },
+            disk: { size: '252G', usage: `${(rand() * 100).toFixed(2)}%` },
+            network: { ping_time: rand() < 0.5 ? ' ms' : `rtt min/avg/max/mdev = 0.1/${(rand() * 5).toFixed(3)}/0.9/0.1 ms` },
+          },
           services: rand() < 0.2 ? [{ name: 'jupyter', healthy: rand() < 0.5 }] : undefined,
         });
         c.lastSeen = t;
@@ -118,7 +163,9 @@ describe('rebuilding projections', () => {
     expect(routesChanged.length).toBeGreaterThan(0);
     const calls = routesChanged.length;
     // Damage the live tables: a rebuild recomputes from the log, so the damage must disappear.
-    await pool.query(`UPDATE container_health SET watchdogs = watchdogs + 1000 WHERE container_id = (SELECT container_id FROM container_health ORDER BY container_id LIMIT 1)`);
+    await pool.query(
+      `UPDATE container_health SET watchdogs = watchdogs + 1000 WHERE container_id = (SELECT container_id FROM container_health ORDER BY container_id LIMIT 1)`,
+    );
     await pool.query(`DELETE FROM routes WHERE fqdn = (SELECT min(fqdn) FROM routes)`);
 
     for (const name of ['health', 'routing']) {
@@ -130,10 +177,27 @@ describe('rebuilding projections', () => {
     for (const table of Object.keys(READ_MODEL_TABLES)) expect([table, rebuilt[table]]).toEqual([table, incremental[table]]);
     expect(routesChanged.length).toBe(calls);
     // The swapped-in tables carry the migrated names of their indexes and constraints.
-    const names = async () => (await pool.query(`SELECT indexname FROM pg_indexes WHERE tablename IN ('routes', 'container_health', 'container_health_samples', 'routing_containers') ORDER BY 1`)).rows.map((r) => r.indexname);
-    expect(await names()).toEqual(expect.arrayContaining(['routes_pkey', 'routes_container_service_uq', 'routes_org_idx', 'routes_gateway_idx', 'container_health_pkey', 'container_health_scope_idx', 'container_health_sweep_idx']));
+    const names = async () =>
+      (
+        await pool.query(
+          `SELECT indexname FROM pg_indexes WHERE tablename IN ('routes', 'container_health', 'container_health_samples', 'routing_containers') ORDER BY 1`,
+        )
+      ).rows.map((r) => r.indexname);
+    expect(await names()).toEqual(
+      expect.arrayContaining([
+        'routes_pkey',
+        'routes_container_service_uq',
+        'routes_org_idx',
+        'routes_gateway_idx',
+        'container_health_pkey',
+        'container_health_scope_idx',
+        'container_health_sweep_idx',
+      ]),
+    );
     // The fresh tables replaced the old ones: nothing left behind.
-    const { rows } = await pool.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE '%\\_\\_rb\\_%' OR tablename LIKE '%\\_\\_old\\_%'`);
+    const { rows } = await pool.query(
+      `SELECT tablename FROM pg_tables WHERE tablename LIKE '%\\_\\_rb\\_%' OR tablename LIKE '%\\_\\_old\\_%'`,
+    );
     expect(rows).toEqual([]);
   });
 

@@ -16,7 +16,10 @@ describe('safeSwap', () => {
 
   it('creates, then replaces keeping the last good copy, then skips identical bytes', async () => {
     const calls: string[] = [];
-    const steps = { validate: async (c: string) => void calls.push(`validate ${await readFile(c, 'utf8')}`), activate: async () => void calls.push('activate') };
+    const steps = {
+      validate: async (c: string) => void calls.push(`validate ${await readFile(c, 'utf8')}`),
+      activate: async () => void calls.push('activate'),
+    };
     expect(await safeSwap(target, 'one', steps)).toEqual({ status: 'swapped', hadPrevious: false });
     expect(await safeSwap(target, 'two', steps)).toEqual({ status: 'swapped', hadPrevious: true });
     expect(await safeSwap(target, 'two', steps)).toEqual({ status: 'unchanged' });

@@ -13,7 +13,11 @@ describe('projectors in the worker (health, routing, access), gateway ingest onl
   const closers: (() => void)[] = [];
 
   beforeAll(async () => {
-    stack = await startStack('worker_projections', { PROJECTIONS_ENABLED: 'false', PROJECTION_POLL_MS: '20', PLATFORM_DOMAIN: 'collab.test' });
+    stack = await startStack('worker_projections', {
+      PROJECTIONS_ENABLED: 'false',
+      PROJECTION_POLL_MS: '20',
+      PLATFORM_DOMAIN: 'collab.test',
+    });
     await stack.startGateway();
     await stack.startWorker({ projections: true });
   });
@@ -30,9 +34,16 @@ describe('projectors in the worker (health, routing, access), gateway ingest onl
     closers.push(sse.close);
     expect(await sse.ready).toBe(200);
 
-    const mapped = await stack.post('/collab/event', { project_id: c.projectId, event: { type: 'user-container:map-http-service', name: 'jupyter', port: 8888 } }, c.token);
+    const mapped = await stack.post(
+      '/collab/event',
+      { project_id: c.projectId, event: { type: 'user-container:map-http-service', name: 'jupyter', port: 8888 } },
+      c.token,
+    );
     expect(mapped.status).toBe(202);
-    const watchdog = { project_id: c.projectId, event: { type: 'user-container:watchdog', system: { cpu: { usage: '0.10, 0.20 ', count: '2' } } } };
+    const watchdog = {
+      project_id: c.projectId,
+      event: { type: 'user-container:watchdog', system: { cpu: { usage: '0.10, 0.20 ', count: '2' } } },
+    };
     expect((await stack.post('/collab/event', watchdog, c.token)).status).toBe(202);
 
     const view = await eventually(async () => {
@@ -40,7 +51,9 @@ describe('projectors in the worker (health, routing, access), gateway ingest onl
       return r.status === 200 && r.body.status === 'healthy' && r.body.routes.length === 1 ? r.body : null;
     });
     expect(view.routes[0]).toMatchObject({ fqdn: `uc-${c.containerId}--jupyter.org-${c.orgId}.collab.test`, port: 8888 });
-    await eventually(async () => sse.events.some((e) => e.event === 'health' && e.data.container_id === c.containerId && e.data.to === 'healthy'));
+    await eventually(async () =>
+      sse.events.some((e) => e.event === 'health' && e.data.container_id === c.containerId && e.data.to === 'healthy'),
+    );
 
     const workerHost = stack.worker.get(ProjectorHost);
     expect(workerHost.projector('health')?.holdsLease).toBe(true);

@@ -20,7 +20,12 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
   it('registers a container: SETTINGS decodes to the documented fields and its token posts events', async () => {
     const org = randomUUID();
     const project = randomUUID();
-    const res = await call(g.url, 'POST', '/onboarding/containers', op, { org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: 'Terminal de Zoé' });
+    const res = await call(g.url, 'POST', '/onboarding/containers', op, {
+      org_id: org,
+      project_id: project,
+      image_id: 'ubuntu:terminal',
+      display_name: 'Terminal de Zoé',
+    });
     expect(res.status).toBe(201);
     const settings = JSON.parse(Buffer.from(res.body.settings, 'base64').toString('utf8'));
     expect(settings).toMatchObject({
@@ -34,7 +39,9 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
       gateway_vpn_address: '172.16.0.1',
       vpn_endpoint: 'gateway.collab.localhost:1194',
       // The container's OAuth client (docs/sso.md): its secret is shown here once.
-      oauth_clients: [expect.objectContaining({ client_id: `uc-${res.body.container_id}`, client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) })],
+      oauth_clients: [
+        expect.objectContaining({ client_id: `uc-${res.body.container_id}`, client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) }),
+      ],
     });
     expect(res.body.container_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.body.gateway_node).toBe('default');
@@ -52,7 +59,14 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
 
     const events = await g.events(`container-${res.body.container_id}`);
     expect(events.map((e) => e.event_type)).toEqual(['user-container:registered', 'user-container:token-issued']);
-    expect(events[0].data).toEqual({ container_id: res.body.container_id, org_id: org, project_id: project, image_id: 'ubuntu:terminal', display_name: 'Terminal de Zoé', gateway_node: 'default' });
+    expect(events[0].data).toEqual({
+      container_id: res.body.container_id,
+      org_id: org,
+      project_id: project,
+      image_id: 'ubuntu:terminal',
+      display_name: 'Terminal de Zoé',
+      gateway_node: 'default',
+    });
     expect(events[1].data).toMatchObject({ container_id: res.body.container_id, token_version: 1, kid: 'test-1' });
     expect(events[0].metadata.actor).toEqual({ type: 'operator', id: 'op-alice' });
   });
@@ -85,7 +99,10 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
     expect(after.status).toBe(401);
     expect(after.body.detail).toMatch(/deleted/);
     const events = await g.events(`container-${c.container_id}`);
-    expect(events.at(-1)).toMatchObject({ event_type: 'user-container:deleted', data: { container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, reason: 'user request' } });
+    expect(events.at(-1)).toMatchObject({
+      event_type: 'user-container:deleted',
+      data: { container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, reason: 'user request' },
+    });
     expect((await call(g.url, 'DELETE', `/onboarding/containers/${c.container_id}`, op)).status).toBe(409);
     expect((await call(g.url, 'POST', `/onboarding/containers/${c.container_id}/token`, op)).status).toBe(409);
     expect((await call(g.url, 'GET', `/onboarding/containers/${c.container_id}`, op)).body.deleted_at).toBeTruthy();
@@ -100,10 +117,20 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
   });
 
   it('validates onboarding input, naming the field, and allows only operator or platform tokens', async () => {
-    const bad = await call(g.url, 'POST', '/onboarding/containers', op, { org_id: 'x', project_id: randomUUID(), image_id: 'ubuntu:terminal', display_name: 'a\nb' });
+    const bad = await call(g.url, 'POST', '/onboarding/containers', op, {
+      org_id: 'x',
+      project_id: randomUUID(),
+      image_id: 'ubuntu:terminal',
+      display_name: 'a\nb',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: any) => e.field).sort()).toEqual(['display_name', 'org_id']);
-    const image = await call(g.url, 'POST', '/onboarding/containers', op, { org_id: randomUUID(), project_id: randomUUID(), image_id: '../etc', display_name: 'x' });
+    const image = await call(g.url, 'POST', '/onboarding/containers', op, {
+      org_id: randomUUID(),
+      project_id: randomUUID(),
+      image_id: '../etc',
+      display_name: 'x',
+    });
     expect(image.status).toBe(400);
     expect(image.body.field).toBe('image_id');
     const c = await onboard(g, op);
@@ -128,7 +155,11 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
 
     it('refuses a rotated or deleted token as soon as the change commits (NOTIFY, no per-request query)', async () => {
       const post = (token: string, project: string) =>
-        fetch(`${otherUrl}/collab/event`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(watchdog(project)) }).then((r) => r.status);
+        fetch(`${otherUrl}/collab/event`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(watchdog(project)),
+        }).then((r) => r.status);
       const c = await onboard(g, op);
       expect(await post(c.token, c.project_id)).toBe(202);
       const rotated = await call(g.url, 'POST', `/onboarding/containers/${c.container_id}/token`, op);
@@ -148,12 +179,23 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
   it('places containers on the least loaded node relative to capacity and never on a drained one', async () => {
     // Registering nodes ends the default-node fallback for everything after this test.
     const node = (node_id: string, capacity: number) =>
-      call(g.url, 'POST', '/onboarding/gateway-nodes', op, { node_id, fqdn: `${node_id}.gw.example.test`, vpn_endpoint: `${node_id}.gw.example.test:1194`, capacity });
+      call(g.url, 'POST', '/onboarding/gateway-nodes', op, {
+        node_id,
+        fqdn: `${node_id}.gw.example.test`,
+        vpn_endpoint: `${node_id}.gw.example.test:1194`,
+        capacity,
+      });
     expect((await node('gw-a', 2)).body.status).toBe('registered');
     expect((await node('gw-b', 4)).body.status).toBe('registered');
     expect((await node('gw-b', 4)).body.status).toBe('unchanged');
     expect((await node('gw-b', 5)).status).toBe(409);
-    expect((await call(g.url, 'POST', '/onboarding/gateway-nodes', op, { node_id: '../x', fqdn: 'A B', vpn_endpoint: 'x', capacity: 0 })).body.errors.map((e: any) => e.field).sort()).toEqual(['capacity', 'fqdn', 'node_id', 'vpn_endpoint']);
+    expect(
+      (
+        await call(g.url, 'POST', '/onboarding/gateway-nodes', op, { node_id: '../x', fqdn: 'A B', vpn_endpoint: 'x', capacity: 0 })
+      ).body.errors
+        .map((e: any) => e.field)
+        .sort(),
+    ).toEqual(['capacity', 'fqdn', 'node_id', 'vpn_endpoint']);
 
     const placed: string[] = [];
     for (let i = 0; i < 4; i++) placed.push((await onboard(g, op)).gateway_node);
@@ -166,10 +208,18 @@ describe('container onboarding, tokens and the gateway pool (HTTP, real Postgres
 
     expect((await call(g.url, 'POST', '/onboarding/gateway-nodes/gw-b/drain', op)).body.status).toBe('drained');
     // gw-a is full (2/2), gw-b drained: no room anywhere.
-    const none = await call(g.url, 'POST', '/onboarding/containers', op, { org_id: randomUUID(), project_id: randomUUID(), image_id: 'ubuntu:terminal', display_name: 'x' });
+    const none = await call(g.url, 'POST', '/onboarding/containers', op, {
+      org_id: randomUUID(),
+      project_id: randomUUID(),
+      image_id: 'ubuntu:terminal',
+      display_name: 'x',
+    });
     expect(none.status).toBe(503);
     const list = await call(g.url, 'GET', '/onboarding/gateway-nodes', op);
-    expect(list.body.map((n: any) => [n.node_id, n.load, n.drained])).toEqual([['gw-a', 2, false], ['gw-b', 3, true]]);
+    expect(list.body.map((n: any) => [n.node_id, n.load, n.drained])).toEqual([
+      ['gw-a', 2, false],
+      ['gw-b', 3, true],
+    ]);
     expect((await g.events('gateway-node-gw-b')).map((e) => e.event_type)).toEqual(['gateway-node:registered', 'gateway-node:drained']);
   });
 });

@@ -29,11 +29,16 @@ describe('container token versions when the NOTIFY feed is lost', () => {
     expect(feed.inSync).toBe(true);
     expect((await g.post('/collab/event', watchdog(c.project_id), c.token)).status).toBe(202);
 
-    await g.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'collab-token-feed' AND datname = current_database()`);
+    await g.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'collab-token-feed' AND datname = current_database()`,
+    );
     await until(() => !feed.inSync);
     // Another process rotates the token: this one is not listening and hears nothing.
     await g.store.append(`container-${c.container_id}`, [
-      { type: 'user-container:token-issued', data: { container_id: c.container_id, token_version: 2, kid: 'test-1', expires_at: new Date(Date.now() + 3600_000).toISOString() } },
+      {
+        type: 'user-container:token-issued',
+        data: { container_id: c.container_id, token_version: 2, kid: 'test-1', expires_at: new Date(Date.now() + 3600_000).toISOString() },
+      },
     ]);
     expect((await g.post('/collab/event', watchdog(c.project_id), c.token)).status).toBe(401);
 
@@ -62,7 +67,9 @@ describe('the onboarding trigger on the events table', () => {
       { type: 'gateway-node:drained', data: null },
     ];
     for (const e of odd) await expect(g.store.append(`test-${Math.random()}`, [e])).resolves.toMatchObject({ duplicate: false });
-    const { rows } = await g.pool.query(`SELECT (SELECT count(*) FROM onboarded_containers)::int AS c, (SELECT count(*) FROM gateway_nodes)::int AS n`);
+    const { rows } = await g.pool.query(
+      `SELECT (SELECT count(*) FROM onboarded_containers)::int AS c, (SELECT count(*) FROM gateway_nodes)::int AS n`,
+    );
     expect(rows[0]).toEqual({ c: 0, n: 0 });
   });
 });

@@ -34,7 +34,11 @@ describe('the worker renders the VPN server files from the read model', () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'cgw-vpnfiles-'));
     dir = join(root, 'deep', 'openvpn');
-    g = await startTestGateway('vpn_files', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false', VPN_FILES_DIR: dir, VPN_RENDER_RECONCILE_S: '3600' });
+    g = await startTestGateway('vpn_files', {
+      AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false',
+      VPN_FILES_DIR: dir,
+      VPN_RENDER_RECONCILE_S: '3600',
+    });
     op = operatorToken(g);
   });
   afterAll(async () => {
@@ -44,7 +48,11 @@ describe('the worker renders the VPN server files from the read model', () => {
 
   const ccdDir = () => join(dir, 'default', 'ccd');
   const live = async () =>
-    (await g.pool.query(`SELECT container_id::text AS id, host(address) AS address FROM vpn_addresses WHERE released_at IS NULL ORDER BY 1`)).rows;
+    (
+      await g.pool.query(
+        `SELECT container_id::text AS id, host(address) AS address FROM vpn_addresses WHERE released_at IS NULL ORDER BY 1`,
+      )
+    ).rows;
 
   it('writes one ccd file per live container (queued by the gateway), matching the read model, and a CRL', async () => {
     const worker: NestFastifyApplication = await createWorker(g.config);
@@ -70,7 +78,9 @@ describe('the worker renders the VPN server files from the read model', () => {
     const server = join(dir, 'default', 'server.crt');
     const ok = await run('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), '-purpose', 'sslserver', server]);
     expect(ok.stdout).toContain(': OK');
-    expect((await run('openssl', ['x509', '-in', server, '-noout', '-subject'])).stdout.trim()).toBe('subject=CN = gateway.collab.localhost');
+    expect((await run('openssl', ['x509', '-in', server, '-noout', '-subject'])).stdout.trim()).toBe(
+      'subject=CN = gateway.collab.localhost',
+    );
     expect(statSync(join(dir, 'default', 'server.key')).mode & 0o777).toBe(0o600);
     const { stdout: certPub } = await run('openssl', ['x509', '-in', server, '-noout', '-pubkey']);
     const { stdout: keyPub } = await run('openssl', ['pkey', '-in', join(dir, 'default', 'server.key'), '-pubout']);
@@ -87,7 +97,15 @@ describe('the worker renders the VPN server files from the read model', () => {
     expect(report.removed).toBe(1);
     expect(report.crl).toBe('written');
     expect(readdirSync(ccdDir()).sort()).toEqual((await live()).map((r) => r.id));
-    const verdict = await run('openssl', ['verify', '-CAfile', join(dir, 'ca.crt'), '-CRLfile', join(dir, 'crl.pem'), '-crl_check', join(root, 'cert.pem')]).then(
+    const verdict = await run('openssl', [
+      'verify',
+      '-CAfile',
+      join(dir, 'ca.crt'),
+      '-CRLfile',
+      join(dir, 'crl.pem'),
+      '-crl_check',
+      join(root, 'cert.pem'),
+    ]).then(
       () => 'accepted',
       (e) => String(e.stdout) + String(e.stderr),
     );
@@ -104,7 +122,12 @@ describe('the worker renders the VPN server files from the read model', () => {
          VALUES ($1, $2, $2, 'ubuntu:terminal', 'x', $3, now())`,
         [id, org, node],
       );
-      await g.pool.query(`INSERT INTO vpn_addresses (gateway_node, host_index, address, container_id) VALUES ($1, $2, $3, $4)`, [node, index, address, id]);
+      await g.pool.query(`INSERT INTO vpn_addresses (gateway_node, host_index, address, container_id) VALUES ($1, $2, $3, $4)`, [
+        node,
+        index,
+        address,
+        id,
+      ]);
       return id;
     };
     await insert('../evil', '172.16.9.9', 2313);
@@ -117,11 +140,13 @@ describe('the worker renders the VPN server files from the read model', () => {
     mkdirSync(join(dir, 'Not_A_Node'), { recursive: true });
 
     const report = await new VpnRenderHandler(g.pool, g.config).handle(job);
-    expect(report.skipped.map((s) => s.reason).sort()).toEqual([
-      '"10.0.0.5" is not a host of the pool'.replace(/^/, 'ccd: '),
-      'node id is not a safe directory name',
-      'node id is not a safe directory name',
-    ].sort());
+    expect(report.skipped.map((s) => s.reason).sort()).toEqual(
+      [
+        '"10.0.0.5" is not a host of the pool'.replace(/^/, 'ccd: '),
+        'node id is not a safe directory name',
+        'node id is not a safe directory name',
+      ].sort(),
+    );
     expect(existsSync(outside)).toBe(false);
     expect(readdirSync(dir).sort()).toEqual(['Not_A_Node', 'ca.crt', 'crl.pem', 'default']);
     expect(existsSync(join(ccdDir(), offPool))).toBe(false);

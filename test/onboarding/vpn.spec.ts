@@ -79,18 +79,35 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
     expect(described.vpn_address).toBe('172.16.0.2');
     const events = await g.events(`container-${c.container_id}`);
     expect(events.map((e) => e.event_type)).toEqual([
-      'user-container:registered', 'user-container:token-issued', 'user-container:vpn-address-assigned', 'user-container:certificate-issued',
+      'user-container:registered',
+      'user-container:token-issued',
+      'user-container:vpn-address-assigned',
+      'user-container:certificate-issued',
     ]);
-    expect(events[2].data).toEqual({ container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, gateway_node: 'default', address: '172.16.0.2' });
+    expect(events[2].data).toEqual({
+      container_id: c.container_id,
+      org_id: c.org_id,
+      project_id: c.project_id,
+      gateway_node: 'default',
+      address: '172.16.0.2',
+    });
     expect(events[3].data.serial).toBe(described.certificate_serial);
     // The private key is never in the log.
-    const { rows } = await g.pool.query(`SELECT count(*)::int AS n FROM events WHERE data::text LIKE '%PRIVATE KEY%' OR metadata::text LIKE '%PRIVATE KEY%'`);
+    const { rows } = await g.pool.query(
+      `SELECT count(*)::int AS n FROM events WHERE data::text LIKE '%PRIVATE KEY%' OR metadata::text LIKE '%PRIVATE KEY%'`,
+    );
     expect(rows[0].n).toBe(0);
 
     expect((await call(g.url, 'DELETE', `/onboarding/containers/${c.container_id}`, op)).status).toBe(200);
     const revoked = await g.pool.query(`SELECT serial, revoked_at FROM vpn_client_certs WHERE revoked_at IS NOT NULL`);
     expect(revoked.rows.map((r) => r.serial)).toEqual([described.certificate_serial]);
-    writeFileSync(join(dir, 'revoked.crl'), await ca.crl(revoked.rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at })), 7));
+    writeFileSync(
+      join(dir, 'revoked.crl'),
+      await ca.crl(
+        revoked.rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at })),
+        7,
+      ),
+    );
     const refused = await verify(dir, ['-CAfile', 'ca.pem', '-CRLfile', 'revoked.crl', '-crl_check', 'cert.pem']);
     expect(refused.ok).toBe(false);
     expect(refused.out).toContain('certificate revoked');
@@ -98,7 +115,10 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
     expect(tail.map((e) => [e.event_type, e.data])).toEqual([
       ['user-container:deleted', { container_id: c.container_id, org_id: c.org_id, project_id: c.project_id }],
       ['user-container:vpn-address-released', { container_id: c.container_id, address: '172.16.0.2' }],
-      ['user-container:certificate-revoked', { container_id: c.container_id, serial: described.certificate_serial, reason: 'container-deleted' }],
+      [
+        'user-container:certificate-revoked',
+        { container_id: c.container_id, serial: described.certificate_serial, reason: 'container-deleted' },
+      ],
     ]);
     expect((await vpnConfig(c.token)).status).toBe(401);
   });
@@ -120,7 +140,10 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
       expect(i).toBeGreaterThanOrEqual(2);
       expect(i).toBeLessThanOrEqual(65534);
     }
-    const serials = await g.pool.query(`SELECT count(DISTINCT serial)::int AS n FROM vpn_client_certs WHERE container_id = ANY($1::uuid[])`, [containers.map((c) => c.container_id)]);
+    const serials = await g.pool.query(
+      `SELECT count(DISTINCT serial)::int AS n FROM vpn_client_certs WHERE container_id = ANY($1::uuid[])`,
+      [containers.map((c) => c.container_id)],
+    );
     expect(serials.rows[0].n).toBe(200);
   });
 
@@ -154,7 +177,11 @@ describe('an exhausted VPN pool', () => {
 
   beforeAll(async () => {
     // /29: .0 network, .1 gateway, .7 broadcast: five addresses for containers.
-    g = await startTestGateway('vpn_small', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false', VPN_POOL_CIDR: '10.9.0.0/29', VPN_ADDRESS_QUARANTINE_S: '2' });
+    g = await startTestGateway('vpn_small', {
+      AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false',
+      VPN_POOL_CIDR: '10.9.0.0/29',
+      VPN_ADDRESS_QUARANTINE_S: '2',
+    });
     op = operatorToken(g);
   });
   afterAll(() => g.close());
@@ -171,7 +198,10 @@ describe('an exhausted VPN pool', () => {
     expect(answers.find((a) => a.status === 503)!.body.code).toBe('unavailable');
     const certs = await g.pool.query(`SELECT count(*)::int AS n FROM vpn_client_certs WHERE container_id = $1`, [loser.container_id]);
     expect(certs.rows[0].n).toBe(0);
-    expect((await g.events(`container-${loser.container_id}`)).map((e) => e.event_type)).toEqual(['user-container:registered', 'user-container:token-issued']);
+    expect((await g.events(`container-${loser.container_id}`)).map((e) => e.event_type)).toEqual([
+      'user-container:registered',
+      'user-container:token-issued',
+    ]);
 
     const winner = containers.find((c) => c !== loser)!;
     const address = (await call(g.url, 'GET', `/onboarding/containers/${winner.container_id}`, op)).body.vpn_address;

@@ -27,23 +27,74 @@ describe('security: hostile bodies', () => {
 
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
   const cases: [string, (p: string) => string, number, string][] = [
-    ['a stat nested 20,000 deep', (p) => `{"event":{"type":"user-container:watchdog","system":{"cpu":{"usage":${deep(20_000)}}}},"project_id":"${p}"}`, 400, 'event.system.cpu.usage'],
-    ['an unknown key holding 20,000 levels of objects', (p) => `{"x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)},"event":{"type":"user-container:watchdog"},"project_id":"${p}"}`, 400, 'x'],
+    [
+      'a stat nested 20,000 deep',
+      (p) => `{"event":{"type":"user-container:watchdog","system":{"cpu":{"usage":${deep(20_000)}}}},"project_id":"${p}"}`,
+      400,
+      'event.system.cpu.usage',
+    ],
+    [
+      'an unknown key holding 20,000 levels of objects',
+      (p) => `{"x":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)},"event":{"type":"user-container:watchdog"},"project_id":"${p}"}`,
+      400,
+      'x',
+    ],
     ['a body that is 30,000 nested arrays', () => deep(30_000), 400, 'body'],
-    ['10,000 services', (p) => JSON.stringify({ event: { type: 'user-container:watchdog', services: Array.from({ length: 10_000 }, () => ({})) }, project_id: p }), 400, 'event.services'],
-    ['a constructor.prototype key', (p) => `{"constructor":{"prototype":{"polluted":true}},"event":{"type":"user-container:watchdog"},"project_id":"${p}"}`, 400, 'body'],
-    ['a __proto__ key inside the event', (p) => `{"event":{"type":"user-container:watchdog","__proto__":{"polluted":true}},"project_id":"${p}"}`, 400, 'body'],
+    [
+      '10,000 services',
+      (p) =>
+        JSON.stringify({ event: { type: 'user-container:watchdog', services: Array.from({ length: 10_000 }, () => ({})) }, project_id: p }),
+      400,
+      'event.services',
+    ],
+    [
+      'a constructor.prototype key',
+      (p) => `{"constructor":{"prototype":{"polluted":true}},"event":{"type":"user-container:watchdog"},"project_id":"${p}"}`,
+      400,
+      'body',
+    ],
+    [
+      'a __proto__ key inside the event',
+      (p) => `{"event":{"type":"user-container:watchdog","__proto__":{"polluted":true}},"project_id":"${p}"}`,
+      400,
+      'body',
+    ],
     ['null', () => 'null', 400, 'body'],
     ['a string', () => '"watchdog"', 400, 'body'],
     ['an array', () => '[]', 400, 'body'],
     ['event as a string', (p) => JSON.stringify({ event: 'user-container:watchdog', project_id: p }), 400, 'event'],
     ['event null', (p) => JSON.stringify({ event: null, project_id: p }), 400, 'event'],
     ['project_id a number', () => JSON.stringify({ event: { type: 'user-container:watchdog' }, project_id: 123 }), 400, 'project_id'],
-    ['event_id a number', (p) => JSON.stringify({ event: { type: 'user-container:watchdog' }, project_id: p, event_id: 5 }), 400, 'event_id'],
-    ['services an object', (p) => JSON.stringify({ event: { type: 'user-container:watchdog', services: { name: 'x' } }, project_id: p }), 400, 'event.services'],
-    ['healthy a string', (p) => JSON.stringify({ event: { type: 'user-container:watchdog', services: [{ name: 'web', healthy: 'yes' }] }, project_id: p }), 400, 'event.services[0].healthy'],
-    ['a client timestamp field', (p) => JSON.stringify({ event: { type: 'user-container:watchdog', timestamp: '2099-01-01T00:00:00Z' }, project_id: p }), 400, 'event.timestamp'],
-    ['a client received_at field', (p) => JSON.stringify({ event: { type: 'user-container:watchdog' }, project_id: p, received_at: '1999-01-01T00:00:00Z' }), 400, 'received_at'],
+    [
+      'event_id a number',
+      (p) => JSON.stringify({ event: { type: 'user-container:watchdog' }, project_id: p, event_id: 5 }),
+      400,
+      'event_id',
+    ],
+    [
+      'services an object',
+      (p) => JSON.stringify({ event: { type: 'user-container:watchdog', services: { name: 'x' } }, project_id: p }),
+      400,
+      'event.services',
+    ],
+    [
+      'healthy a string',
+      (p) => JSON.stringify({ event: { type: 'user-container:watchdog', services: [{ name: 'web', healthy: 'yes' }] }, project_id: p }),
+      400,
+      'event.services[0].healthy',
+    ],
+    [
+      'a client timestamp field',
+      (p) => JSON.stringify({ event: { type: 'user-container:watchdog', timestamp: '2099-01-01T00:00:00Z' }, project_id: p }),
+      400,
+      'event.timestamp',
+    ],
+    [
+      'a client received_at field',
+      (p) => JSON.stringify({ event: { type: 'user-container:watchdog' }, project_id: p, received_at: '1999-01-01T00:00:00Z' }),
+      400,
+      'received_at',
+    ],
   ];
 
   it.each(cases)('%s', async (_what, body, status, field) => {
@@ -65,10 +116,21 @@ describe('security: hostile bodies', () => {
     expect(await eventCount()).toBe(before);
   });
 
-  it.each(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/json', 'application/octet-stream'])('content type %s: 415 naming content-type', async (type) => {
+  it.each([
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'text/json',
+    'application/octet-stream',
+  ])('content type %s: 415 naming content-type', async (type) => {
     const c = gw.container();
     const before = await eventCount();
-    const res = await gw.post('/collab/event', JSON.stringify({ event: { type: 'user-container:watchdog' }, project_id: c.projectId }), c.token, { 'content-type': type });
+    const res = await gw.post(
+      '/collab/event',
+      JSON.stringify({ event: { type: 'user-container:watchdog' }, project_id: c.projectId }),
+      c.token,
+      { 'content-type': type },
+    );
     expect([res.status, res.body.field]).toEqual([415, 'content-type']);
     expect(await eventCount()).toBe(before);
   });
@@ -80,7 +142,12 @@ describe('security: hostile bodies', () => {
     const stamps: { lo: number; hi: number }[] = [];
     for (const date of [hourAhead, undefined, yearBehind]) {
       const lo = Date.now();
-      const res = await gw.post('/collab/event', { event: { type: 'user-container:watchdog' }, project_id: c.projectId }, c.token, date ? { date } : {});
+      const res = await gw.post(
+        '/collab/event',
+        { event: { type: 'user-container:watchdog' }, project_id: c.projectId },
+        c.token,
+        date ? { date } : {},
+      );
       expect(res.status).toBe(202);
       stamps.push({ lo, hi: Date.now() });
     }
@@ -129,7 +196,14 @@ describe('security: memory stays flat under oversized and deeply nested bodies (
   const stream = (bytes: number) =>
     new Promise<number>((resolve) => {
       const url = new URL(app.url);
-      const req = request({ host: url.hostname, port: url.port, method: 'POST', path: '/collab/event', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' } });
+      const req = request({
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/collab/event',
+        agent: false,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' },
+      });
       let sent = 0;
       let done = false;
       const finish = (status: number) => {
@@ -154,11 +228,12 @@ describe('security: memory stays flat under oversized and deeply nested bodies (
       req.write('{"event":{"type":"user-container:watchdog","system":{"graphic":{"cards":"');
       pump();
     });
-  const nested = () => fetch(`${app.url}/collab/event`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: `{"event":{"type":"user-container:watchdog","system":{"cpu":{"usage":${'['.repeat(30_000)}${']'.repeat(30_000)}}}},"project_id":"${projectId}"}`,
-  }).then((r) => r.status);
+  const nested = () =>
+    fetch(`${app.url}/collab/event`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: `{"event":{"type":"user-container:watchdog","system":{"cpu":{"usage":${'['.repeat(30_000)}${']'.repeat(30_000)}}}},"project_id":"${projectId}"}`,
+    }).then((r) => r.status);
   const rounds = async (n: number, parallel: number, fn: () => Promise<number>) => {
     const statuses: number[] = [];
     for (let i = 0; i < n; i += parallel) statuses.push(...(await Promise.all(Array.from({ length: Math.min(parallel, n - i) }, fn))));
@@ -173,7 +248,10 @@ describe('security: memory stays flat under oversized and deeply nested bodies (
     const big = await rounds(60, 20, () => stream(5 << 20)); // 300 MiB offered, 100 MiB at a time
     const growth = rssBytes() - before;
     const deepStatuses = await rounds(200, 10, nested);
-    if (process.env.SHOW_MEASUREMENTS) console.log(`RSS before ${before >> 20} MiB, growth over the oversized bodies ${(growth / 1048576).toFixed(1)} MiB, after the nested ones ${((rssBytes() - before) / 1048576).toFixed(1)} MiB`);
+    if (process.env.SHOW_MEASUREMENTS)
+      console.log(
+        `RSS before ${before >> 20} MiB, growth over the oversized bodies ${(growth / 1048576).toFixed(1)} MiB, after the nested ones ${((rssBytes() - before) / 1048576).toFixed(1)} MiB`,
+      );
     // Refused: 413 for the oversized (or the connection cut once the limit is passed), 400 for the nested.
     expect(big.every((s) => s === 413 || s === 0)).toBe(true);
     expect(big.filter((s) => s === 413).length).toBeGreaterThan(0);

@@ -12,7 +12,11 @@ describe('security: slow clients are cut off', () => {
   const port = () => Number(new URL(gw.url).port);
 
   beforeAll(async () => {
-    gw = await startTestGateway('sec_slow', { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_KEEPALIVE_TIMEOUT_MS: '1000' });
+    gw = await startTestGateway('sec_slow', {
+      HTTP_HEADERS_TIMEOUT_MS: '1000',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      HTTP_KEEPALIVE_TIMEOUT_MS: '1000',
+    });
   });
   afterAll(async () => {
     await gw.close();
@@ -56,7 +60,9 @@ describe('security: slow clients are cut off', () => {
     const slow = dribble('POST /collab/event HTTP/1.1\r\nHost: gw\r\n', 'X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n');
     try {
       const c = gw.container();
-      expect((await gw.post('/collab/event', { event: { type: 'user-container:watchdog' }, project_id: c.projectId }, c.token)).status).toBe(202);
+      expect(
+        (await gw.post('/collab/event', { event: { type: 'user-container:watchdog' }, project_id: c.projectId }, c.token)).status,
+      ).toBe(202);
       await eventually(async () => slow.closed, 30_000, 50);
       expect(slow.received).toMatch(/^HTTP\/1\.1 408/);
     } finally {

@@ -42,13 +42,24 @@ describe('security: tokens, roles and identity', () => {
   describe('key confusion', () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
-    const claims = () => ({ role: 'container', org: randomUUID(), project: randomUUID(), sub: randomUUID(), iss: 'collab-gateway', aud: 'collab-gateway', exp: Math.floor(Date.now() / 1000) + 600 });
+    const claims = () => ({
+      role: 'container',
+      org: randomUUID(),
+      project: randomUUID(),
+      sub: randomUUID(),
+      iss: 'collab-gateway',
+      aud: 'collab-gateway',
+      exp: Math.floor(Date.now() / 1000) + 600,
+    });
 
     it.each([
       ['HS256 signed with a public key as the HMAC secret', () => jwt.sign(claims(), pem, { algorithm: 'HS256', keyid: TEST_KID })],
       ['RS256 signed with a private key under our kid', () => jwt.sign(claims(), privateKey, { algorithm: 'RS256', keyid: TEST_KID })],
       ['HS512 with our kid but no secret of ours', () => jwt.sign(claims(), 'x'.repeat(64), { algorithm: 'HS512', keyid: TEST_KID })],
-      ['a token whose signature was stripped', () => jwt.sign(claims(), 'y'.repeat(64), { algorithm: 'HS256', keyid: TEST_KID }).replace(/\.[^.]+$/, '.')],
+      [
+        'a token whose signature was stripped',
+        () => jwt.sign(claims(), 'y'.repeat(64), { algorithm: 'HS256', keyid: TEST_KID }).replace(/\.[^.]+$/, '.'),
+      ],
     ])('401 for %s', async (_what, token) => {
       const t = token();
       const project = (jwt.decode(t) as { project: string }).project;
@@ -97,12 +108,37 @@ describe('security: tokens, roles and identity', () => {
 
   describe('container A writing as container B', () => {
     it.each([
-      ['B in a top-level container_id', (a: any, b: any) => ({ ...watchdog(a.projectId), container_id: b.containerId }), 400, 'container_id'],
+      [
+        'B in a top-level container_id',
+        (a: any, b: any) => ({ ...watchdog(a.projectId), container_id: b.containerId }),
+        400,
+        'container_id',
+      ],
       ['B in a top-level org_id', (a: any, b: any) => ({ ...watchdog(a.projectId), org_id: b.orgId }), 400, 'org_id'],
-      ['B in event.org_id', (a: any, b: any) => ({ event: { type: 'user-container:watchdog', org_id: b.orgId }, project_id: a.projectId }), 400, 'event.org_id'],
-      ['B in event.project_id', (a: any, b: any) => ({ event: { type: 'user-container:watchdog', project_id: b.projectId }, project_id: a.projectId }), 400, 'event.project_id'],
-      ["B's project on a map", (_a: any, b: any) => ({ event: { type: 'user-container:map-http-service', name: 'web', port: 80 }, project_id: b.projectId }), 403, 'project_id'],
-      ["B's project on an unmap", (_a: any, b: any) => ({ event: { type: 'user-container:unmap-http-service', name: 'web' }, project_id: b.projectId }), 403, 'project_id'],
+      [
+        'B in event.org_id',
+        (a: any, b: any) => ({ event: { type: 'user-container:watchdog', org_id: b.orgId }, project_id: a.projectId }),
+        400,
+        'event.org_id',
+      ],
+      [
+        'B in event.project_id',
+        (a: any, b: any) => ({ event: { type: 'user-container:watchdog', project_id: b.projectId }, project_id: a.projectId }),
+        400,
+        'event.project_id',
+      ],
+      [
+        "B's project on a map",
+        (_a: any, b: any) => ({ event: { type: 'user-container:map-http-service', name: 'web', port: 80 }, project_id: b.projectId }),
+        403,
+        'project_id',
+      ],
+      [
+        "B's project on an unmap",
+        (_a: any, b: any) => ({ event: { type: 'user-container:unmap-http-service', name: 'web' }, project_id: b.projectId }),
+        403,
+        'project_id',
+      ],
     ])('POST /collab/event with %s', async (_what, body, status, field) => {
       const a = gw.container();
       const b = gw.container();
@@ -130,10 +166,26 @@ describe('security: tokens, roles and identity', () => {
     });
 
     it('the VPN profile and token rotation act on the token subject only (query and body are not an identity)', async () => {
-      const reg = (await call(gw.url, 'POST', '/onboarding/containers', op, { org_id: randomUUID(), project_id: randomUUID(), image_id: 'ubuntu:terminal', display_name: 'a' })).body;
-      const other = (await call(gw.url, 'POST', '/onboarding/containers', op, { org_id: randomUUID(), project_id: randomUUID(), image_id: 'ubuntu:terminal', display_name: 'b' })).body;
+      const reg = (
+        await call(gw.url, 'POST', '/onboarding/containers', op, {
+          org_id: randomUUID(),
+          project_id: randomUUID(),
+          image_id: 'ubuntu:terminal',
+          display_name: 'a',
+        })
+      ).body;
+      const other = (
+        await call(gw.url, 'POST', '/onboarding/containers', op, {
+          org_id: randomUUID(),
+          project_id: randomUUID(),
+          image_id: 'ubuntu:terminal',
+          display_name: 'b',
+        })
+      ).body;
       const before = await state();
-      const rotated = await call(gw.url, 'POST', `/collab/token?container_id=${other.container_id}`, reg.token, { container_id: other.container_id });
+      const rotated = await call(gw.url, 'POST', `/collab/token?container_id=${other.container_id}`, reg.token, {
+        container_id: other.container_id,
+      });
       // Whatever the answer to the extra input, B's token still works and B's version did not move.
       expect([200, 400]).toContain(rotated.status);
       expect((await gw.post('/collab/event', watchdog(other.project_id), other.token)).status).toBe(202);

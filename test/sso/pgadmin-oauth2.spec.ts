@@ -14,10 +14,18 @@ describe('pgAdmin OAuth2 settings from SETTINGS.oauth_clients', () => {
   it('maps the gateway client field by field into a Python literal pgAdmin reads', () => {
     const c = '11111111-1111-4111-8111-111111111111';
     const o = '22222222-2222-4222-8222-222222222222';
-    const setting = clientSetting(`uc-${c}`, 'Zm9vYmFyYmF6cXV4cXV1eA_-abcdefghijklmnopqrstu', 'https://gw.example/oidc', defaultRedirectUris(c, o, { domain: 'apps.example', scheme: 'https' }));
+    const setting = clientSetting(
+      `uc-${c}`,
+      'Zm9vYmFyYmF6cXV4cXV1eA_-abcdefghijklmnopqrstu',
+      'https://gw.example/oidc',
+      defaultRedirectUris(c, o, { domain: 'apps.example', scheme: 'https' }),
+    );
     const out = run(JSON.stringify([setting]));
     expect(out.status).toBe(0);
-    const py = spawnSync('python3', ['-c', 'import ast, json, sys; print(json.dumps(ast.literal_eval(sys.stdin.read())))'], { input: out.stdout, encoding: 'utf8' });
+    const py = spawnSync('python3', ['-c', 'import ast, json, sys; print(json.dumps(ast.literal_eval(sys.stdin.read())))'], {
+      input: out.stdout,
+      encoding: 'utf8',
+    });
     expect(py.status).toBe(0);
     expect(JSON.parse(py.stdout)).toEqual([
       {

@@ -28,7 +28,12 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
   const servers: Server[] = [];
   const org = randomUUID();
   const project = randomUUID();
-  const alice = { email: `alice-${randomUUID().slice(0, 8)}@example.com`, password: 'correct horse battery', name: 'Alice Ö. Example', id: '' };
+  const alice = {
+    email: `alice-${randomUUID().slice(0, 8)}@example.com`,
+    password: 'correct horse battery',
+    name: 'Alice Ö. Example',
+    id: '',
+  };
   const bob = { email: `bob-${randomUUID().slice(0, 8)}@example.com`, password: 'another long password', name: 'Bob', id: '' };
   let container: { id: string; token: string; client: { client_id: string; client_secret: string; redirect_uris: string[] } };
 
@@ -63,13 +68,22 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('granted');
     expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('unchanged');
 
-    const reg = await call(stack.url, 'POST', '/onboarding/containers', operator, { org_id: org, project_id: project, image_id: 'pgadmin:4', display_name: 'sso e2e' });
+    const reg = await call(stack.url, 'POST', '/onboarding/containers', operator, {
+      org_id: org,
+      project_id: project,
+      image_id: 'pgadmin:4',
+      display_name: 'sso e2e',
+    });
     expect(reg.status).toBe(201);
     const clients = reg.body.settings_decoded.oauth_clients;
     expect(clients).toHaveLength(1);
     container = { id: reg.body.container_id, token: reg.body.token, client: clients[0] };
     // The access read model follows the log (users, membership, the container's project).
-    await eventually(async () => ((await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed === true ? true : null));
+    await eventually(async () =>
+      (await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed === true
+        ? true
+        : null,
+    );
     await eventually(async () => ((await stack.pool.query(`SELECT count(*)::int AS n FROM access_users`)).rows[0].n === 2 ? true : null));
   });
 
@@ -102,11 +116,20 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(rows[0].secret_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(await stack.pool.query(`SELECT data FROM events`).then((r) => r.rows))).not.toContain(client.client_secret);
 
-    const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const config = await oidc.discovery(new URL(issuer), client.client_id, client.client_secret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     const meta = config.serverMetadata();
     expect(meta.issuer).toBe(issuer);
     // The fields OpenID Connect Discovery 1.0 requires.
-    for (const f of ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'response_types_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported'] as const) {
+    for (const f of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'jwks_uri',
+      'response_types_supported',
+      'subject_types_supported',
+      'id_token_signing_alg_values_supported',
+    ] as const) {
       expect(meta[f]).toBeTruthy();
     }
     expect(meta.response_types_supported).toContain('code');
@@ -126,8 +149,11 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     const state = oidc.randomState();
     const redirectUri = client.redirect_uris[0];
     const authUrl = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri, scope: 'openid email profile', state,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      redirect_uri: redirectUri,
+      scope: 'openid email profile',
+      state,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
     });
     const browser = new Browser({ domain: DOMAIN, nginxPort: nginx.port });
     // A wrong password is refused at the form.
@@ -144,29 +170,52 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     // The ID token's signature verifies against the published JWKS.
     const [h, p, s] = tokens.id_token!.split('.');
     const kid = JSON.parse(Buffer.from(h, 'base64url').toString()).kid;
-    const jwk = jwks.keys.find((k) => k.kid === kid) as import("node:crypto").JsonWebKey;
-    expect(verifySignature('sha256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(s, 'base64url'))).toBe(true);
+    const jwk = jwks.keys.find((k) => k.kid === kid) as import('node:crypto').JsonWebKey;
+    expect(
+      verifySignature('sha256', Buffer.from(`${h}.${p}`), createPublicKey({ key: jwk, format: 'jwk' }), Buffer.from(s, 'base64url')),
+    ).toBe(true);
     // The access token works at userinfo and, introspected, names the container's client.
     expect(await oidc.fetchUserInfo(config, tokens.access_token, alice.id)).toMatchObject({ sub: alice.id, email: alice.email });
     const intro = await oidc.tokenIntrospection(config, tokens.access_token);
     expect(intro).toMatchObject({ active: true, client_id: client.client_id, sub: alice.id });
     // Another container's client cannot read (or revoke) this container's tokens.
-    const other = await call(stack.url, 'POST', '/onboarding/containers', operator, { org_id: org, project_id: randomUUID(), image_id: 'pgadmin:4', display_name: 'other' });
+    const other = await call(stack.url, 'POST', '/onboarding/containers', operator, {
+      org_id: org,
+      project_id: randomUUID(),
+      image_id: 'pgadmin:4',
+      display_name: 'other',
+    });
     const otherClient = other.body.settings_decoded.oauth_clients[0];
-    const otherConfig = await oidc.discovery(new URL(issuer), otherClient.client_id, otherClient.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const otherConfig = await oidc.discovery(new URL(issuer), otherClient.client_id, otherClient.client_secret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
     expect(await oidc.tokenIntrospection(otherConfig, tokens.access_token)).toEqual({ active: false });
     await oidc.tokenRevocation(otherConfig, tokens.access_token);
     expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: true });
     // A code is used once; a replay is refused and revokes what the code gave.
-    await expect(oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state })).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier, expectedState: state })).rejects.toMatchObject({
+      error: 'invalid_grant',
+    });
     expect(await oidc.tokenIntrospection(config, tokens.access_token)).toMatchObject({ active: false });
 
     // PKCE with a wrong verifier, and a redirect URI off the container's hosts, are refused.
-    const again = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'openid', state, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' });
+    const again = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      state,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
     const silent = await browser.follow(again.href, (u) => !u.href.startsWith(issuer));
     const code2 = new URL(silent[silent.length - 1].url);
-    await expect(oidc.authorizationCodeGrant(config, code2, { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: state })).rejects.toMatchObject({ error: 'invalid_grant' });
-    for (const bad of [`http://evil.example/cb`, `${origin(`uc-${randomUUID()}.org-${org}.${DOMAIN}`)}/oauth2/authorize`, `https://${svc()}/oauth2/authorize`]) {
+    await expect(
+      oidc.authorizationCodeGrant(config, code2, { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: state }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
+    for (const bad of [
+      `http://evil.example/cb`,
+      `${origin(`uc-${randomUUID()}.org-${org}.${DOMAIN}`)}/oauth2/authorize`,
+      `https://${svc()}/oauth2/authorize`,
+    ]) {
       const u = oidc.buildAuthorizationUrl(config, { redirect_uri: bad, scope: 'openid', state });
       const r = await browser.get(u.href);
       expect(r.status).toBe(400);
@@ -186,7 +235,15 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     const port = await freePort();
     const backend = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ path: req.url, host: req.headers.host, id: req.headers['x-auth-user-id'] ?? null, email: req.headers['x-auth-user-email'] ?? null, name: req.headers['x-auth-user-name'] ?? null }));
+      res.end(
+        JSON.stringify({
+          path: req.url,
+          host: req.headers.host,
+          id: req.headers['x-auth-user-id'] ?? null,
+          email: req.headers['x-auth-user-email'] ?? null,
+          name: req.headers['x-auth-user-name'] ?? null,
+        }),
+      );
     });
     servers.push(backend);
     await new Promise<void>((ok) => backend.listen(port, address, ok));
@@ -195,22 +252,32 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect((await post({ type: 'user-container:map-http-service', name: 'terminal', port })).status).toBe(202);
     expect((await post({ type: 'user-container:map-http-service', name: 'web', port, protected: false })).status).toBe(202);
     expect((await post({ type: 'user-container:map-http-service', name: 'notes', port, protected: true })).status).toBe(202);
-    expect((await post({ type: 'user-container:map-http-service', name: 'bad', port, protected: 'yes' })).body.field).toBe('event.protected');
+    expect((await post({ type: 'user-container:map-http-service', name: 'bad', port, protected: 'yes' })).body.field).toBe(
+      'event.protected',
+    );
 
     const terminal = svc('terminal');
     const anonymous = new Browser({ domain: DOMAIN, nginxPort: nginx.port });
     // An open route answers without sign-in, and forged identity headers never reach it.
-    const open = await eventually(async () => {
-      const r = await anonymous.get(`${origin(svc('web'))}/`, { 'x-auth-user-id': 'forged' });
-      return r.status === 200 ? r : null;
-    }, 15_000, 50);
+    const open = await eventually(
+      async () => {
+        const r = await anonymous.get(`${origin(svc('web'))}/`, { 'x-auth-user-id': 'forged' });
+        return r.status === 200 ? r : null;
+      },
+      15_000,
+      50,
+    );
     expect(JSON.parse(open.body)).toMatchObject({ id: null, email: null });
 
     // No session: 302 to the sign-in on the service's own host, carrying the path back.
-    const denied = await eventually(async () => {
-      const r = await anonymous.get(`${origin(terminal)}/shell?tab=1`, { 'x-auth-user-id': alice.id });
-      return r.status === 302 ? r : null;
-    }, 15_000, 50);
+    const denied = await eventually(
+      async () => {
+        const r = await anonymous.get(`${origin(terminal)}/shell?tab=1`, { 'x-auth-user-id': alice.id });
+        return r.status === 302 ? r : null;
+      },
+      15_000,
+      50,
+    );
     expect(denied.location).toBe(`${origin(terminal)}/.collab-sso/start?rd=${encodeURIComponent('/shell?tab=1')}`);
 
     // Alice signs in (at the provider's form), and lands back on her path with a session for this host only.
@@ -229,7 +296,13 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(session.raw).toMatch(/SameSite=Lax/);
     const ok = await aliceBrowser.get(landed.location!, { 'x-auth-user-id': 'forged' });
     expect(ok.status).toBe(200);
-    expect(JSON.parse(ok.body)).toEqual({ path: '/shell?tab=1', host: terminal, id: alice.id, email: alice.email, name: encodeURIComponent(alice.name) });
+    expect(JSON.parse(ok.body)).toEqual({
+      path: '/shell?tab=1',
+      host: terminal,
+      id: alice.id,
+      email: alice.email,
+      name: encodeURIComponent(alice.name),
+    });
 
     // What the check costs through nginx (logged, not asserted: the machine is shared).
     const median = async (url: string, b: Browser) => {
@@ -248,10 +321,14 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     // The session is the terminal's: another protected host of the same container asks again (single
     // sign-on: the provider session makes that a redirect round, no form).
     const notes = svc('notes');
-    const other = await eventually(async () => {
-      const r = await aliceBrowser.get(`${origin(notes)}/`);
-      return r.status === 302 ? r : null;
-    }, 15_000, 50);
+    const other = await eventually(
+      async () => {
+        const r = await aliceBrowser.get(`${origin(notes)}/`);
+        return r.status === 302 ? r : null;
+      },
+      15_000,
+      50,
+    );
     const sso = await aliceBrowser.follow(other.location!);
     expect(sso.every((p) => p.status !== 200 || p.url.startsWith(origin(notes)))).toBe(true);
     expect(sso[sso.length - 1]).toMatchObject({ status: 200, url: `${origin(notes)}/` });
@@ -276,7 +353,9 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(bobLanded.status).toBe(302);
     expect((await bobBrowser.get(bobLanded.location!)).status).toBe(403);
     expect((await call(stack.url, 'GET', `/sso/access?user_id=${bob.id}&container_id=${container.id}`, operator)).body.allowed).toBe(false);
-    expect((await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed).toBe(true);
+    expect((await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed).toBe(
+      true,
+    );
 
     // Revocation: 403 within seconds.
     const revoked = await call(stack.url, 'DELETE', `/sso/projects/${project}/members/${alice.id}`, operator);
@@ -292,7 +371,13 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
   it('refuses open redirects, forged or replayed state, and a code of another sign-in', async () => {
     const terminal = svc('terminal');
     const b = new Browser({ domain: DOMAIN, nginxPort: nginx.port });
-    for (const rd of ['https://evil.example/', '//evil.example/', '/\\evil.example/', 'evil', '/%0d%0aSet-Cookie:x=1'.replace('%0d%0a', '\r\n')]) {
+    for (const rd of [
+      'https://evil.example/',
+      '//evil.example/',
+      '/\\evil.example/',
+      'evil',
+      '/%0d%0aSet-Cookie:x=1'.replace('%0d%0a', '\r\n'),
+    ]) {
       const r = await b.get(`${origin(terminal)}/.collab-sso/start?rd=${encodeURIComponent(rd)}`);
       expect([r.status, r.location]).toEqual([400, undefined]);
       expect(JSON.parse(r.body).field).toBe('rd');
@@ -305,7 +390,8 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     const state = new URL(start.location!).searchParams.get('state')!;
     const back = await signIn(b, start.location!, alice);
     const code = back.searchParams.get('code')!;
-    const callback = (s: string, c = code) => `${origin(terminal)}/.collab-sso/callback?code=${encodeURIComponent(c)}&state=${encodeURIComponent(s)}`;
+    const callback = (s: string, c = code) =>
+      `${origin(terminal)}/.collab-sso/callback?code=${encodeURIComponent(c)}&state=${encodeURIComponent(s)}`;
 
     // Forged state (not this browser's), and the right state from a browser without the cookie.
     const forged = await b.get(callback(state.slice(0, -2) + (state.endsWith('AA') ? 'BB' : 'AA')));
@@ -320,7 +406,9 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
   });
 
   it('the platform API names a bad field, changes nothing, and refuses containers and viewers', async () => {
-    const ssoEvents = async () => (await stack.pool.query(`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'user-%' OR stream_id LIKE 'project-access-%'`)).rows[0].n;
+    const ssoEvents = async () =>
+      (await stack.pool.query(`SELECT count(*)::int AS n FROM events WHERE stream_id LIKE 'user-%' OR stream_id LIKE 'project-access-%'`))
+        .rows[0].n;
     const before = await ssoEvents();
     const bad = [
       [{ email: 'not-an-email', name: 'x' }, 'email'],
@@ -341,10 +429,16 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(await ssoEvents()).toBe(before);
 
     // The access read model rebuilds from the log to the same rows.
-    const snapshot = async () => JSON.stringify((await stack.pool.query(
-      `SELECT (SELECT json_agg(m ORDER BY project_id, user_id) FROM (SELECT project_id, user_id FROM access_members) m) AS members,
+    const snapshot = async () =>
+      JSON.stringify(
+        (
+          await stack.pool.query(
+            `SELECT (SELECT json_agg(m ORDER BY project_id, user_id) FROM (SELECT project_id, user_id FROM access_members) m) AS members,
               (SELECT json_agg(u ORDER BY user_id) FROM (SELECT user_id, email, name FROM access_users) u) AS users,
-              (SELECT json_agg(c ORDER BY container_id) FROM (SELECT container_id, project_id, deleted FROM access_containers) c) AS containers`)).rows[0]);
+              (SELECT json_agg(c ORDER BY container_id) FROM (SELECT container_id, project_id, deleted FROM access_containers) c) AS containers`,
+          )
+        ).rows[0],
+      );
     const live = await snapshot();
     const rebuilt = await call(stack.url, 'POST', '/projections/access/rebuild', operator);
     expect(rebuilt.status).toBe(200);
@@ -356,7 +450,10 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     const introspect = (secret: string) =>
       fetch(`${issuer}/token/introspection`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${client.client_id}:${secret}`).toString('base64')}`,
+        },
         body: 'token=nothing',
       }).then((r) => r.status);
     expect(await introspect(client.client_secret)).toBe(200);
@@ -368,18 +465,26 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     expect(await introspect(client.client_secret)).toBe(401);
     expect(await introspect(fresh.client_secret)).toBe(200);
     // Granted again, alice may open the container until it is deleted.
-    const mayOpen = async () => (await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed;
+    const mayOpen = async () =>
+      (await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed;
     expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('granted');
     await eventually(async () => ((await mayOpen()) === true ? true : null));
     expect((await call(stack.url, 'DELETE', `/onboarding/containers/${container.id}`, operator, {})).status).toBe(200);
     await eventually(async () => ((await mayOpen()) === false ? true : null));
     const check = await fetch(`${issuer}/token/introspection`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${fresh.client_secret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${fresh.client_secret}`).toString('base64')}`,
+      },
       body: 'token=nothing',
     });
     expect(check.status).toBe(401);
-    const types = (await stack.pool.query(`SELECT event_type FROM events WHERE stream_id = $1 ORDER BY global_position`, [`oauth-client-${client.client_id}`])).rows.map((r) => r.event_type);
+    const types = (
+      await stack.pool.query(`SELECT event_type FROM events WHERE stream_id = $1 ORDER BY global_position`, [
+        `oauth-client-${client.client_id}`,
+      ])
+    ).rows.map((r) => r.event_type);
     expect(types).toEqual(['oauth-client:created', 'oauth-client:secret-rotated', 'oauth-client:deleted']);
   });
 });

@@ -67,7 +67,20 @@ export class Browser {
       .join('; ');
     return new Promise((resolve, reject) => {
       const req = httpRequest(
-        { host: '127.0.0.1', port, method, path, agent: false, headers: { host: u.host, connection: 'close', ...(cookie ? { cookie } : {}), ...(body ? { 'content-length': Buffer.byteLength(body) } : {}), ...headers } },
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent: false,
+          headers: {
+            host: u.host,
+            connection: 'close',
+            ...(cookie ? { cookie } : {}),
+            ...(body ? { 'content-length': Buffer.byteLength(body) } : {}),
+            ...headers,
+          },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');

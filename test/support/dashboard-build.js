@@ -21,13 +21,18 @@ function newestMtime(dir) {
 
 function ensureDashboardBuilt() {
   const built = join(DASHBOARD_DIR, 'index.html');
-  const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newestMtime(sources), statSync(join(root, 'package-lock.json')).mtimeMs);
+  const stale =
+    !existsSync(built) || statSync(built).mtimeMs < Math.max(newestMtime(sources), statSync(join(root, 'package-lock.json')).mtimeMs);
   if (!stale) return false;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(sources, 'vite.config.mts'), '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(sources, 'vite.config.mts'), '--logLevel', 'warn'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
+    },
+  );
   return true;
 }
 

@@ -8,7 +8,10 @@ export const PG_ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://p
  * `test`, and drop() refuses any other name, so a test can never touch a real database.
  */
 export async function createTestDatabase(label: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
-  const safe = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  const safe = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 20);
   const name = `cgw_test_${safe}_${process.pid}_${randomBytes(3).toString('hex')}`;
   await adminQuery(`CREATE DATABASE "${name}"`);
   const url = new URL(PG_ADMIN_URL);

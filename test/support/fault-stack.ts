@@ -53,7 +53,12 @@ export async function startFaultStack(label: string, extra: Record<string, strin
 export type FaultStack = Awaited<ReturnType<typeof startFaultStack>>;
 
 /** POST with a client-side deadline far above any server timeout: a hang shows as `status: 0`. */
-export async function postJson(url: string, token: string, body: unknown, deadlineMs = 20_000): Promise<{ status: number; body: any; headers: Headers | null; error?: string }> {
+export async function postJson(
+  url: string,
+  token: string,
+  body: unknown,
+  deadlineMs = 20_000,
+): Promise<{ status: number; body: any; headers: Headers | null; error?: string }> {
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -75,10 +80,19 @@ export async function postJson(url: string, token: string, body: unknown, deadli
 }
 
 /** The FQDN a mapped service gets (libs/common FQDN scheme) under the test's domain. */
-export const fqdnOf = (c: { containerId: string; orgId: string }, service: string, domain: string) => `uc-${c.containerId}--${service}.org-${c.orgId}.${domain}`;
+export const fqdnOf = (c: { containerId: string; orgId: string }, service: string, domain: string) =>
+  `uc-${c.containerId}--${service}.org-${c.orgId}.${domain}`;
 
 /** Maps `service` of container `c` through the gateway; throws unless it is acknowledged. */
-export async function mapService(gatewayUrl: string, c: { token: string; projectId: string }, service: string, port: number): Promise<void> {
-  const res = await postJson(`${gatewayUrl}/collab/event`, c.token, { event: { type: 'user-container:map-http-service', name: service, port }, project_id: c.projectId });
+export async function mapService(
+  gatewayUrl: string,
+  c: { token: string; projectId: string },
+  service: string,
+  port: number,
+): Promise<void> {
+  const res = await postJson(`${gatewayUrl}/collab/event`, c.token, {
+    event: { type: 'user-container:map-http-service', name: service, port },
+    project_id: c.projectId,
+  });
   if (res.status !== 202) throw new Error(`map-http-service answered ${res.status}: ${JSON.stringify(res.body)}`);
 }

@@ -51,7 +51,12 @@ export interface TestGateway {
   pool: Pool;
   /** A token for a fresh container (or the one given). */
   container(claims?: Partial<TokenClaims>): { token: string; containerId: string; orgId: string; projectId: string };
-  post(path: string, body: unknown, token?: string, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  post(
+    path: string,
+    body: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Events in the store, in global order (optionally of one stream). */
   events(streamId?: string): Promise<{ stream_id: string; event_type: string; event_id: string; data: any; metadata: any }[]>;
   close(): Promise<void>;

@@ -48,7 +48,10 @@ export class Load {
       const event_id = randomUUID();
       this.sent.push(event_id);
       // Every third event changes a mapping (load, decide, append with an expected version).
-      const event = n % 3 === 2 ? { type: 'user-container:map-http-service', name: 'web', port: 1024 + n } : { type: 'user-container:watchdog', system: { cpu: { usage: `0.${i}${n % 10}` } } };
+      const event =
+        n % 3 === 2
+          ? { type: 'user-container:map-http-service', name: 'web', port: 1024 + n }
+          : { type: 'user-container:watchdog', system: { cpu: { usage: `0.${i}${n % 10}` } } };
       for (;;) {
         if (this.aborted) return;
         const res = await postJson(`${this.url()}/collab/event`, c.token, { event, project_id: c.projectId, event_id });
@@ -57,7 +60,12 @@ export class Load {
           break;
         }
         if (res.status === 503) {
-          this.unavailable.push({ status: res.status, contentType: res.headers!.get('content-type'), retryAfter: res.headers!.get('retry-after'), code: res.body?.code });
+          this.unavailable.push({
+            status: res.status,
+            contentType: res.headers!.get('content-type'),
+            retryAfter: res.headers!.get('retry-after'),
+            code: res.body?.code,
+          });
         } else if (res.status === 0 && res.error !== 'timeout' && this.retryConnectionErrors) {
           this.connectionErrors.push(res.error!);
         } else {
@@ -68,4 +76,3 @@ export class Load {
     }
   }
 }
-

@@ -44,9 +44,20 @@ export async function startTestNginx(label: string, options: { gateway?: string 
   const mapPath = join(dir, 'routes.map');
   const [port, statusPort] = [await freePort(), await freePort()];
   await writeFile(mapPath, EMPTY_STAGE2_MAP);
-  await writeFile(conf, renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway: options.gateway }));
+  await writeFile(
+    conf,
+    renderStage2Conf({
+      mapPath,
+      listen: `127.0.0.1:${port}`,
+      statusListen: `127.0.0.1:${statusPort}`,
+      runDir: dir,
+      gateway: options.gateway,
+    }),
+  );
   const prefix = dir + '/';
-  const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -57,7 +68,10 @@ export async function startTestNginx(label: string, options: { gateway?: string 
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-    const ok = await fetch(statusUrl).then((r) => r.ok, () => false);
+    const ok = await fetch(statusUrl).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`nginx did not answer on ${statusUrl}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -12,7 +12,11 @@ const run = promisify(execFile);
 export const PG_BIN =
   process.env.TEST_PG_BIN ??
   (() => {
-    const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+    const versions = existsSync('/usr/lib/postgresql')
+      ? readdirSync('/usr/lib/postgresql')
+          .filter((v) => /^\d+$/.test(v))
+          .sort((a, b) => Number(b) - Number(a))
+      : [];
     return `/usr/lib/postgresql/${versions[0] ?? '15'}/bin`;
   })();
 
@@ -85,7 +89,18 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
   };
   // If the test process dies without close(), don't leave a server behind.
   const reap = () => {
-    if (running) require('node:child_process').spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']);
+    if (running)
+      require('node:child_process').spawnSync('runuser', [
+        '-u',
+        'postgres',
+        '--',
+        join(PG_BIN, 'pg_ctl'),
+        '-D',
+        data,
+        '-m',
+        'immediate',
+        'stop',
+      ]);
   };
   process.once('exit', reap);
   await pg.start();

@@ -46,7 +46,25 @@ export async function startPrivateRedis(label: string, settings: Record<string, 
     port,
     url,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxmemory-policy', 'noeviction', ...Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v])], { stdio: 'ignore' });
+      child = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+          '--maxmemory-policy',
+          'noeviction',
+          ...Object.entries(settings).flatMap(([k, v]) => [`--${k}`, v]),
+        ],
+        { stdio: 'ignore' },
+      );
       const deadline = Date.now() + 10_000;
       while (!(await ping())) {
         if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);

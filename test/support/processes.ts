@@ -30,7 +30,13 @@ export interface ReadyChild {
  * Runs `node <args>` with exactly `env` and waits until `readyUrl` answers 2xx. A child still
  * running when this process exits is killed. Shared by the fault suites and `npm run bench`.
  */
-export async function spawnUntilReady(label: string, args: string[], env: NodeJS.ProcessEnv, readyUrl: string, timeoutMs = 60_000): Promise<ReadyChild> {
+export async function spawnUntilReady(
+  label: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+  timeoutMs = 60_000,
+): Promise<ReadyChild> {
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
@@ -41,7 +47,13 @@ export async function spawnUntilReady(label: string, args: string[], env: NodeJS
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode) throw new Error(`${label} exited during start:\n${out}`);
-    if (await fetch(readyUrl).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(readyUrl).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${label} did not answer ${readyUrl} within ${timeoutMs} ms:\n${out}`);

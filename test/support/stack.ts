@@ -110,37 +110,39 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
 export function openSse(url: string, token: string) {
   const controller = new AbortController();
   const events: { event: string; data: any; id?: string }[] = [];
-  const ready = fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal }).then(async (res) => {
-    if (res.status !== 200) throw new Error(`SSE answered ${res.status}: ${await res.text()}`);
-    void (async () => {
-      const decoder = new TextDecoder();
-      let buffer = '';
-      try {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          buffer += decoder.decode(chunk, { stream: true });
-          let i: number;
-          while ((i = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, i);
-            buffer = buffer.slice(i + 2);
-            const e: { event: string; data: any; id?: string } = { event: 'message', data: '' };
-            for (const line of block.split('\n')) {
-              if (line.startsWith('event:')) e.event = line.slice(6).trim();
-              else if (line.startsWith('data:')) e.data += line.slice(5).trim();
-              else if (line.startsWith('id:')) e.id = line.slice(3).trim();
+  const ready = fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: controller.signal }).then(
+    async (res) => {
+      if (res.status !== 200) throw new Error(`SSE answered ${res.status}: ${await res.text()}`);
+      void (async () => {
+        const decoder = new TextDecoder();
+        let buffer = '';
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            buffer += decoder.decode(chunk, { stream: true });
+            let i: number;
+            while ((i = buffer.indexOf('\n\n')) >= 0) {
+              const block = buffer.slice(0, i);
+              buffer = buffer.slice(i + 2);
+              const e: { event: string; data: any; id?: string } = { event: 'message', data: '' };
+              for (const line of block.split('\n')) {
+                if (line.startsWith('event:')) e.event = line.slice(6).trim();
+                else if (line.startsWith('data:')) e.data += line.slice(5).trim();
+                else if (line.startsWith('id:')) e.id = line.slice(3).trim();
+              }
+              try {
+                e.data = JSON.parse(e.data);
+              } catch {
+                /* plain text */
+              }
+              events.push(e);
             }
-            try {
-              e.data = JSON.parse(e.data);
-            } catch {
-              /* plain text */
-            }
-            events.push(e);
           }
+        } catch {
+          /* aborted */
         }
-      } catch {
-        /* aborted */
-      }
-    })();
-    return res.status;
-  });
+      })();
+      return res.status;
+    },
+  );
   return { events, ready, close: () => controller.abort() };
 }

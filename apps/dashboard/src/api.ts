@@ -2,7 +2,10 @@ import { session } from './session';
 
 /** A failed API call: the status and the problem+json detail the gateway gave. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly detail: string) {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
     super(`${status}: ${detail}`);
   }
 }
@@ -14,7 +17,12 @@ export function setUnauthorizedHandler(fn: () => void): void {
 }
 
 /** GET a JSON resource of the gateway (same origin), with the session's token. */
-export async function get<T>(path: string, params: Record<string, string | undefined> = {}, signal?: AbortSignal, token = session.token()): Promise<T> {
+export async function get<T>(
+  path: string,
+  params: Record<string, string | undefined> = {},
+  signal?: AbortSignal,
+  token = session.token(),
+): Promise<T> {
   const qs = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
   const res = await fetch(`${path}${qs.size ? `?${qs}` : ''}`, {
     headers: { authorization: `Bearer ${token ?? ''}`, accept: 'application/json' },
@@ -37,7 +45,12 @@ export async function get<T>(path: string, params: Record<string, string | undef
 }
 
 /** Every page of a cursor-paged list (up to `max` items). */
-export async function getAll<T>(path: string, params: Record<string, string | undefined>, max: number, signal?: AbortSignal): Promise<{ items: T[]; truncated: boolean }> {
+export async function getAll<T>(
+  path: string,
+  params: Record<string, string | undefined>,
+  max: number,
+  signal?: AbortSignal,
+): Promise<{ items: T[]; truncated: boolean }> {
   const items: T[] = [];
   let cursor: string | undefined;
   do {

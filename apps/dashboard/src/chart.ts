@@ -44,10 +44,19 @@ export function lineChart(s: Series, range: { from: number; to: number }): HTMLE
 
   const grid = [0, 0.5, 1].map((f) => {
     const v = max * f;
-    return svg('g', {}, svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v), class: 'chart__grid' }), svg('text', { x: PAD.l - 6, y: y(v) + 4, class: 'chart__tick', 'text-anchor': 'end' }, s.format(v)));
+    return svg(
+      'g',
+      {},
+      svg('line', { x1: PAD.l, x2: W - PAD.r, y1: y(v), y2: y(v), class: 'chart__grid' }),
+      svg('text', { x: PAD.l - 6, y: y(v) + 4, class: 'chart__tick', 'text-anchor': 'end' }, s.format(v)),
+    );
   });
   const ticks = [range.from, (range.from + range.to) / 2, range.to].map((t, i) =>
-    svg('text', { x: x(t), y: H - 8, class: 'chart__tick', 'text-anchor': ['start', 'middle', 'end'][i] }, clock(t, range.to - range.from < 30 * 60_000)),
+    svg(
+      'text',
+      { x: x(t), y: H - 8, class: 'chart__tick', 'text-anchor': ['start', 'middle', 'end'][i] },
+      clock(t, range.to - range.from < 30 * 60_000),
+    ),
   );
   const last = values[values.length - 1];
   const summary = `${s.label}: ${values.length} samples, minimum ${s.format(Math.min(...values))}, maximum ${s.format(Math.max(...values))}, latest ${s.format(last)}.`;

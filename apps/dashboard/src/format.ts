@@ -48,7 +48,12 @@ export function roleOf(token: string): string | null {
   const part = token.split('.')[1];
   if (!part) return null;
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const role = (JSON.parse(json) as { role?: unknown }).role;
     return typeof role === 'string' ? role : null;
   } catch {

@@ -53,7 +53,11 @@ describe('live stream client (fetch + SSE parser + backoff)', () => {
       onRefused: () => undefined,
     });
     await until(() => messages.length === 3);
-    expect(messages).toEqual([{ event: 'health', data: '{"n":1}' }, { event: 'ping', data: '{}' }, { event: 'health', data: '{"n":2}' }]);
+    expect(messages).toEqual([
+      { event: 'health', data: '{"n":1}' },
+      { event: 'ping', data: '{}' },
+      { event: 'health', data: '{"n":2}' },
+    ]);
     expect(opens).toBe(2);
     expect(states).toEqual(['connecting', 'live', 'retrying', 'connecting', 'retrying', 'connecting', 'live']);
     expect(calls.map((c) => c.url)).toEqual(['/containers/events', '/containers/events', '/containers/events']);
@@ -66,13 +70,29 @@ describe('live stream client (fetch + SSE parser + backoff)', () => {
     const { fake, calls } = scriptedFetch([() => new Response('{}', { status: 401 })]);
     const refused: number[] = [];
     const states: LiveState[] = [];
-    openLive({ url: '/e', token: () => 'expired', fetch: fake, onMessage: () => undefined, onState: (s) => states.push(s), onOpen: () => undefined, onRefused: (s) => refused.push(s) });
+    openLive({
+      url: '/e',
+      token: () => 'expired',
+      fetch: fake,
+      onMessage: () => undefined,
+      onState: (s) => states.push(s),
+      onOpen: () => undefined,
+      onRefused: (s) => refused.push(s),
+    });
     await until(() => refused.length === 1);
     expect(refused).toEqual([401]);
     expect(states.at(-1)).toEqual({ kind: 'stopped', reason: 'refused (401)' });
 
     const none: LiveState[] = [];
-    openLive({ url: '/e', token: () => null, fetch: fake, onMessage: () => undefined, onState: (s) => none.push(s), onOpen: () => undefined, onRefused: () => undefined });
+    openLive({
+      url: '/e',
+      token: () => null,
+      fetch: fake,
+      onMessage: () => undefined,
+      onState: (s) => none.push(s),
+      onOpen: () => undefined,
+      onRefused: () => undefined,
+    });
     expect(none).toEqual([{ kind: 'stopped', reason: 'signed out' }]);
     expect(calls).toHaveLength(1);
   });

@@ -1,6 +1,7 @@
 import { backoffMs, SseParser, type SseMessage } from './sse';
 
-export type LiveState = { kind: 'connecting' } | { kind: 'live' } | { kind: 'retrying'; inMs: number; reason: string } | { kind: 'stopped'; reason: string };
+export type LiveState =
+  { kind: 'connecting' } | { kind: 'live' } | { kind: 'retrying'; inMs: number; reason: string } | { kind: 'stopped'; reason: string };
 
 export interface LiveOptions {
   url: string;

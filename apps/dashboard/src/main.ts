@@ -32,10 +32,14 @@ setUnauthorizedHandler(() => signOut('Your token was refused (expired or revoked
 function showSignIn(message?: string): void {
   document.title = 'Sign in · Collab gateway';
   mount(app, h('header', { class: 'top' }, h('h1', {}, 'Collab gateway')), h('main', { id: 'main', tabindex: -1 }));
-  renderSignIn(document.getElementById('main')!, (token) => {
-    session.signIn(token);
-    showApp();
-  }, message);
+  renderSignIn(
+    document.getElementById('main')!,
+    (token) => {
+      session.signIn(token);
+      showApp();
+    },
+    message,
+  );
 }
 
 function liveText(s: LiveState): string {
@@ -55,12 +59,37 @@ function showApp(): void {
   const token = session.token()!;
   const role = roleOf(token);
   const liveStatus = h('p', { id: 'live-status', class: 'live', role: 'status', 'data-state': 'connecting' }, 'Connecting…');
-  const nav = h('nav', { 'aria-label': 'Views' }, h('ul', {}, h('li', {}, h('a', { href: '#/fleet', 'data-view': 'fleet' }, 'Fleet')), h('li', {}, h('a', { href: '#/routes', 'data-view': 'routes' }, 'Routes'))));
+  const nav = h(
+    'nav',
+    { 'aria-label': 'Views' },
+    h(
+      'ul',
+      {},
+      h('li', {}, h('a', { href: '#/fleet', 'data-view': 'fleet' }, 'Fleet')),
+      h('li', {}, h('a', { href: '#/routes', 'data-view': 'routes' }, 'Routes')),
+    ),
+  );
   const main = h('main', { id: 'main', tabindex: -1 });
   mount(
     app,
-    h('a', { class: 'skip', href: '#main', onclick: ((e: Event) => (e.preventDefault(), main.focus())) as EventListener }, 'Skip to content'),
-    h('header', { class: 'top' }, h('h1', {}, 'Collab gateway'), nav, h('div', { class: 'top__end' }, liveStatus, h('span', { class: 'who' }, `Signed in as ${role ?? 'unknown role'}`), h('button', { type: 'button', id: 'sign-out', onclick: () => signOut() }, 'Sign out'))),
+    h(
+      'a',
+      { class: 'skip', href: '#main', onclick: ((e: Event) => (e.preventDefault(), main.focus())) as EventListener },
+      'Skip to content',
+    ),
+    h(
+      'header',
+      { class: 'top' },
+      h('h1', {}, 'Collab gateway'),
+      nav,
+      h(
+        'div',
+        { class: 'top__end' },
+        liveStatus,
+        h('span', { class: 'who' }, `Signed in as ${role ?? 'unknown role'}`),
+        h('button', { type: 'button', id: 'sign-out', onclick: () => signOut() }, 'Sign out'),
+      ),
+    ),
     main,
   );
   live = openLive({
@@ -108,7 +137,13 @@ function route(): void {
     cleanups.forEach((fn) => fn());
   };
   const [, view, id] = hash.split('/');
-  document.querySelectorAll('nav a').forEach((a) => (a as HTMLElement).dataset.view === (view === 'containers' ? 'fleet' : view) ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current'));
+  document
+    .querySelectorAll('nav a')
+    .forEach((a) =>
+      (a as HTMLElement).dataset.view === (view === 'containers' ? 'fleet' : view)
+        ? a.setAttribute('aria-current', 'page')
+        : a.removeAttribute('aria-current'),
+    );
   if (view === 'containers' && id && UUID.test(id)) {
     document.title = 'Container · Collab gateway';
     void renderContainer(ctx, id);

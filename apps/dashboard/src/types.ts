@@ -74,7 +74,6 @@ export interface Sample {
   ping_ms: number | null;
 }
 
-
 export interface TimelineItem {
   position: string;
   recorded_at: string;

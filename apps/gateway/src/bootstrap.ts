@@ -40,7 +40,12 @@ export async function createGateway(config: AppConfig): Promise<NestFastifyAppli
     .addBearerAuth()
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'docs/openapi.json' });
-  const dashboard = await serveStaticSite(app, { prefix: '/dashboard/', dir: config.dashboardDir, buildHint: 'run `npm run build` (builds the web dashboard into DASHBOARD_DIR)' });
-  if (dashboard === 'missing' && config.logLevel !== 'silent') console.warn(`[gateway] no web dashboard in ${config.dashboardDir}: run \`npm run build\``);
+  const dashboard = await serveStaticSite(app, {
+    prefix: '/dashboard/',
+    dir: config.dashboardDir,
+    buildHint: 'run `npm run build` (builds the web dashboard into DASHBOARD_DIR)',
+  });
+  if (dashboard === 'missing' && config.logLevel !== 'silent')
+    console.warn(`[gateway] no web dashboard in ${config.dashboardDir}: run \`npm run build\``);
   return app;
 }

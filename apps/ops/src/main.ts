@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack ?? err}\n`);
+    process.stderr.write(`${err instanceof ConfigError ? err.message : ((err as Error).stack ?? err)}\n`);
     return 1;
   }
 }

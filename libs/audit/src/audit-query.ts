@@ -144,7 +144,14 @@ export async function containerTimeline(pool: Pool, containerId: string): Promis
     const summary = summarize({ type: r.event_type, data: r.data ?? {}, actor, transition });
     if (!summary) return;
     seen.add(r.position);
-    items.push({ position: r.position, recorded_at: new Date(r.recorded_at).toISOString(), type: r.event_type, actor, summary, data: r.data });
+    items.push({
+      position: r.position,
+      recorded_at: new Date(r.recorded_at).toISOString(),
+      type: r.event_type,
+      actor,
+      summary,
+      data: r.data,
+    });
   };
   for (const r of life.rows) add(r);
   for (const r of resumed.rows) add(r, 'recovered');

@@ -50,7 +50,12 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
     const keys = AuditKeys.forConfig(this.config);
     const seal = new SealProjection(keys, { checkpointEvery: a.checkpointEvery, checkpointIntervalS: a.checkpointIntervalS });
     const { pollMs, leaseMs } = this.config.projections;
-    this.projector = new Projector(this.pool, this.store, seal, { owner: this.owner, batchSize: a.sealBatchSize, pollMs: Math.max(pollMs, 200), leaseMs });
+    this.projector = new Projector(this.pool, this.store, seal, {
+      owner: this.owner,
+      batchSize: a.sealBatchSize,
+      pollMs: Math.max(pollMs, 200),
+      leaseMs,
+    });
     await this.projector.start();
     await ensureProjectionRow(this.pool, MAINTENANCE_LEASE);
     const run = () => {
@@ -77,7 +82,9 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
       if (created.length) this.logger.log(`created partitions ${created.join(', ')}`);
       if (this.config.audit.watchdogRetentionDays > 0) {
         for (const c of await compactWatchdogs(this.pool, keys, { ...compactionOptionsOf(this.config), stopping })) {
-          this.logger.log(`compacted ${c.partition}: ${c.removed} of ${c.watchdogs} watchdogs removed, ${c.bytes_before} -> ${c.bytes_after} bytes`);
+          this.logger.log(
+            `compacted ${c.partition}: ${c.removed} of ${c.watchdogs} watchdogs removed, ${c.bytes_before} -> ${c.bytes_after} bytes`,
+          );
         }
       }
     } catch (err) {

@@ -49,7 +49,9 @@ export class AuditController {
   @ApiOperation({ summary: 'Events by container, project, org, type, actor and time, in log order, by pages (cursor)' })
   @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
   @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
-  @ApiOkResponse({ schema: { type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: 'string', nullable: true } } } })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { items: { type: 'array', items: item }, next_cursor: { type: 'string', nullable: true } } },
+  })
   async events(@Query() query: unknown) {
     return searchEvents(this.pool, parseInput(auditQuery, query));
   }
@@ -70,7 +72,8 @@ export class AuditController {
   @Get('containers/:id/timeline')
   @ApiOperation({
     summary: "A container's state changes with a one-line summary each",
-    description: 'Created, tokens, VPN address, services mapped and unmapped, health transitions and lapses, deletion. Raw watchdogs only where they changed health.',
+    description:
+      'Created, tokens, VPN address, services mapped and unmapped, health transitions and lapses, deletion. Raw watchdogs only where they changed health.',
   })
   @ApiParam({ name: 'id', description: 'container UUID' })
   @ApiOkResponse({
@@ -83,8 +86,12 @@ export class AuditController {
           items: {
             type: 'object',
             properties: {
-              position: { type: 'string' }, recorded_at: { type: 'string', format: 'date-time' }, type: { type: 'string' },
-              actor: { type: 'string', nullable: true }, summary: { type: 'string', example: 'service terminal mapped to port 7681 by container:…' }, data: { type: 'object' },
+              position: { type: 'string' },
+              recorded_at: { type: 'string', format: 'date-time' },
+              type: { type: 'string' },
+              actor: { type: 'string', nullable: true },
+              summary: { type: 'string', example: 'service terminal mapped to port 7681 by container:…' },
+              data: { type: 'object' },
             },
           },
         },

@@ -59,24 +59,34 @@ export async function compactWatchdogs(pool: Pool, keys: AuditKeys, o: Compactio
   return out;
 }
 
-async function compactDay(pool: Pool, keys: AuditKeys, partition: string, day: string, keepAfterSilenceMs: number): Promise<CompactionResult | null> {
+async function compactDay(
+  pool: Pool,
+  keys: AuditKeys,
+  partition: string,
+  day: string,
+  keepAfterSilenceMs: number,
+): Promise<CompactionResult | null> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL collab.allow_event_rewrite = 'on'`);
     // Nothing unsealed may go: the chain must cover what is removed.
-    const unsealed = (await client.query(
-      `SELECT count(*)::int AS n FROM "${partition}" e WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.global_position = e.global_position)`,
-    )).rows[0].n;
+    const unsealed = (
+      await client.query(
+        `SELECT count(*)::int AS n FROM "${partition}" e WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.global_position = e.global_position)`,
+      )
+    ).rows[0].n;
     if (unsealed) {
       await client.query('ROLLBACK');
       return null;
     }
     const bytesBefore = Number((await client.query(`SELECT pg_total_relation_size($1::regclass)::bigint AS b`, [partition])).rows[0].b);
-    const id = (await client.query(
-      `INSERT INTO audit_compactions (day, cutoff, events_removed, bytes_before) VALUES ($1, $2, 0, $3) RETURNING id::text AS id`,
-      [day, `${day} 00:00:00+00`, bytesBefore],
-    )).rows[0].id as string;
+    const id = (
+      await client.query(
+        `INSERT INTO audit_compactions (day, cutoff, events_removed, bytes_before) VALUES ($1, $2, 0, $3) RETURNING id::text AS id`,
+        [day, `${day} 00:00:00+00`, bytesBefore],
+      )
+    ).rows[0].id as string;
     await client.query(
       `CREATE TEMP TABLE compact_watchdogs ON COMMIT DROP AS
        SELECT global_position, recorded_at, event_id, stream_id, org_id, project_id, unhealthy,
@@ -88,9 +98,11 @@ async function compactDay(pool: Pool, keys: AuditKeys, partition: string, day: s
                WINDOW s AS (PARTITION BY stream_id ORDER BY stream_version)) x`,
       [WATCHDOG, keepAfterSilenceMs],
     );
-    const counts = (await client.query(
-      `SELECT count(*)::int AS watchdogs, count(*) FILTER (WHERE remove)::int AS removed, count(DISTINCT stream_id)::int AS containers FROM compact_watchdogs`,
-    )).rows[0];
+    const counts = (
+      await client.query(
+        `SELECT count(*)::int AS watchdogs, count(*) FILTER (WHERE remove)::int AS removed, count(DISTINCT stream_id)::int AS containers FROM compact_watchdogs`,
+      )
+    ).rows[0];
     if (!counts.watchdogs) {
       // A day without watchdogs (cheap to look at again): no compaction record.
       await client.query('ROLLBACK');
@@ -98,7 +110,10 @@ async function compactDay(pool: Pool, keys: AuditKeys, partition: string, day: s
     }
     await client.query(`DELETE FROM "${partition}" e USING compact_watchdogs g WHERE g.remove AND e.global_position = g.global_position`);
     await client.query(`DELETE FROM event_keys k USING compact_watchdogs g WHERE g.remove AND k.event_id = g.event_id`);
-    await client.query(`UPDATE audit_seals s SET compaction_id = $1 FROM compact_watchdogs g WHERE g.remove AND s.global_position = g.global_position`, [id]);
+    await client.query(
+      `UPDATE audit_seals s SET compaction_id = $1 FROM compact_watchdogs g WHERE g.remove AND s.global_position = g.global_position`,
+      [id],
+    );
     await client.query(
       `INSERT INTO watchdog_summaries (container_id, day, org_id, project_id, watchdogs, unhealthy, first_at, last_at, first_position, last_position, compaction_id)
        SELECT substr(stream_id, 10)::uuid, $1, max(org_id)::uuid, max(project_id)::uuid, count(*), count(*) FILTER (WHERE unhealthy),
@@ -108,12 +123,25 @@ async function compactDay(pool: Pool, keys: AuditKeys, partition: string, day: s
     );
     const digest = await sealDigest(client, id);
     const signature = keys.sign(compactionMessage({ id, day, eventsRemoved: String(counts.removed), digest }));
-    await client.query(
-      `UPDATE audit_compactions SET events_removed = $2, digest = $3, key_id = $4, signature = $5 WHERE id = $1`,
-      [id, counts.removed, digest, keys.keyId, signature],
-    );
+    await client.query(`UPDATE audit_compactions SET events_removed = $2, digest = $3, key_id = $4, signature = $5 WHERE id = $1`, [
+      id,
+      counts.removed,
+      digest,
+      keys.keyId,
+      signature,
+    ]);
     await client.query('COMMIT');
-    return { id, day, partition, watchdogs: counts.watchdogs, removed: counts.removed, kept: counts.watchdogs - counts.removed, containers: counts.containers, bytes_before: bytesBefore, bytes_after: bytesBefore };
+    return {
+      id,
+      day,
+      partition,
+      watchdogs: counts.watchdogs,
+      removed: counts.removed,
+      kept: counts.watchdogs - counts.removed,
+      containers: counts.containers,
+      bytes_before: bytesBefore,
+      bytes_after: bytesBefore,
+    };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -32,7 +32,12 @@ export async function listPartitions(db: Pool | PoolClient): Promise<PartitionIn
  * UPDATE EXCLUSIVE mode (appends go on); rows of that day already in the default partition
  * (nobody created the day ahead) are moved into it first, in the same transaction.
  */
-export async function ensurePartitions(pool: Pool, fromDay: string, toDay: string, stopping: () => boolean = () => false): Promise<string[]> {
+export async function ensurePartitions(
+  pool: Pool,
+  fromDay: string,
+  toDay: string,
+  stopping: () => boolean = () => false,
+): Promise<string[]> {
   const existing = new Set((await listPartitions(pool)).map((p) => p.day).filter(Boolean));
   const created: string[] = [];
   for (let day = fromDay; day <= toDay && !stopping(); day = nextDay(day)) {

@@ -51,7 +51,14 @@ export class SealProjection implements Projection {
     const last = (await c.query(`SELECT seq::text AS seq, link FROM audit_seals ORDER BY audit_seals.seq DESC LIMIT 1`)).rows[0];
     let seq = BigInt(last?.seq ?? 0);
     let link: Buffer = last?.link ?? GENESIS;
-    const cols = { seq: [] as string[], pos: [] as string[], tx: [] as string[], id: [] as string[], hash: [] as Buffer[], link: [] as Buffer[] };
+    const cols = {
+      seq: [] as string[],
+      pos: [] as string[],
+      tx: [] as string[],
+      id: [] as string[],
+      hash: [] as Buffer[],
+      link: [] as Buffer[],
+    };
     for (const e of events) {
       const hash = hashes.get(e.globalPosition);
       if (!hash) throw new Error(`event at ${e.globalPosition} vanished before it was sealed`);
@@ -69,17 +76,27 @@ export class SealProjection implements Projection {
        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]::xid8[], $4::uuid[], $5::bytea[], $6::bytea[])`,
       [cols.seq, cols.pos, cols.tx, cols.id, cols.hash, cols.link],
     );
-    const cp = (await c.query(`SELECT seq::text AS seq, signed_at FROM audit_checkpoints ORDER BY audit_checkpoints.seq DESC LIMIT 1`)).rows[0];
+    const cp = (await c.query(`SELECT seq::text AS seq, signed_at FROM audit_checkpoints ORDER BY audit_checkpoints.seq DESC LIMIT 1`))
+      .rows[0];
     const sinceSeq = seq - BigInt(cp?.seq ?? 0);
     const ageS = cp ? (Date.now() - new Date(cp.signed_at).getTime()) / 1000 : Infinity;
     if (sinceSeq >= BigInt(this.options.checkpointEvery) || ageS >= this.options.checkpointIntervalS) {
       const lastEvent = events[events.length - 1];
-      await signCheckpoint(ctx, this.keys, { seq: String(seq), globalPosition: lastEvent.globalPosition, transactionId: lastEvent.transactionId, link });
+      await signCheckpoint(ctx, this.keys, {
+        seq: String(seq),
+        globalPosition: lastEvent.globalPosition,
+        transactionId: lastEvent.transactionId,
+        link,
+      });
     }
   }
 }
 
-async function signCheckpoint(ctx: ProjectionContext, keys: AuditKeys, c: { seq: string; globalPosition: string; transactionId: string; link: Buffer }): Promise<void> {
+async function signCheckpoint(
+  ctx: ProjectionContext,
+  keys: AuditKeys,
+  c: { seq: string; globalPosition: string; transactionId: string; link: Buffer },
+): Promise<void> {
   const signedAt = new Date().toISOString();
   const signature = keys.sign(checkpointMessage({ ...c, signedAt }));
   await ctx.client.query(

@@ -14,7 +14,10 @@ export class AuditKeys {
     private readonly privateKey: KeyObject,
     readonly publicKey: KeyObject,
   ) {
-    this.keyId = `ed25519:${createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)}`;
+    this.keyId = `ed25519:${createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex')
+      .slice(0, 16)}`;
   }
 
   static fromPem(pem: string): AuditKeys {

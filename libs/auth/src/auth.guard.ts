@@ -1,4 +1,13 @@
-import { applyDecorators, ExecutionContext, Inject, Injectable, Optional, SetMetadata, UseGuards, createParamDecorator } from '@nestjs/common';
+import {
+  applyDecorators,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  Optional,
+  SetMetadata,
+  UseGuards,
+  createParamDecorator,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth } from '@nestjs/swagger';
@@ -53,9 +62,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     }
     if (verdict === 'ok' || (verdict === 'unregistered' && allowUnregistered)) return;
     throw new AuthenticationError(
-      verdict === 'deleted' ? 'token revoked: the container was deleted'
-      : verdict === 'revoked' ? 'token revoked: a newer token was issued'
-      : 'token of an unknown container',
+      verdict === 'deleted'
+        ? 'token revoked: the container was deleted'
+        : verdict === 'revoked'
+          ? 'token revoked: a newer token was issued'
+          : 'token of an unknown container',
     );
   }
 

@@ -32,5 +32,5 @@ export function parseCidr(text: string): Cidr {
 /** True when `ip` is a plain dotted IPv4 address inside one of the ranges. */
 export function inRanges(ip: string, ranges: readonly Cidr[]): boolean {
   const n = ipv4ToInt(ip);
-  return n !== null && ranges.some((r) => ((n & r.mask) >>> 0) === r.base);
+  return n !== null && ranges.some((r) => (n & r.mask) >>> 0 === r.base);
 }

@@ -4,18 +4,19 @@ import { z } from 'zod';
  * Every setting the processes read, with its environment variable, default and bounds.
  * Parsed once at start (see loadConfig); nothing else reads process.env.
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL with protocol ${protocols.join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with protocol ${protocols.join(' or ')}`,
+  );
 const hostname = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS name');
@@ -46,7 +47,10 @@ export const envSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: int(100, 60_000).default(5_000),
 
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only').default('cgw'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-" only')
+    .default('cgw'),
 
   RATE_LIMIT_MAX: int(0, 1_000_000).default(300),
   RATE_LIMIT_WINDOW_MS: int(1_000, 3_600_000).default(60_000),
@@ -58,7 +62,10 @@ export const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('collab-gateway'),
   /** JSON object {"<kid>": "<base64 secret>"}; absent outside production: a development key kept in DATA_DIR. */
   JWT_KEYS: z.string().optional(),
-  JWT_ACTIVE_KID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  JWT_ACTIVE_KID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   JWT_CLOCK_TOLERANCE_S: int(0, 300).default(30),
   CONTAINER_TOKEN_TTL_S: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 
@@ -70,7 +77,10 @@ export const envSchema = z.object({
   TOKEN_VERSIONS_RESYNC_S: int(5, 3600).default(60),
 
   /** The node containers are placed on while no gateway node has been registered. */
-  GATEWAY_DEFAULT_NODE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-"').default('default'),
+  GATEWAY_DEFAULT_NODE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and "-"')
+    .default('default'),
   GATEWAY_DEFAULT_FQDN: hostname.default('gateway.collab.localhost'),
   /** host:port of the default node's OpenVPN server. */
   GATEWAY_DEFAULT_VPN_ENDPOINT: z.string().default('gateway.collab.localhost:1194'),
@@ -117,7 +127,10 @@ export const envSchema = z.object({
   // nginx rendering (libs/nginx). Defaults suit the docker-compose nginx container sharing /etc/nginx.
   NGINX_RENDER_ENABLED: bool.default(true),
   /** This nginx's gateway node; default GATEWAY_DEFAULT_NODE_ID (where onboarding places containers). */
-  NGINX_NODE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and "-", at most 32').optional(),
+  NGINX_NODE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and "-", at most 32')
+    .optional(),
   NGINX_STAGE: z.enum(['stage1', 'stage2']).default('stage2'),
   NGINX_BIN: z.string().min(1).default('nginx'),
   NGINX_PREFIX: z.string().min(1).default('/etc/nginx/'),
@@ -132,16 +145,27 @@ export const envSchema = z.object({
   NGINX_COALESCE_MAX_MS: int(0, 600_000).default(2_000),
   NGINX_RECONCILE_INTERVAL_MS: int(1_000, 86_400_000).default(60_000),
   /** Comma-separated IPv4 CIDRs a route's VPN address must fall inside. */
-  NGINX_VPN_RANGES: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}(,\d{1,3}(\.\d{1,3}){3}\/\d{1,2})*$/, 'comma-separated IPv4 CIDRs').default('172.16.0.0/16'),
+  NGINX_VPN_RANGES: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}(,\d{1,3}(\.\d{1,3}){3}\/\d{1,2})*$/, 'comma-separated IPv4 CIDRs')
+    .default('172.16.0.0/16'),
   /** Stage 1: gateway node that serves routes whose gateway_node is null. */
-  NGINX_DEFAULT_GATEWAY_NODE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).optional(),
+  NGINX_DEFAULT_GATEWAY_NODE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/)
+    .optional(),
   /** Stage 1: `node=host:port` pairs, comma-separated, for every gateway node. */
-  NGINX_GATEWAY_NODES: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5}(,[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5})*$/, 'node=host:port,...').optional(),
+  NGINX_GATEWAY_NODES: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5}(,[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5})*$/, 'node=host:port,...')
+    .optional(),
 
   /** Single sign-on (docs/sso.md). */
   SSO_ENABLED: bool.default(true),
   /** The OpenID provider's issuer URL (its public address, ending in the mount path /oidc). */
-  SSO_ISSUER: url(['http:', 'https:']).refine((v) => new URL(v).pathname === '/oidc' && !new URL(v).search, 'must end in /oidc, without query').optional(),
+  SSO_ISSUER: url(['http:', 'https:'])
+    .refine((v) => new URL(v).pathname === '/oidc' && !new URL(v).search, 'must end in /oidc, without query')
+    .optional(),
   /** JSON {"keys":[<private RSA JWK>, ...]}: the ID/access token signing keys; the first signs. */
   SSO_JWKS: z.string().optional(),
   /** How browsers reach service hosts (Stage 1): scheme, and a port when it is not the scheme's own. */

@@ -25,9 +25,16 @@ describe('loadConfig', () => {
   it('requires the provider keys and issuer in production unless SSO is off, and an issuer ending in /oidc', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_KEYS: '{}' })).toThrow(/SSO_JWKS[\s\S]*SSO_ISSUER/);
     expect(() => loadConfig({ SSO_ISSUER: 'https://gw.example/' })).toThrow(/SSO_ISSUER: must end in \/oidc/);
-    expect(() => loadConfig({ SSO_JWKS: '{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}' })).toThrow(/SSO_JWKS: every key must be a private RSA JWK/);
+    expect(() => loadConfig({ SSO_JWKS: '{"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]}' })).toThrow(
+      /SSO_JWKS: every key must be a private RSA JWK/,
+    );
     expect(() => loadConfig({ SSO_JWKS: 'nope' })).toThrow(/SSO_JWKS: must be JSON/);
-    expect(loadConfig({ HTTP_PORT: '4000' }).sso).toMatchObject({ enabled: true, issuer: 'http://127.0.0.1:4000/oidc', serviceScheme: 'https', checkCacheMs: 1000 });
+    expect(loadConfig({ HTTP_PORT: '4000' }).sso).toMatchObject({
+      enabled: true,
+      issuer: 'http://127.0.0.1:4000/oidc',
+      serviceScheme: 'https',
+      checkCacheMs: 1000,
+    });
   });
 
   it('requires real keys in production', () => {
@@ -38,7 +45,10 @@ describe('loadConfig', () => {
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(loadConfig({ AUDIT_SIGNING_KEY: pem.replace(/\n/g, '\\n') }).audit.signingKeyPem).toBeDefined();
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    for (const bad of ['not a key', rsa]) expect(() => loadConfig({ AUDIT_SIGNING_KEY: bad })).toThrow(/AUDIT_SIGNING_KEY: must be an Ed25519 private key/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_KEYS: '{"k":"' + 'a'.repeat(44) + '"}' })).toThrow(/AUDIT_SIGNING_KEY: is required in production/);
+    for (const bad of ['not a key', rsa])
+      expect(() => loadConfig({ AUDIT_SIGNING_KEY: bad })).toThrow(/AUDIT_SIGNING_KEY: must be an Ed25519 private key/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_KEYS: '{"k":"' + 'a'.repeat(44) + '"}' })).toThrow(
+      /AUDIT_SIGNING_KEY: is required in production/,
+    );
   });
 });

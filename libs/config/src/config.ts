@@ -5,9 +5,7 @@ import { envSchema } from './config.schema';
 
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {
-    super(
-      'Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'),
-    );
+    super('Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'));
     this.name = 'ConfigError';
   }
 }
@@ -144,7 +142,8 @@ function parseImages(json: string | undefined, problems: { variable: string; mes
   const out: Record<string, string> = {};
   for (const [id, ref] of Object.entries(parsed as Record<string, unknown>)) {
     if (!IMAGE_ID.test(id)) problems.push({ variable: 'CONTAINER_IMAGES', message: `image id "${id}" must match ${IMAGE_ID}` });
-    else if (typeof ref !== 'string' || !IMAGE_REF.test(ref)) problems.push({ variable: 'CONTAINER_IMAGES', message: `image of "${id}" must match ${IMAGE_REF}` });
+    else if (typeof ref !== 'string' || !IMAGE_REF.test(ref))
+      problems.push({ variable: 'CONTAINER_IMAGES', message: `image of "${id}" must match ${IMAGE_REF}` });
     else out[id] = ref;
   }
   return out;
@@ -160,7 +159,10 @@ export function jwksProblem(json: string): string | null {
   }
   const keys = (parsed as { keys?: unknown })?.keys;
   if (!Array.isArray(keys) || keys.length === 0) return 'must be JSON {"keys":[<private RSA JWK>, ...]}';
-  const ok = keys.every((k) => k && typeof k === 'object' && (k as Record<string, unknown>).kty === 'RSA' && typeof (k as Record<string, unknown>).d === 'string');
+  const ok = keys.every(
+    (k) =>
+      k && typeof k === 'object' && (k as Record<string, unknown>).kty === 'RSA' && typeof (k as Record<string, unknown>).d === 'string',
+  );
   return ok ? null : 'every key must be a private RSA JWK (kty "RSA" with "d")';
 }
 
@@ -174,7 +176,6 @@ export function cidrProblem(v: string): string | null {
   if (n % 2 ** (32 - len) !== 0) return 'must be the network address (no host bits set)';
   return null;
 }
-
 
 export interface NginxConfig {
   enabled: boolean;
@@ -249,9 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const parsed = envSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i: z.core.$ZodIssue) => ({ variable: String(i.path[0] ?? '?'), message: i.message })),
-    );
+    throw new ConfigError(parsed.error.issues.map((i: z.core.$ZodIssue) => ({ variable: String(i.path[0] ?? '?'), message: i.message })));
   }
   const e = parsed.data;
   const problems: { variable: string; message: string }[] = [];
@@ -268,7 +267,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!isVpnEndpoint(e.GATEWAY_DEFAULT_VPN_ENDPOINT)) {
     problems.push({ variable: 'GATEWAY_DEFAULT_VPN_ENDPOINT', message: 'must be host:port (lower-case DNS name or IPv4, port 1-65535)' });
   }
-  if (e.NODE_ENV === 'production' && !e.AUDIT_SIGNING_KEY) problems.push({ variable: 'AUDIT_SIGNING_KEY', message: 'is required in production' });
+  if (e.NODE_ENV === 'production' && !e.AUDIT_SIGNING_KEY)
+    problems.push({ variable: 'AUDIT_SIGNING_KEY', message: 'is required in production' });
   if (e.AUDIT_SIGNING_KEY && !isEd25519Pem(e.AUDIT_SIGNING_KEY)) {
     problems.push({ variable: 'AUDIT_SIGNING_KEY', message: 'must be an Ed25519 private key in PKCS#8 PEM' });
   }
@@ -278,8 +278,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const problem = jwksProblem(e.SSO_JWKS);
     if (problem) problems.push({ variable: 'SSO_JWKS', message: problem });
   }
-  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_JWKS) problems.push({ variable: 'SSO_JWKS', message: 'is required in production (or SSO_ENABLED=false)' });
-  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_ISSUER) problems.push({ variable: 'SSO_ISSUER', message: 'is required in production (or SSO_ENABLED=false)' });
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_JWKS)
+    problems.push({ variable: 'SSO_JWKS', message: 'is required in production (or SSO_ENABLED=false)' });
+  if (e.NODE_ENV === 'production' && e.SSO_ENABLED && !e.SSO_ISSUER)
+    problems.push({ variable: 'SSO_ISSUER', message: 'is required in production (or SSO_ENABLED=false)' });
   if (problems.length) throw new ConfigError(problems);
   return {
     env: e.NODE_ENV,

@@ -17,5 +17,9 @@ export function productionSecrets(kid = `k${new Date().toISOString().slice(0, 10
 }
 
 export function envFileLines(values: Record<string, string>): string {
-  return Object.entries(values).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n';
+  return (
+    Object.entries(values)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join('\n') + '\n'
+  );
 }

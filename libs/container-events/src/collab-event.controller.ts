@@ -65,11 +65,16 @@ export class CollabEventController {
   @HttpCode(202)
   @ApiOperation({
     summary: 'Post a batch of container events (queued while offline)',
-    description: 'Every item is validated before any is stored; items are then stored in order. Give each an event_id so a retried batch stores nothing twice.',
+    description:
+      'Every item is validated before any is stored; items are then stored in order. Give each an event_id so a retried batch stores nothing twice.',
   })
   @ApiBody({ schema: { type: 'array', items: z.toJSONSchema(collabEventBody, { io: 'input', unrepresentable: 'any' }) as object } })
   @ApiResponse({ status: 202, schema: { type: 'object', properties: { results: { type: 'array', items: resultSchema } } } })
-  async postEvents(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Req() req: FastifyRequest): Promise<{ results: IngestResult[] }> {
+  async postEvents(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Req() req: FastifyRequest,
+  ): Promise<{ results: IngestResult[] }> {
     const items = this.ingest.parseBatch(body, this.config.http.batchMaxEvents);
     return { results: await this.ingest.ingestBatch(principal, items, contextOf(req)) };
   }

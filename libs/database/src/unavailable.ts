@@ -1,7 +1,8 @@
 /** Socket-level failures of the connection to PostgreSQL (node and pg error codes). */
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** What node-postgres says when a connection breaks or cannot be had in time (it sets no code). */
-const PG_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused|connect ECONNREFUSED)/;
+const PG_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused|connect ECONNREFUSED)/;
 
 /**
  * True when an error means "PostgreSQL is away" (refused, dropped, shutting down, starting up,

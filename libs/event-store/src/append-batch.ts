@@ -101,14 +101,26 @@ export async function writeSimpleBatch(pool: Queryable, batch: PendingAppend[]):
   // switched to a generic plan made while event_keys was small, and every later batch scanned it
   // whole (ingest fell from 3,100 to 1,700 events/s within a minute of load).
   const { rows: out } = await pool.query<{
-    dup: boolean; event_id: string; global_position: string; stream_version: string;
-    stream_id: string | null; event_type: string | null; data: unknown;
+    dup: boolean;
+    event_id: string;
+    global_position: string;
+    stream_version: string;
+    stream_id: string | null;
+    event_type: string | null;
+    data: unknown;
   }>({ text: SIMPLE_BATCH_SQL, values: [JSON.stringify(rows)] });
   const written = new Map<string, { position: string; version: number }>();
   const stored = new Map<string, StoredIdentity>();
   for (const r of out) {
     if (!r.dup) written.set(r.event_id, { position: r.global_position, version: toVersion(r.stream_version) });
-    else stored.set(r.event_id, { streamId: r.stream_id!, type: r.event_type!, data: r.data, globalPosition: r.global_position, streamVersion: toVersion(r.stream_version) });
+    else
+      stored.set(r.event_id, {
+        streamId: r.stream_id!,
+        type: r.event_type!,
+        data: r.data,
+        globalPosition: r.global_position,
+        streamVersion: toVersion(r.stream_version),
+      });
   }
   return () => {
     const answer = (append: PendingAppend, duplicateOf?: 'stored' | 'batch') => {
@@ -117,9 +129,13 @@ export async function writeSimpleBatch(pool: Queryable, batch: PendingAppend[]):
       const s = stored.get(e.id);
       const leader = leaders.get(e.id)!;
       const same =
-        duplicateOf === 'stored' ? !!s && s.streamId === append.streamId && s.type === e.type && jsonEqual(s.data, normalizedOf(e))
-        : duplicateOf === 'batch' ? leader.streamId === append.streamId && leader.events[0].type === e.type && jsonEqual(normalizedOf(leader.events[0]), normalizedOf(e))
-        : true;
+        duplicateOf === 'stored'
+          ? !!s && s.streamId === append.streamId && s.type === e.type && jsonEqual(s.data, normalizedOf(e))
+          : duplicateOf === 'batch'
+            ? leader.streamId === append.streamId &&
+              leader.events[0].type === e.type &&
+              jsonEqual(normalizedOf(leader.events[0]), normalizedOf(e))
+            : true;
       if (!same) return append.reject(new IdempotencyConflictError(e.id));
       const position = w?.position ?? s?.globalPosition;
       const version = w?.version ?? s?.streamVersion;
@@ -222,7 +238,9 @@ export async function writeBatch(client: PoolClient, batch: PendingAppend[]): Pr
     // element, and json_to_recordset keeps the order, so positions follow the batch order.
     const rows: { s: string; v: number; i: string; t: string; d: unknown; m: EventMetadata }[] = [];
     for (const o of accepted) {
-      o.append.events.forEach((e, i) => rows.push({ s: o.append.streamId, v: o.firstVersion + i, i: e.id, t: e.type, d: e.data, m: e.metadata }));
+      o.append.events.forEach((e, i) =>
+        rows.push({ s: o.append.streamId, v: o.firstVersion + i, i: e.id, t: e.type, d: e.data, m: e.metadata }),
+      );
     }
     const touched = [...new Set(accepted.map((o) => o.append.streamId))];
     const inserted = await client.query<{ event_id: string; global_position: string }>(
@@ -251,14 +269,16 @@ export async function writeBatch(client: PoolClient, batch: PendingAppend[]): Pr
           globalPosition: positions.get(e.id)!,
           streamVersion: o.firstVersion + i,
         }));
-        const result = { streamId: o.append.streamId, nextExpectedVersion: events[events.length - 1].streamVersion, events, duplicate: false };
+        const result = {
+          streamId: o.append.streamId,
+          nextExpectedVersion: events[events.length - 1].streamVersion,
+          events,
+          duplicate: false,
+        };
         results.set(o.append, result);
         o.append.resolve(result);
       } else if (o.kind === 'duplicate') {
-        const original =
-          o.of instanceof Map
-            ? storedResult(o.append, o.of)
-            : { ...(results.get(o.of) as AppendResult), duplicate: true };
+        const original = o.of instanceof Map ? storedResult(o.append, o.of) : { ...(results.get(o.of) as AppendResult), duplicate: true };
         o.append.resolve(original);
       } else {
         o.append.reject(o.error);
@@ -291,7 +311,10 @@ function decideAppend(
         seenBatch.length === append.events.length &&
         leader.streamId === append.streamId &&
         leader.events.length === append.events.length &&
-        append.events.every((e, i) => e.id === leader.events[i].id && e.type === leader.events[i].type && jsonEqual(normalizedOf(e), normalizedOf(leader.events[i])))
+        append.events.every(
+          (e, i) =>
+            e.id === leader.events[i].id && e.type === leader.events[i].type && jsonEqual(normalizedOf(e), normalizedOf(leader.events[i])),
+        )
       ) {
         return { kind: 'duplicate', append, of: leader };
       }
@@ -299,9 +322,7 @@ function decideAppend(
     }
   }
   const actual = current.get(append.streamId)!;
-  const ok =
-    append.expected === 'any' ||
-    (append.expected === 'no_stream' ? actual === -1 : append.expected === actual);
+  const ok = append.expected === 'any' || (append.expected === 'no_stream' ? actual === -1 : append.expected === actual);
   if (!ok) return { kind: 'error', append, error: new ConcurrencyError(append.streamId, append.expected, actual) };
   return { kind: 'append', append, firstVersion: actual + 1 };
 }

@@ -81,7 +81,11 @@ export class EventStore {
    * returned checkpoint are never visible, so a reader that resumes from it can never skip one
    * (DESIGN.md, rule 2).
    */
-  async readAll(after: Checkpoint, limit = 1_000, client?: Pool | PoolClient): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
+  async readAll(
+    after: Checkpoint,
+    limit = 1_000,
+    client?: Pool | PoolClient,
+  ): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
     const { rows } = await (client ?? this.pool).query(
       // ORDER BY names the table's columns: bare names would be COLUMNS' text aliases, which sort
       // as strings ('9' after '40') and made pages skip events.
@@ -115,19 +119,17 @@ export class EventStore {
                 ORDER BY transaction_id, global_position LIMIT $3) x`,
       [after.transactionId, after.globalPosition, limit],
     );
-    const events = (JSON.parse(rows[0].page) as unknown[][]).map(
-      (r): RecordedEvent => ({
-        globalPosition: r[0] as string,
-        transactionId: r[1] as string,
-        streamId: r[2] as string,
-        streamVersion: r[3] as number,
-        eventId: r[4] as string,
-        type: r[5] as string,
-        data: r[6],
-        metadata: r[7] as RecordedEvent['metadata'],
-        recordedAt: new Date(r[8] as string),
-      }),
-    );
+    const events = (JSON.parse(rows[0].page) as unknown[][]).map((r): RecordedEvent => ({
+      globalPosition: r[0] as string,
+      transactionId: r[1] as string,
+      streamId: r[2] as string,
+      streamVersion: r[3] as number,
+      eventId: r[4] as string,
+      type: r[5] as string,
+      data: r[6],
+      metadata: r[7] as RecordedEvent['metadata'],
+      recordedAt: new Date(r[8] as string),
+    }));
     const last = events[events.length - 1];
     return { events, checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after };
   }
@@ -192,7 +194,13 @@ export class EventStore {
         storeMetrics.appended.inc(written);
         storeMetrics.batches.observe(written);
         storeMetrics.commitSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        if (written) for (const fn of this.committed) try { fn(); } catch { /* a hint only */ }
+        if (written)
+          for (const fn of this.committed)
+            try {
+              fn();
+            } catch {
+              /* a hint only */
+            }
         return;
       } catch (err) {
         const code = (err as { code?: string }).code;
@@ -204,10 +212,13 @@ export class EventStore {
           return;
         }
         const error =
-          err instanceof EventStoreError ? err
-          : code?.startsWith('22') ? new InvalidEventDataError(err)
-          : isUnavailable(code) ? new StoreUnavailableError(err)
-          : err;
+          err instanceof EventStoreError
+            ? err
+            : code?.startsWith('22')
+              ? new InvalidEventDataError(err)
+              : isUnavailable(code)
+                ? new StoreUnavailableError(err)
+                : err;
         for (const a of batch) a.reject(error);
         return;
       }

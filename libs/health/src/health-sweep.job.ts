@@ -38,7 +38,11 @@ export class HealthSweepScheduler implements OnApplicationBootstrap, OnApplicati
     this.connection = this.redis.duplicate({ connectionName: 'health-sweep-scheduler' });
     this.queue = new Queue(QUEUE_NAME, { connection: this.connection, prefix: this.config.redis.prefix });
     const every = this.config.health.sweepEveryMs;
-    await this.queue.upsertJobScheduler(HEALTH_SWEEP, { every }, { name: HEALTH_SWEEP, data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } });
+    await this.queue.upsertJobScheduler(
+      HEALTH_SWEEP,
+      { every },
+      { name: HEALTH_SWEEP, data: {}, opts: { removeOnComplete: 50, removeOnFail: 200 } },
+    );
     this.logger.log(`health sweep scheduled every ${every} ms`);
   }
 

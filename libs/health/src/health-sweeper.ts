@@ -50,16 +50,26 @@ export class HealthSweeper {
   async sweep(): Promise<SweepReport> {
     const h = this.config.health;
     const staleMs = h.watchdogIntervalMs * h.staleAfterIntervals;
-    const skipped = (reason: string, since: string | null = null): SweepReport => ({ outcome: 'skipped', reason, stale: 0, offline: 0, watching_since: since });
+    const skipped = (reason: string, since: string | null = null): SweepReport => ({
+      outcome: 'skipped',
+      reason,
+      stale: 0,
+      offline: 0,
+      watching_since: since,
+    });
 
-    const { rows: [clock] } = await this.pool.query(
+    const {
+      rows: [clock],
+    } = await this.pool.query(
       `SELECT now() AS now, lease_acquired_at, (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS live
          FROM (SELECT 1) one LEFT JOIN projections ON name = 'health'`,
     );
     const now = new Date(clock.now).getTime();
     // Remember that we were here; if we were not for a while, start listening afresh.
     const gapMs = Math.max(2 * h.sweepEveryMs, h.watchdogIntervalMs);
-    const { rows: [state] } = await this.pool.query(
+    const {
+      rows: [state],
+    } = await this.pool.query(
       `INSERT INTO health_sweeper AS s (id, last_run_at, watching_since) VALUES (1, $1, $1)
        ON CONFLICT (id) DO UPDATE SET last_run_at = $1,
          watching_since = CASE WHEN s.last_run_at < $1::timestamptz - make_interval(secs => $2::double precision / 1000) THEN $1 ELSE s.watching_since END
@@ -81,9 +91,9 @@ export class HealthSweeper {
     const candidates: LapseCandidate[] = rows.map((r) => ({ ...r, last_watchdog_at: new Date(r.last_watchdog_at).toISOString() }));
     const aliveSilent = candidates.filter((c) => c.status === 'healthy' || c.status === 'degraded');
     if (aliveSilent.length >= h.outageMinContainers) {
-      const { rows: [alive] } = await this.pool.query(
-        `SELECT count(*)::int AS n FROM container_health WHERE NOT deleted AND status IN ('healthy', 'degraded')`,
-      );
+      const {
+        rows: [alive],
+      } = await this.pool.query(`SELECT count(*)::int AS n FROM container_health WHERE NOT deleted AND status IN ('healthy', 'degraded')`);
       if (looksLikeIngestOutage(aliveSilent, now, staleMs, h.outageMinContainers) && alive.n === aliveSilent.length) {
         await this.pool.query(`UPDATE health_sweeper SET watching_since = $1 WHERE id = 1`, [new Date(now)]);
         this.logger.warn(`all ${alive.n} live containers are silent: treating it as an ingest outage, not lapsing anyone`);
@@ -95,13 +105,23 @@ export class HealthSweeper {
     const receivedAt = new Date(now).toISOString();
     await Promise.all(
       lapses.map((l) => {
-        const data: HealthLapsedData = { container_id: l.container_id, org_id: l.org_id, project_id: l.project_id, status: l.status, last_seen_at: l.last_seen_at };
+        const data: HealthLapsedData = {
+          container_id: l.container_id,
+          org_id: l.org_id,
+          project_id: l.project_id,
+          status: l.status,
+          last_seen_at: l.last_seen_at,
+        };
         return this.store.append(containerStream(l.container_id), [
           {
             id: lapseId(l.container_id, l.status, l.last_seen_at),
             type: HEALTH_LAPSED,
             data,
-            metadata: { actor: { type: 'system', id: 'health-sweeper' }, received_at: receivedAt, correlation_id: `health-sweep:${receivedAt}` },
+            metadata: {
+              actor: { type: 'system', id: 'health-sweeper' },
+              received_at: receivedAt,
+              correlation_id: `health-sweep:${receivedAt}`,
+            },
           },
         ]);
       }),

@@ -24,8 +24,21 @@ export interface HealthProjectionOptions {
 }
 
 const COLUMNS = [
-  'container_id', 'org_id', 'project_id', 'gateway_node', 'display_name', 'status', 'deleted', 'last_watchdog_at',
-  'stats', 'services', 'watchdogs', 'status_since', 'created_at', 'updated_at', 'updated_position',
+  'container_id',
+  'org_id',
+  'project_id',
+  'gateway_node',
+  'display_name',
+  'status',
+  'deleted',
+  'last_watchdog_at',
+  'stats',
+  'services',
+  'watchdogs',
+  'status_since',
+  'created_at',
+  'updated_at',
+  'updated_position',
 ] as const;
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
@@ -56,7 +69,8 @@ export class HealthProjection implements Projection {
 
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void> {
     const relevant = events.filter((e) => isHealthEvent(e.type) && isUuid((e.data as { container_id?: unknown })?.container_id));
-    if (relevant.length < events.filter((e) => isHealthEvent(e.type)).length) this.logger.warn('skipped events without a valid container_id');
+    if (relevant.length < events.filter((e) => isHealthEvent(e.type)).length)
+      this.logger.warn('skipped events without a valid container_id');
     if (!relevant.length) return;
     const ids = [...new Set(relevant.map((e) => (e.data as { container_id: string }).container_id))];
     const health = ctx.table('container_health');
@@ -74,8 +88,22 @@ export class HealthProjection implements Projection {
       if (e.type === WATCHDOG && next && !next.deleted) {
         // evolveHealth just parsed this watchdog's stats when it took them (not a late packet).
         const fresh = next !== prev && next.stats !== null && next.stats !== prev?.stats;
-        const s = fresh ? { load1: next.stats!.cpu.load1, memUsed: next.stats!.memory.usedRatio, diskUsed: next.stats!.disk.usedRatio, pingMs: next.stats!.network.pingMs } : sampleOf(e);
-        sampled.push({ c: id, b: bucketOf(serverTime(e), this.options.bucketS), load1: s.load1, mem: s.memUsed, disk: s.diskUsed, ping: s.pingMs });
+        const s = fresh
+          ? {
+              load1: next.stats!.cpu.load1,
+              memUsed: next.stats!.memory.usedRatio,
+              diskUsed: next.stats!.disk.usedRatio,
+              pingMs: next.stats!.network.pingMs,
+            }
+          : sampleOf(e);
+        sampled.push({
+          c: id,
+          b: bucketOf(serverTime(e), this.options.bucketS),
+          load1: s.load1,
+          mem: s.memUsed,
+          disk: s.diskUsed,
+          ping: s.pingMs,
+        });
       }
     }
 
@@ -83,14 +111,21 @@ export class HealthProjection implements Projection {
     // Bounded history: per container, nothing older than the retention before its newest watchdog.
     // Samples already beyond it are not written, so the insert and the prune never meet on one row.
     const retentionMs = this.options.retentionH * 3_600_000;
-    const cutoff = new Map([...new Set(sampled.map((x) => x.c))].map((c) => [c, Date.parse(after.get(c)!.last_watchdog_at ?? '1970-01-01T00:00:00Z') - retentionMs]));
+    const cutoff = new Map(
+      [...new Set(sampled.map((x) => x.c))].map((c) => [
+        c,
+        Date.parse(after.get(c)!.last_watchdog_at ?? '1970-01-01T00:00:00Z') - retentionMs,
+      ]),
+    );
     const kept = sampled.filter((x) => Date.parse(x.b) >= cutoff.get(x.c)!);
     if (!changed.length && !kept.length) return this.after(ctx, changed, before);
     // One statement (one round trip) for the rows, the samples and the pruning.
     await ctx.client.query(
       `WITH upsert_health AS (
          INSERT INTO ${health} SELECT * FROM jsonb_populate_recordset(null::${health}, $1::jsonb)
-         ON CONFLICT (container_id) DO UPDATE SET ${COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}
+         ON CONFLICT (container_id) DO UPDATE SET ${COLUMNS.slice(1)
+           .map((c) => `${c} = excluded.${c}`)
+           .join(', ')}
          RETURNING 1
        ), upsert_samples AS (
          INSERT INTO ${samples} (container_id, bucket, samples, load1_sum, load1_n, mem_used_sum, mem_used_n, disk_used_sum, disk_used_n, ping_ms_sum, ping_ms_n)
@@ -109,8 +144,14 @@ export class HealthProjection implements Projection {
         WHERE s.container_id = x.c AND s.bucket < x.cutoff`,
       [
         JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]])))),
-        kept.map((x) => x.c), kept.map((x) => x.b), kept.map((x) => x.load1), kept.map((x) => x.mem), kept.map((x) => x.disk), kept.map((x) => x.ping),
-        [...cutoff.keys()], [...cutoff.values()].map((ms) => new Date(ms)),
+        kept.map((x) => x.c),
+        kept.map((x) => x.b),
+        kept.map((x) => x.load1),
+        kept.map((x) => x.mem),
+        kept.map((x) => x.disk),
+        kept.map((x) => x.ping),
+        [...cutoff.keys()],
+        [...cutoff.values()].map((ms) => new Date(ms)),
       ],
     );
     return this.after(ctx, changed, before);
@@ -120,7 +161,15 @@ export class HealthProjection implements Projection {
     if (ctx.rebuilding || !this.options.onChanges) return;
     const changes: HealthChange[] = changed
       .filter((r) => r.status !== before.get(r.container_id)?.status)
-      .map((r) => ({ container_id: r.container_id, org_id: r.org_id, project_id: r.project_id, from: before.get(r.container_id)?.status ?? null, to: r.status, at: r.status_since, position: r.updated_position }));
+      .map((r) => ({
+        container_id: r.container_id,
+        org_id: r.org_id,
+        project_id: r.project_id,
+        from: before.get(r.container_id)?.status ?? null,
+        to: r.status,
+        at: r.status_since,
+        position: r.updated_position,
+      }));
     if (!changes.length) return;
     const notify = this.options.onChanges;
     return () => notify(changes);

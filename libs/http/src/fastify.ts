@@ -20,7 +20,12 @@ export interface HttpTimeouts {
   connectionTimeoutMs: number;
 }
 
-const DEFAULT_TIMEOUTS: HttpTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, connectionTimeoutMs: 0 };
+const DEFAULT_TIMEOUTS: HttpTimeouts = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 72_000,
+  connectionTimeoutMs: 0,
+};
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 

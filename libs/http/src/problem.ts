@@ -39,8 +39,23 @@ const FASTIFY: Record<string, { status: number; code: string; field: string }> =
 
 function titleFor(status: number): string {
   return (
-    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 503: 'Service Unavailable' } as Record<number, string>
-  )[status] ?? 'Internal Server Error';
+    (
+      {
+        400: 'Bad Request',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'Not Found',
+        405: 'Method Not Allowed',
+        408: 'Request Timeout',
+        409: 'Conflict',
+        413: 'Payload Too Large',
+        415: 'Unsupported Media Type',
+        422: 'Unprocessable Content',
+        429: 'Too Many Requests',
+        503: 'Service Unavailable',
+      } as Record<number, string>
+    )[status] ?? 'Internal Server Error'
+  );
 }
 
 function problem(status: number, code: string, detail: string, errors?: FieldProblem[]): Problem {
@@ -56,7 +71,10 @@ function problem(status: number, code: string, detail: string, errors?: FieldPro
 function byStatus(status: number, message: string): Problem {
   if (status === 400) return problem(400, 'invalid_json', message, [{ field: 'body', message }]);
   if (status === 413) return problem(413, 'body_too_large', message, [{ field: 'body', message }]);
-  if (status === 415) return problem(415, 'unsupported_media_type', 'only application/json is accepted', [{ field: 'content-type', message: 'only application/json is accepted' }]);
+  if (status === 415)
+    return problem(415, 'unsupported_media_type', 'only application/json is accepted', [
+      { field: 'content-type', message: 'only application/json is accepted' },
+    ]);
   return problem(status, status === 404 ? 'not_found' : `http_${status}`, message);
 }
 
@@ -64,8 +82,13 @@ function byStatus(status: number, message: string): Problem {
 export function toProblem(err: unknown): Problem {
   if (err instanceof AppError) return problem(APP_STATUS[err.code] ?? 500, err.code, err.message, err.problems);
   if (err instanceof EventStoreError) {
-    if (err.code === 'event_id_conflict') return problem(422, err.code, err.message, [{ field: 'event_id', message: 'already used for a different event' }]);
-    return problem(APP_STATUS[err.code] ?? 500, err.code, err.code === 'store_unavailable' ? 'the event store is unavailable; retry with the same event_id' : err.message);
+    if (err.code === 'event_id_conflict')
+      return problem(422, err.code, err.message, [{ field: 'event_id', message: 'already used for a different event' }]);
+    return problem(
+      APP_STATUS[err.code] ?? 500,
+      err.code,
+      err.code === 'store_unavailable' ? 'the event store is unavailable; retry with the same event_id' : err.message,
+    );
   }
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e?.code && FASTIFY[e.code]) {

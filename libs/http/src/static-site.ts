@@ -36,7 +36,10 @@ function securityHeaders(reply: FastifyReply): void {
  * strict CSP. Hashed assets are cached for a year; index.html is revalidated every time, so a new
  * build is picked up at once. A site that was not built answers 503 saying how to build it.
  */
-export async function serveStaticSite(app: NestFastifyApplication, o: { prefix: string; dir: string; buildHint: string }): Promise<'served' | 'missing'> {
+export async function serveStaticSite(
+  app: NestFastifyApplication,
+  o: { prefix: string; dir: string; buildHint: string },
+): Promise<'served' | 'missing'> {
   const root = resolve(o.dir);
   const prefix = o.prefix.endsWith('/') ? o.prefix : `${o.prefix}/`;
   if (!existsSync(join(root, 'index.html'))) {
@@ -48,9 +51,12 @@ export async function serveStaticSite(app: NestFastifyApplication, o: { prefix: 
     return 'missing';
   }
   const assets = `${join(root, 'assets')}${sep}`;
-  app.getHttpAdapter().getInstance().get(prefix.slice(0, -1), (_req, reply) => {
-    reply.redirect(prefix, 301);
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get(prefix.slice(0, -1), (_req, reply) => {
+      reply.redirect(prefix, 301);
+    });
   await app.register(fastifyStatic, {
     root,
     prefix,

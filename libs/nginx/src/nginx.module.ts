@@ -1,4 +1,13 @@
-import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -60,8 +69,15 @@ class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
     const { enabled, nodeId: node, reconcileIntervalMs: every } = this.config.nginx;
     if (!enabled) return this.logger.warn('NGINX_RENDER_ENABLED=false: nginx is not rendered by this worker');
     await this.ensureScheduler();
-    await this.queue.add('nginx:render', { node, reason: 'worker start' }, { ...renderJobOptions, deduplication: { id: `nginx-render.${node}`, keepLastIfActive: true } });
-    this.timer = setInterval(() => void this.ensureScheduler().catch((err) => this.logger.warn(`reconciliation scheduler: ${(err as Error).message}`)), every);
+    await this.queue.add(
+      'nginx:render',
+      { node, reason: 'worker start' },
+      { ...renderJobOptions, deduplication: { id: `nginx-render.${node}`, keepLastIfActive: true } },
+    );
+    this.timer = setInterval(
+      () => void this.ensureScheduler().catch((err) => this.logger.warn(`reconciliation scheduler: ${(err as Error).message}`)),
+      every,
+    );
     this.timer.unref();
   }
 
@@ -73,7 +89,11 @@ class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
     const { nodeId: node, reconcileIntervalMs: every } = this.config.nginx;
     const id = `nginx-reconcile.${node}`;
     if (await this.queue.getJobScheduler(id)) return;
-    await this.queue.upsertJobScheduler(id, { every }, { name: 'nginx:render', data: { node, reason: 'reconcile' }, opts: renderJobOptions });
+    await this.queue.upsertJobScheduler(
+      id,
+      { every },
+      { name: 'nginx:render', data: { node, reason: 'reconcile' }, opts: renderJobOptions },
+    );
   }
 }
 
@@ -123,7 +143,13 @@ class NginxReadiness implements OnModuleInit {
 @Module({})
 export class NginxModule {
   static forGateway(): DynamicModule {
-    return { module: NginxModule, global: true, controllers: [RendersController], providers: [queueProvider, schedulerProvider, QueueCloser, RenderStateReader], exports: [ROUTES_CHANGED] };
+    return {
+      module: NginxModule,
+      global: true,
+      controllers: [RendersController],
+      providers: [queueProvider, schedulerProvider, QueueCloser, RenderStateReader],
+      exports: [ROUTES_CHANGED],
+    };
   }
 
   static forWorker(): DynamicModule {

@@ -38,7 +38,10 @@ export class HealthController {
   /** Ready to serve: PostgreSQL and Redis answer, and no projection trails the log too far. */
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL, Redis, projection lag (READINESS_MAX_PROJECTION_LAG_S) and the checks libs add (nginx renders on the worker); 503 when any is down' })
+  @ApiOperation({
+    summary:
+      'Readiness: PostgreSQL, Redis, projection lag (READINESS_MAX_PROJECTION_LAG_S) and the checks libs add (nginx renders on the worker); 503 when any is down',
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     try {
       return await this.checkAll();

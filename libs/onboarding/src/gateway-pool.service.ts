@@ -74,7 +74,11 @@ export class GatewayPoolService {
       const events = decideNode(cmd, state);
       if (!events.length) return false;
       try {
-        await this.store.append(stream, events.map((e) => ({ ...e, metadata: actor.metadata })), state.version === -1 ? 'no_stream' : state.version);
+        await this.store.append(
+          stream,
+          events.map((e) => ({ ...e, metadata: actor.metadata })),
+          state.version === -1 ? 'no_stream' : state.version,
+        );
         return true;
       } catch (err) {
         if (err instanceof ConcurrencyError && attempt < 5) continue;

@@ -19,7 +19,8 @@ export class OnboardingController {
   @HttpCode(201)
   @ApiOperation({
     summary: 'Register a user container',
-    description: 'Places it on a gateway node (least loaded relative to capacity among nodes not drained) and answers its id, token, SETTINGS and a docker run line.',
+    description:
+      'Places it on a gateway node (least loaded relative to capacity among nodes not drained) and answers its id, token, SETTINGS and a docker run line.',
   })
   register(@CurrentPrincipal() p: Principal, @Body() body: unknown, @Req() req: FastifyRequest) {
     return this.onboarding.register(body, { metadata: metadataOf(req, p) });
@@ -39,7 +40,9 @@ export class OnboardingController {
 
   @Delete('containers/:id')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Delete a container: its token is refused at once, its routes withdrawn, its certificate revoked, its VPN address quarantined' })
+  @ApiOperation({
+    summary: 'Delete a container: its token is refused at once, its routes withdrawn, its certificate revoked, its VPN address quarantined',
+  })
   remove(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: unknown, @Req() req: FastifyRequest) {
     return this.onboarding.remove(containerIdParam(id), body, { metadata: metadataOf(req, p) });
   }

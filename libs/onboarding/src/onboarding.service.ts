@@ -28,7 +28,15 @@ const displayName = z
   .max(100, 'must be at most 100 characters')
   .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 export const registerBody = z.strictObject({ org_id: uuid, project_id: uuid, image_id: z.string().max(130), display_name: displayName });
-export const deleteBody = z.strictObject({ reason: z.string().max(200).regex(/^[\x20-\x7e]*$/, 'printable ASCII only').optional() }).optional();
+export const deleteBody = z
+  .strictObject({
+    reason: z
+      .string()
+      .max(200)
+      .regex(/^[\x20-\x7e]*$/, 'printable ASCII only')
+      .optional(),
+  })
+  .optional();
 
 export interface Onboarded {
   container_id: string;
@@ -72,7 +80,14 @@ export class OnboardingService {
     if (!imageRef) throw ValidationError.of('image_id', `must be one of ${Object.keys(this.config.onboarding.images).join(', ')}`);
     const nodeId = placeContainer(await this.nodes.loads(), this.config.onboarding.defaultNode.nodeId);
     const containerId = randomUUID();
-    const container = { container_id: containerId, org_id: input.org_id, project_id: input.project_id, image_id: input.image_id, display_name: input.display_name, gateway_node: nodeId };
+    const container = {
+      container_id: containerId,
+      org_id: input.org_id,
+      project_id: input.project_id,
+      image_id: input.image_id,
+      display_name: input.display_name,
+      gateway_node: nodeId,
+    };
     const issued = await this.handle(containerId, actor, (token) => ({ type: 'register', container, token }));
     return this.onboarded(issued.state, issued.token!, imageRef, actor);
   }
@@ -89,7 +104,12 @@ export class OnboardingService {
               (SELECT serial FROM vpn_client_certs WHERE container_id = $1 AND revoked_at IS NULL) AS serial`,
       [containerId],
     );
-    await this.handle(containerId, actor, () => ({ type: 'delete', reason: input.reason, address: rows[0].address ?? undefined, serial: rows[0].serial ?? undefined }));
+    await this.handle(containerId, actor, () => ({
+      type: 'delete',
+      reason: input.reason,
+      address: rows[0].address ?? undefined,
+      serial: rows[0].serial ?? undefined,
+    }));
     await this.recordLateRelease(containerId, rows[0].address, rows[0].serial, actor);
     await this.oauthClients?.remove(containerId, actor.metadata);
     // Its ccd file goes and its certificate joins the CRL (the periodic render repairs a lost request).
@@ -108,9 +128,16 @@ export class OnboardingService {
       [containerId],
     );
     const late = [];
-    if (rows[0].address && rows[0].address !== address) late.push({ type: VPN_ADDRESS_RELEASED, data: { container_id: containerId, address: rows[0].address } });
-    if (rows[0].serial && rows[0].serial !== serial) late.push({ type: CERTIFICATE_REVOKED, data: { container_id: containerId, serial: rows[0].serial, reason: 'container-deleted' } });
-    if (late.length) await this.store.append(containerStream(containerId), late.map((e) => ({ ...e, metadata: actor.metadata })), 'any');
+    if (rows[0].address && rows[0].address !== address)
+      late.push({ type: VPN_ADDRESS_RELEASED, data: { container_id: containerId, address: rows[0].address } });
+    if (rows[0].serial && rows[0].serial !== serial)
+      late.push({ type: CERTIFICATE_REVOKED, data: { container_id: containerId, serial: rows[0].serial, reason: 'container-deleted' } });
+    if (late.length)
+      await this.store.append(
+        containerStream(containerId),
+        late.map((e) => ({ ...e, metadata: actor.metadata })),
+        'any',
+      );
   }
 
   async describe(containerId: string): Promise<Record<string, unknown>> {
@@ -143,7 +170,11 @@ export class OnboardingService {
       const expiresAt = new Date(Math.floor(Date.now() / 1000 + ttl) * 1000).toISOString();
       const events = decideLifecycle(command({ kid: this.tokens.keys.activeKid, expiresAt }), state);
       try {
-        await this.store.append(stream, events.map((e) => ({ ...e, metadata: actor.metadata })), state.version === -1 ? 'no_stream' : state.version);
+        await this.store.append(
+          stream,
+          events.map((e) => ({ ...e, metadata: actor.metadata })),
+          state.version === -1 ? 'no_stream' : state.version,
+        );
       } catch (err) {
         if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
         throw err;
@@ -156,12 +187,20 @@ export class OnboardingService {
       if (next.tokenVersion === state.tokenVersion) return { state: next };
       this.feed.apply(containerId, next.tokenVersion, false);
       const c = next.registered!;
-      const value = this.tokens.sign({ sub: containerId, role: 'container', org: c.org_id, project: c.project_id, tv: next.tokenVersion }, ttl);
+      const value = this.tokens.sign(
+        { sub: containerId, role: 'container', org: c.org_id, project: c.project_id, tv: next.tokenVersion },
+        ttl,
+      );
       return { state: next, token: { value, version: next.tokenVersion, expiresAt } };
     }
   }
 
-  private async onboarded(state: LifecycleState, token: { value: string; version: number; expiresAt: string }, imageRef: string, actor: Actor): Promise<Onboarded> {
+  private async onboarded(
+    state: LifecycleState,
+    token: { value: string; version: number; expiresAt: string },
+    imageRef: string,
+    actor: Actor,
+  ): Promise<Onboarded> {
     const c = state.registered!;
     // A new SETTINGS carries new client secrets too (they are shown once, stored hashed).
     const oauthClients = (await this.oauthClients?.issue(c, actor.metadata)) ?? [];

@@ -49,7 +49,10 @@ export class VpnCa {
     let row = (await pool.query(`SELECT cert_pem, key_pkcs8 FROM vpn_ca WHERE id = 1`)).rows[0];
     if (!row) {
       const created = await VpnCa.create();
-      await pool.query(`INSERT INTO vpn_ca (id, cert_pem, key_pkcs8) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING`, [created.certPem, created.keyPem]);
+      await pool.query(`INSERT INTO vpn_ca (id, cert_pem, key_pkcs8) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING`, [
+        created.certPem,
+        created.keyPem,
+      ]);
       row = (await pool.query(`SELECT cert_pem, key_pkcs8 FROM vpn_ca WHERE id = 1`)).rows[0];
     }
     const key = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(row.key_pkcs8), ALG, false, ['sign']);
@@ -120,7 +123,11 @@ export class VpnCa {
       signingKey: this.key,
       signingAlgorithm: SIGN,
       extensions: [await x509.AuthorityKeyIdentifierExtension.create(this.cert)],
-      entries: revoked.map((r) => ({ serialNumber: r.serial, revocationDate: r.revokedAt, reason: x509.X509CrlReason.cessationOfOperation })),
+      entries: revoked.map((r) => ({
+        serialNumber: r.serial,
+        revocationDate: r.revokedAt,
+        reason: x509.X509CrlReason.cessationOfOperation,
+      })),
     });
     // OpenSSL and OpenVPN read the label "X509 CRL", not the library's "CRL".
     return toPem(crl.rawData, 'X509 CRL');

@@ -19,15 +19,24 @@ export class VpnConfigController {
   @Get('vpn-config')
   @ApiProduces('application/x-openvpn-profile')
   @ApiOperation({ summary: "This container's OpenVPN client profile (CA, certificate and key inline); never cached" })
-  async vpnConfig(@CurrentPrincipal() p: Principal, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async vpnConfig(
+    @CurrentPrincipal() p: Principal,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
     const { profile } = await this.vpn.profile(p.subject, metadataOf(req, p));
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache').header('content-type', 'application/x-openvpn-profile; charset=utf-8');
+    reply
+      .header('cache-control', 'no-store')
+      .header('pragma', 'no-cache')
+      .header('content-type', 'application/x-openvpn-profile; charset=utf-8');
     return profile;
   }
 
   @Post('token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Rotate this container\'s own token before it expires: the answer holds the new token; the one used here stops working' })
+  @ApiOperation({
+    summary: "Rotate this container's own token before it expires: the answer holds the new token; the one used here stops working",
+  })
   async rotate(@CurrentPrincipal() p: Principal, @Req() req: FastifyRequest) {
     const r = await this.onboarding.rotate(p.subject, { metadata: metadataOf(req, p) });
     return { token: r.token, token_version: r.token_version, token_expires_at: r.token_expires_at, settings: r.settings };

@@ -40,7 +40,11 @@ export class VpnFilesQueue implements VpnFilesChangedListener, OnApplicationShut
     this.queue ??= queueOf(this.redis, this.config, 'gateway-vpn-files');
     const now = Date.now();
     const due = (Math.floor(now / WINDOW_MS) + 1) * WINDOW_MS;
-    await this.queue.add(VPN_RENDER_JOB, { reason }, { jobId: `vpn-render-${due}`, delay: due - now, removeOnComplete: 100, removeOnFail: 100 });
+    await this.queue.add(
+      VPN_RENDER_JOB,
+      { reason },
+      { jobId: `vpn-render-${due}`, delay: due - now, removeOnComplete: 100, removeOnFail: 100 },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

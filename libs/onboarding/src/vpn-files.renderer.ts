@@ -86,7 +86,11 @@ export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: RenderOptions): 
   return report;
 }
 
-async function writeCcd(ccd: string, pool: VpnPool, c: { id: string; address: string }): Promise<'written' | 'unchanged' | { reason: string }> {
+async function writeCcd(
+  ccd: string,
+  pool: VpnPool,
+  c: { id: string; address: string },
+): Promise<'written' | 'unchanged' | { reason: string }> {
   const name = ccdFileName(c.id);
   if (!name) return { reason: 'container id is not a UUID' };
   const target = join(ccd, name);
@@ -117,7 +121,14 @@ async function writeCrl(db: Pool, ca: VpnCa, root: string, now: Date): Promise<'
       /* unreadable: write a good one */
     }
   }
-  await writeFileAtomic(target, await ca.crl(rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at })), CRL_VALID_DAYS, now));
+  await writeFileAtomic(
+    target,
+    await ca.crl(
+      rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at })),
+      CRL_VALID_DAYS,
+      now,
+    ),
+  );
   return 'written';
 }
 

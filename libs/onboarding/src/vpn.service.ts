@@ -74,7 +74,13 @@ export class VpnService {
     const recorded = await this.record(containerId, creds, metadata);
     if (recorded) void this.changed?.vpnFilesChanged(`vpn address for ${containerId}`).catch(() => undefined);
     const node = await this.nodeEndpoint(creds.node);
-    const profile = renderClientProfile({ endpoint: node, proto: this.config.vpn.proto, caPem: ca.certPem, certPem: creds.certPem, keyPem: creds.keyPem });
+    const profile = renderClientProfile({
+      endpoint: node,
+      proto: this.config.vpn.proto,
+      caPem: ca.certPem,
+      certPem: creds.certPem,
+      keyPem: creds.keyPem,
+    });
     return { profile, address: creds.address, serial: creds.serial };
   }
 
@@ -88,7 +94,18 @@ export class VpnService {
       [containerId],
     );
     const r = rows[0];
-    return r && { node: r.gateway_node, address: r.address, serial: r.serial, certPem: r.cert_pem, keyPem: r.key_pkcs8, notAfter: r.not_after, org: r.org_id, project: r.project_id };
+    return (
+      r && {
+        node: r.gateway_node,
+        address: r.address,
+        serial: r.serial,
+        certPem: r.cert_pem,
+        keyPem: r.key_pkcs8,
+        notAfter: r.not_after,
+        org: r.org_id,
+        project: r.project_id,
+      }
+    );
   }
 
   private async allocate(containerId: string, fresh: IssuedCertificate): Promise<Credentials> {
@@ -104,7 +121,9 @@ export class VpnService {
       const node: string = found[0].gateway_node;
       await client.query(`INSERT INTO vpn_pool_locks (gateway_node) VALUES ($1) ON CONFLICT DO NOTHING`, [node]);
       await client.query(`SELECT 1 FROM vpn_pool_locks WHERE gateway_node = $1 FOR UPDATE`, [node]);
-      const { rows: held } = await client.query(`SELECT 1 FROM vpn_addresses WHERE container_id = $1 AND released_at IS NULL`, [containerId]);
+      const { rows: held } = await client.query(`SELECT 1 FROM vpn_addresses WHERE container_id = $1 AND released_at IS NULL`, [
+        containerId,
+      ]);
       if (!held.length) await this.takeAddress(client, node, containerId);
       await client.query(
         `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)
@@ -135,7 +154,12 @@ export class VpnService {
     );
     if (gap[0]) {
       const i: number = gap[0].i;
-      await client.query(`INSERT INTO vpn_addresses (gateway_node, host_index, address, container_id) VALUES ($1, $2, $3, $4)`, [node, i, addressAt(this.addresses, i), containerId]);
+      await client.query(`INSERT INTO vpn_addresses (gateway_node, host_index, address, container_id) VALUES ($1, $2, $3, $4)`, [
+        node,
+        i,
+        addressAt(this.addresses, i),
+        containerId,
+      ]);
       return;
     }
     const { rowCount } = await client.query(

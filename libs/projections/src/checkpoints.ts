@@ -8,10 +8,7 @@ export async function ensureProjectionRow(db: Pool | PoolClient, name: string): 
 }
 
 export async function readCheckpoint(db: Pool | PoolClient, name: string): Promise<Checkpoint> {
-  const { rows } = await db.query(
-    `SELECT transaction_id::text AS t, global_position::text AS p FROM projections WHERE name = $1`,
-    [name],
-  );
+  const { rows } = await db.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM projections WHERE name = $1`, [name]);
   return rows[0] ? { transactionId: rows[0].t, globalPosition: rows[0].p } : START;
 }
 
@@ -32,10 +29,14 @@ export async function takeLease(pool: Pool, name: string, owner: string, leaseMs
 }
 
 export async function releaseLease(pool: Pool, name: string, owner: string): Promise<void> {
-  await pool.query(`UPDATE projections SET lease_owner = NULL, lease_expires_at = NULL WHERE name = $1 AND lease_owner = $2`, [name, owner]);
+  await pool.query(`UPDATE projections SET lease_owner = NULL, lease_expires_at = NULL WHERE name = $1 AND lease_owner = $2`, [
+    name,
+    owner,
+  ]);
 }
 
-export const sameCheckpoint = (a: Checkpoint, b: Checkpoint) => a.transactionId === b.transactionId && a.globalPosition === b.globalPosition;
+export const sameCheckpoint = (a: Checkpoint, b: Checkpoint) =>
+  a.transactionId === b.transactionId && a.globalPosition === b.globalPosition;
 
 export type ApplyOutcome = { kind: 'applied'; after?: AfterCommit } | { kind: 'lost'; checkpoint: Checkpoint };
 
@@ -74,7 +75,8 @@ export async function applyInTransaction(
   const lock = `SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
             (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS lease_valid
        FROM projections WHERE name = ${lit(rowName)} FOR UPDATE`;
-  const row = lastResult((await client.query(options.prelude ? `${options.prelude}; ${lock}` : lock)) as unknown as Result | Result[]).rows[0];
+  const row = lastResult((await client.query(options.prelude ? `${options.prelude}; ${lock}` : lock)) as unknown as Result | Result[])
+    .rows[0];
   if (!row) throw new Error(`projection ${rowName} has no checkpoint row`);
   const current = { transactionId: row.t, globalPosition: row.p };
   if (!sameCheckpoint(current, expected) || (owner !== null && !(row.lease_owner === owner && row.lease_valid))) {

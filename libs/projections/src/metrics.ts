@@ -2,7 +2,11 @@ import { Gauge, Histogram } from 'prom-client';
 
 export const projectionMetrics = {
   lagEvents: new Gauge({ name: 'projection_lag_events', help: 'Committed events not yet applied', labelNames: ['projection'] }),
-  lagSeconds: new Gauge({ name: 'projection_lag_seconds', help: 'Age of the oldest committed event not yet applied', labelNames: ['projection'] }),
+  lagSeconds: new Gauge({
+    name: 'projection_lag_seconds',
+    help: 'Age of the oldest committed event not yet applied',
+    labelNames: ['projection'],
+  }),
   latency: new Histogram({
     name: 'projection_event_latency_seconds',
     help: 'From an event being recorded to its projection committing',

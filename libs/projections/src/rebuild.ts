@@ -59,7 +59,12 @@ interface Job {
   events: number;
 }
 
-export async function rebuildProjection(pool: Pool, store: EventStore, projection: Projection, opts: number | RebuildOptions): Promise<RebuildResult> {
+export async function rebuildProjection(
+  pool: Pool,
+  store: EventStore,
+  projection: Projection,
+  opts: number | RebuildOptions,
+): Promise<RebuildResult> {
   return (await rebuildProjections(pool, store, [projection], opts))[0];
 }
 
@@ -68,7 +73,12 @@ export async function rebuildProjection(pool: Pool, store: EventStore, projectio
  * to every projection's copies at the same time (one transaction and connection each), then each
  * is swapped in as above.
  */
-export async function rebuildProjections(pool: Pool, store: EventStore, projections: Projection[], opts: number | RebuildOptions): Promise<RebuildResult[]> {
+export async function rebuildProjections(
+  pool: Pool,
+  store: EventStore,
+  projections: Projection[],
+  opts: number | RebuildOptions,
+): Promise<RebuildResult[]> {
   const { batchSize, onProgress } = typeof opts === 'number' ? { batchSize: opts, onProgress: undefined } : opts;
   const started = Date.now();
   const id = started.toString(36);
@@ -76,7 +86,12 @@ export async function rebuildProjections(pool: Pool, store: EventStore, projecti
   try {
     for (const projection of projections) {
       for (const t of projection.tables) if (!IDENT.test(t)) throw new Error(`table name ${t} is not a plain identifier`);
-      const job: Job = { projection, shadow: new Map(projection.tables.map((t) => [t, `${t}__rb_${id}`])), rowName: `${projection.name}:rebuild`, events: 0 };
+      const job: Job = {
+        projection,
+        shadow: new Map(projection.tables.map((t) => [t, `${t}__rb_${id}`])),
+        rowName: `${projection.name}:rebuild`,
+        events: 0,
+      };
       await ensureProjectionRow(pool, projection.name);
       await inTransaction(pool, async (c) => {
         // Refuses a second rebuild of the same projection running at the same time.
@@ -171,7 +186,10 @@ const shapeOf = (indexdef: string) => indexdef.replace(/^CREATE (UNIQUE )?INDEX 
  */
 async function swapIndexNames(c: PoolClient, live: string, copy: string, id: string): Promise<void> {
   const list = async (table: string) =>
-    (await c.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, [table])).rows as { indexname: string; indexdef: string }[];
+    (await c.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, [table])).rows as {
+      indexname: string;
+      indexdef: string;
+    }[];
   const copyByShape = new Map((await list(copy)).map((i) => [shapeOf(i.indexdef), i.indexname]));
   for (const index of await list(live)) {
     const twin = copyByShape.get(shapeOf(index.indexdef));

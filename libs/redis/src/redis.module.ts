@@ -5,7 +5,13 @@ export const REDIS = Symbol('REDIS');
 
 export function createRedis(url: string, name: string): Redis {
   // maxRetriesPerRequest: null is what BullMQ requires; commands wait for a reconnect instead of failing.
-  return new Redis(url, { connectionName: name, maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, enableAutoPipelining: true });
+  return new Redis(url, {
+    connectionName: name,
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    enableAutoPipelining: true,
+  });
 }
 
 /** One shared ioredis connection per process (BullMQ opens its own blocking ones). */

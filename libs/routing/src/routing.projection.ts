@@ -7,19 +7,45 @@ import { serverTime } from '@app/health';
 import { evolveRouting, isRoutingEvent, RouteRow, RoutingOptions, routesOf, RoutingState } from './routing';
 
 const STATE_COLUMNS = [
-  'container_id', 'org_id', 'project_id', 'gateway_node', 'vpn_address', 'services', 'deleted', 'withdrawn',
-  'withdrawn_at', 'returning_watchdogs', 'last_watchdog_at', 'updated_position',
+  'container_id',
+  'org_id',
+  'project_id',
+  'gateway_node',
+  'vpn_address',
+  'services',
+  'deleted',
+  'withdrawn',
+  'withdrawn_at',
+  'returning_watchdogs',
+  'last_watchdog_at',
+  'updated_position',
 ] as const;
 const ROUTE_COLUMNS = [
-  'fqdn', 'container_id', 'org_id', 'project_id', 'service', 'port', 'is_primary', 'vpn_address', 'gateway_node',
-  'active', 'protected', 'updated_position', 'updated_at',
+  'fqdn',
+  'container_id',
+  'org_id',
+  'project_id',
+  'service',
+  'port',
+  'is_primary',
+  'vpn_address',
+  'gateway_node',
+  'active',
+  'protected',
+  'updated_position',
+  'updated_at',
 ] as const;
 const CONTENT = ROUTE_COLUMNS.filter((c) => c !== 'updated_position' && c !== 'updated_at');
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
 function stateFromDb(r: Record<string, any>): RoutingState {
-  return { ...(r as RoutingState), withdrawn_at: iso(r.withdrawn_at), last_watchdog_at: iso(r.last_watchdog_at), updated_position: String(r.updated_position) };
+  return {
+    ...(r as RoutingState),
+    withdrawn_at: iso(r.withdrawn_at),
+    last_watchdog_at: iso(r.last_watchdog_at),
+    updated_position: String(r.updated_position),
+  };
 }
 
 function routeFromDb(r: Record<string, any>): RouteRow {
@@ -32,8 +58,13 @@ const routeInputs = (s: RoutingState | undefined) =>
 /** routeInputs(a) === routeInputs(b), without serialising when the fields are the same values (most watchdogs). */
 const sameRouteInputs = (a: RoutingState | undefined, b: RoutingState) =>
   !!a &&
-  ((a.org_id === b.org_id && a.project_id === b.project_id && a.gateway_node === b.gateway_node && a.vpn_address === b.vpn_address &&
-    a.services === b.services && a.deleted === b.deleted && a.withdrawn === b.withdrawn) ||
+  ((a.org_id === b.org_id &&
+    a.project_id === b.project_id &&
+    a.gateway_node === b.gateway_node &&
+    a.vpn_address === b.vpn_address &&
+    a.services === b.services &&
+    a.deleted === b.deleted &&
+    a.withdrawn === b.withdrawn) ||
     routeInputs(a) === routeInputs(b));
 
 export interface RoutingProjectionOptions extends RoutingOptions {
@@ -76,7 +107,9 @@ export class RoutingProjection implements Projection {
     // Pass 2 (only when some route may change: watchdogs alone never get here): diff the routes
     // event by event, so each row's updated_position is the event that last changed it.
     const touched = [...new Set(routeSteps.map((r) => r.id))];
-    const routes = touched.length ? (await ctx.client.query(`SELECT * FROM ${routesTable} WHERE container_id = ANY($1::uuid[])`, [touched])).rows : [];
+    const routes = touched.length
+      ? (await ctx.client.query(`SELECT * FROM ${routesTable} WHERE container_id = ANY($1::uuid[])`, [touched])).rows
+      : [];
     const routesBefore = new Map<string, RouteRow>(routes.map((r) => [r.fqdn, routeFromDb(r)]));
     const current = new Map(routesBefore);
     for (const { id, next, e } of routeSteps) {
@@ -94,7 +127,9 @@ export class RoutingProjection implements Projection {
     if (changedStates.length) {
       await ctx.client.query(
         `INSERT INTO ${stateTable} SELECT * FROM jsonb_populate_recordset(null::${stateTable}, $1::jsonb)
-         ON CONFLICT (container_id) DO UPDATE SET ${STATE_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`,
+         ON CONFLICT (container_id) DO UPDATE SET ${STATE_COLUMNS.slice(1)
+           .map((c) => `${c} = excluded.${c}`)
+           .join(', ')}`,
         [JSON.stringify(changedStates.map((s) => Object.fromEntries(STATE_COLUMNS.map((c) => [c, s[c]]))))],
       );
     }
@@ -111,7 +146,9 @@ export class RoutingProjection implements Projection {
       await ctx.client.query(
         `INSERT INTO ${routesTable} (${ROUTE_COLUMNS.join(', ')})
          SELECT ${ROUTE_COLUMNS.join(', ')} FROM jsonb_populate_recordset(null::${routesTable}, $1::jsonb)
-         ON CONFLICT (fqdn) DO UPDATE SET ${ROUTE_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`,
+         ON CONFLICT (fqdn) DO UPDATE SET ${ROUTE_COLUMNS.slice(1)
+           .map((c) => `${c} = excluded.${c}`)
+           .join(', ')}`,
         [JSON.stringify(upserts)],
       );
     }

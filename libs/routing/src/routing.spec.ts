@@ -1,8 +1,18 @@
 import { evolveRouting, RoutingEvent, routesOf, RoutingState } from './routing';
 
-const C = { container_id: '00000000-0000-4000-8000-000000000001', org_id: '00000000-0000-4000-8000-0000000000aa', project_id: '00000000-0000-4000-8000-0000000000bb' };
+const C = {
+  container_id: '00000000-0000-4000-8000-000000000001',
+  org_id: '00000000-0000-4000-8000-0000000000aa',
+  project_id: '00000000-0000-4000-8000-0000000000bb',
+};
 let pos = 0;
-const ev = (type: string, data: object, at: string): RoutingEvent => ({ type, data: { ...C, ...data }, metadata: { received_at: at }, recordedAt: new Date(at), globalPosition: String(++pos) });
+const ev = (type: string, data: object, at: string): RoutingEvent => ({
+  type,
+  data: { ...C, ...data },
+  metadata: { received_at: at },
+  recordedAt: new Date(at),
+  globalPosition: String(++pos),
+});
 const o = { restoreWatchdogs: 2 };
 const fold = (events: RoutingEvent[], s?: RoutingState) => events.reduce<RoutingState | undefined>((st, e) => evolveRouting(st, e, o), s);
 const at = (s: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + s * 1000).toISOString();
@@ -26,7 +36,10 @@ describe('routing read model', () => {
   });
 
   it('withdraws on offline (not stale), returns after two watchdogs received after the withdrawal', () => {
-    let s = fold([ev('user-container:http-service-mapped', { name: 'web', port: 80 }, at(0)), ev('user-container:watchdog', { system: {} }, at(1))])!;
+    let s = fold([
+      ev('user-container:http-service-mapped', { name: 'web', port: 80 }, at(0)),
+      ev('user-container:watchdog', { system: {} }, at(1)),
+    ])!;
     s = fold([ev('user-container:health-lapsed', { status: 'stale', last_seen_at: at(1) }, at(31))], s)!;
     expect(routesOf(s, 'collab.test')[0].active).toBe(true);
     s = fold([ev('user-container:health-lapsed', { status: 'offline', last_seen_at: at(1) }, at(301))], s)!;
@@ -40,11 +53,21 @@ describe('routing read model', () => {
   });
 
   it('ignores an out-of-date offline lapse, withdraws for good on deletion, refuses bad values', () => {
-    let s = fold([ev('user-container:http-service-mapped', { name: 'web', port: 80 }, at(0)), ev('user-container:watchdog', { system: {} }, at(10))])!;
+    let s = fold([
+      ev('user-container:http-service-mapped', { name: 'web', port: 80 }, at(0)),
+      ev('user-container:watchdog', { system: {} }, at(10)),
+    ])!;
     expect(fold([ev('user-container:health-lapsed', { status: 'offline', last_seen_at: at(5) }, at(400))], s)).toBe(s);
     expect(fold([ev('user-container:http-service-mapped', { name: 'Bad;', port: 80 }, at(11))], s)).toBe(s);
     expect(fold([ev('user-container:vpn-address-assigned', { address: '10.0.0.1; evil' }, at(11))], s)).toBe(s);
-    s = fold([ev('user-container:deleted', {}, at(20)), ev('user-container:watchdog', { system: {} }, at(30)), ev('user-container:watchdog', { system: {} }, at(45))], s)!;
+    s = fold(
+      [
+        ev('user-container:deleted', {}, at(20)),
+        ev('user-container:watchdog', { system: {} }, at(30)),
+        ev('user-container:watchdog', { system: {} }, at(45)),
+      ],
+      s,
+    )!;
     expect(routesOf(s, 'collab.test')[0].active).toBe(false);
   });
 
@@ -54,7 +77,11 @@ describe('routing read model', () => {
       ev('user-container:http-service-mapped', { name: 'pgadmin', port: 5050, protected: true }, at(1)),
       ev('user-container:http-service-mapped', { name: 'web', port: 80 }, at(2)),
     ])!;
-    expect(routesOf(s, 'collab.test').map((r) => [r.service, r.protected])).toEqual([['terminal', true], ['pgadmin', true], ['web', false]]);
+    expect(routesOf(s, 'collab.test').map((r) => [r.service, r.protected])).toEqual([
+      ['terminal', true],
+      ['pgadmin', true],
+      ['web', false],
+    ]);
     const before = s;
     s = fold([ev('user-container:http-service-mapped', { name: 'web', port: 80, protected: true }, at(3))], s)!;
     expect(s).not.toBe(before);

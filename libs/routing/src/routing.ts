@@ -1,5 +1,12 @@
 import { isPort, isServiceName, serviceFqdn } from '@app/common';
-import { isProtectedService, SERVICE_MAPPED, SERVICE_UNMAPPED, WATCHDOG, type ServiceMappedData, type ServiceUnmappedData } from '@app/container-events';
+import {
+  isProtectedService,
+  SERVICE_MAPPED,
+  SERVICE_UNMAPPED,
+  WATCHDOG,
+  type ServiceMappedData,
+  type ServiceUnmappedData,
+} from '@app/container-events';
 import { DELETED, HEALTH_LAPSED, REGISTERED, serverTime, VPN_ASSIGNED, VPN_RELEASED } from '@app/health';
 import type { HealthLapsedData, RegisteredData, VpnAssignedData } from '@app/health';
 
@@ -65,10 +72,24 @@ export function evolveRouting(s: RoutingState | undefined, e: RoutingEvent, o: R
   const at = serverTime(e);
   const d = e.data as { container_id: string; org_id?: string; project_id?: string };
   const fresh = (): RoutingState => ({
-    container_id: d.container_id, org_id: d.org_id!, project_id: d.project_id!, gateway_node: null, vpn_address: null,
-    services: [], deleted: false, withdrawn: false, withdrawn_at: null, returning_watchdogs: 0, last_watchdog_at: null, updated_position: e.globalPosition,
+    container_id: d.container_id,
+    org_id: d.org_id!,
+    project_id: d.project_id!,
+    gateway_node: null,
+    vpn_address: null,
+    services: [],
+    deleted: false,
+    withdrawn: false,
+    withdrawn_at: null,
+    returning_watchdogs: 0,
+    last_watchdog_at: null,
+    updated_position: e.globalPosition,
   });
-  const next = (patch: Partial<RoutingState>, base = s ?? fresh()): RoutingState => ({ ...base, ...patch, updated_position: e.globalPosition });
+  const next = (patch: Partial<RoutingState>, base = s ?? fresh()): RoutingState => ({
+    ...base,
+    ...patch,
+    updated_position: e.globalPosition,
+  });
   switch (e.type) {
     case WATCHDOG: {
       // Routing only cares about containers that publish something.

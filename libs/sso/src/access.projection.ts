@@ -38,7 +38,10 @@ export class AccessProjection implements Projection {
           const d = e.data as AccessData;
           if (!isUuid(d.project_id) || !isUuid(d.user_id)) continue;
           if (e.type === ACCESS_GRANTED) {
-            await ctx.client.query(`INSERT INTO ${members} (project_id, user_id, granted_position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [d.project_id, d.user_id, pos]);
+            await ctx.client.query(
+              `INSERT INTO ${members} (project_id, user_id, granted_position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+              [d.project_id, d.user_id, pos],
+            );
           } else {
             await ctx.client.query(`DELETE FROM ${members} WHERE project_id = $1 AND user_id = $2`, [d.project_id, d.user_id]);
           }
@@ -57,7 +60,10 @@ export class AccessProjection implements Projection {
         case DELETED: {
           const d = e.data as { container_id: string };
           if (!isUuid(d.container_id)) continue;
-          await ctx.client.query(`UPDATE ${containers} SET deleted = true, updated_position = $2 WHERE container_id = $1`, [d.container_id, pos]);
+          await ctx.client.query(`UPDATE ${containers} SET deleted = true, updated_position = $2 WHERE container_id = $1`, [
+            d.container_id,
+            pos,
+          ]);
           break;
         }
       }

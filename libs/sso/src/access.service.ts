@@ -12,10 +12,17 @@ import { hashPassword } from './users';
 
 const uuid = z.string().regex(UUID_RE, 'must be a lower-case UUID');
 const printable = (max: number) =>
-  z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 export const registerUserBody = z.strictObject({
   user_id: uuid.optional(),
-  email: z.string().max(320).regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be an ASCII email address'),
+  email: z
+    .string()
+    .max(320)
+    .regex(/^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be an ASCII email address'),
   name: printable(200),
   /** Optional: users who sign in through an upstream identity provider have none here. */
   password: z.string().min(12, 'must be at least 12 characters').max(1024).optional(),
@@ -28,14 +35,20 @@ const MAX_ATTEMPTS = 5;
 export class AccessService {
   private readonly pool: Pool;
 
-  constructor(@Inject(DATA_SOURCE) ds: DataSource, @Inject(EventStore) private readonly store: EventStore) {
+  constructor(
+    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(EventStore) private readonly store: EventStore,
+  ) {
     this.pool = poolOf(ds);
   }
 
   async registerUser(body: unknown, metadata: EventMetadata): Promise<{ user_id: string; email: string; name: string; position: string }> {
     const input = parseInput(registerUserBody, body);
     const userId = input.user_id ?? randomUUID();
-    const taken = await this.pool.query(`SELECT 1 FROM access_users WHERE lower(email) = lower($1) AND user_id <> $2`, [input.email, userId]);
+    const taken = await this.pool.query(`SELECT 1 FROM access_users WHERE lower(email) = lower($1) AND user_id <> $2`, [
+      input.email,
+      userId,
+    ]);
     if (taken.rowCount) throw ConflictError.of('email', 'is already registered');
     // The credential first: once the event is visible, the user can sign in.
     if (input.password) {
@@ -71,8 +84,17 @@ export class AccessService {
       const events = decideAccess({ type, project_id: projectId, user_id: userId }, state);
       if (!events.length) return { project_id: projectId, user_id: userId, status: 'unchanged' as const };
       try {
-        const r = await this.store.append(stream, events.map((e) => ({ ...e, metadata })), state.version === -1 ? 'no_stream' : state.version);
-        return { project_id: projectId, user_id: userId, status: type === 'grant' ? ('granted' as const) : ('revoked' as const), position: r.events[r.events.length - 1].globalPosition };
+        const r = await this.store.append(
+          stream,
+          events.map((e) => ({ ...e, metadata })),
+          state.version === -1 ? 'no_stream' : state.version,
+        );
+        return {
+          project_id: projectId,
+          user_id: userId,
+          status: type === 'grant' ? ('granted' as const) : ('revoked' as const),
+          position: r.events[r.events.length - 1].globalPosition,
+        };
       } catch (err) {
         if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
         throw err;

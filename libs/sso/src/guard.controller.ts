@@ -19,7 +19,10 @@ export class GuardController {
     reply.header('cache-control', 'no-store');
     if (r.status === 401) reply.header('x-auth-redirect', r.redirect);
     if (r.status === 200) {
-      reply.header('x-auth-user-id', r.user.id).header('x-auth-user-email', r.user.email).header('x-auth-user-name', encodeURIComponent(r.user.name));
+      reply
+        .header('x-auth-user-id', r.user.id)
+        .header('x-auth-user-email', r.user.email)
+        .header('x-auth-user-name', encodeURIComponent(r.user.name));
     }
     reply.code(r.status).send();
   }

@@ -20,9 +20,7 @@ const token = () => randomBytes(32).toString('base64url');
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
 export type CheckResult =
-  | { status: 401; redirect: string }
-  | { status: 403 }
-  | { status: 200; user: { id: string; email: string; name: string } };
+  { status: 401; redirect: string } | { status: 403 } | { status: 200; user: { id: string; email: string; name: string } };
 
 /**
  * The protected-service guard behind nginx auth_request. Sessions are per host: the cookie is
@@ -78,7 +76,11 @@ export class GuardService {
       [sha256(session), host.host, host.containerId],
     );
     const r = rows[0];
-    const result: CheckResult = !r ? signIn : r.member ? { status: 200, user: { id: r.id, email: r.email, name: r.name } } : { status: 403 };
+    const result: CheckResult = !r
+      ? signIn
+      : r.member
+        ? { status: 200, user: { id: r.id, email: r.email, name: r.name } }
+        : { status: 403 };
     if (this.config.sso.checkCacheMs > 0) {
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       this.cache.set(key, { at: now, result });
@@ -109,7 +111,10 @@ export class GuardService {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     });
-    return { location: `${this.config.sso.issuer}/auth?${params}`, setCookie: this.cookie(STATE_COOKIE, state, '/.collab-sso/', PENDING_TTL_S) };
+    return {
+      location: `${this.config.sso.issuer}/auth?${params}`,
+      setCookie: this.cookie(STATE_COOKIE, state, '/.collab-sso/', PENDING_TTL_S),
+    };
   }
 
   /** Ends this host's session (only this host's: other services and the provider's session stay). */
@@ -131,12 +136,16 @@ export class GuardService {
    * in-process (the gateway is the provider): it must be the guard's, for this callback URL,
    * with this sign-in's PKCE verifier and nonce, and unused.
    */
-  async callback(hostHeader: unknown, cookieHeader: unknown, query: Record<string, unknown>): Promise<{ location: string; setCookies: string[] }> {
+  async callback(
+    hostHeader: unknown,
+    cookieHeader: unknown,
+    query: Record<string, unknown>,
+  ): Promise<{ location: string; setCookies: string[] }> {
     const host = this.host(hostHeader);
     const state = typeof query.state === 'string' ? query.state : '';
     const cookieState = parseCookies(cookieHeader).get(STATE_COOKIE) ?? '';
     if (!TOKEN_RE.test(state) || !TOKEN_RE.test(cookieState) || !timingSafeEqual(Buffer.from(state), Buffer.from(cookieState))) {
-      throw ForbiddenError.of('state', 'does not match this browser\'s sign-in');
+      throw ForbiddenError.of('state', "does not match this browser's sign-in");
     }
     const { rows } = await this.pool.query(
       `UPDATE sso_pending SET consumed_at = now()
@@ -151,8 +160,13 @@ export class GuardService {
     const code = codeValue ? await this.oidc.provider.AuthorizationCode.find(codeValue) : undefined;
     const challenge = createHash('sha256').update(pending.code_verifier).digest('base64url');
     if (
-      !code || code.consumed || code.clientId !== GUARD_CLIENT_ID || code.redirectUri !== this.origin(host.host) + GUARD_CALLBACK_PATH ||
-      code.codeChallengeMethod !== 'S256' || code.codeChallenge !== challenge || code.nonce !== pending.nonce
+      !code ||
+      code.consumed ||
+      code.clientId !== GUARD_CLIENT_ID ||
+      code.redirectUri !== this.origin(host.host) + GUARD_CALLBACK_PATH ||
+      code.codeChallengeMethod !== 'S256' ||
+      code.codeChallenge !== challenge ||
+      code.nonce !== pending.nonce
     ) {
       throw ForbiddenError.of('code', 'is not valid for this sign-in');
     }
@@ -164,7 +178,10 @@ export class GuardService {
     );
     return {
       location: this.origin(host.host) + pending.return_path,
-      setCookies: [this.cookie(SESSION_COOKIE, session, '/', this.config.sso.sessionTtlS), this.cookie(STATE_COOKIE, '', '/.collab-sso/', 0)],
+      setCookies: [
+        this.cookie(SESSION_COOKIE, session, '/', this.config.sso.sessionTtlS),
+        this.cookie(STATE_COOKIE, '', '/.collab-sso/', 0),
+      ],
     };
   }
 }

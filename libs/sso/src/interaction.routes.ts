@@ -34,7 +34,11 @@ function sendPage(reply: FastifyReply, status: number, html: string): void {
  * cookie (interactionDetails refuses without it), which is what makes the form CSRF-safe; the
  * uid in the path must match it too. Consent is never asked (loadExistingGrant grants).
  */
-export async function registerInteractionRoutes(scope: FastifyInstance, providerOf: () => OidcProvider, users: UserDirectory): Promise<void> {
+export async function registerInteractionRoutes(
+  scope: FastifyInstance,
+  providerOf: () => OidcProvider,
+  users: UserDirectory,
+): Promise<void> {
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -42,10 +46,17 @@ export async function registerInteractionRoutes(scope: FastifyInstance, provider
 
   const details = async (req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
     if (!UID.test(req.params.uid)) return null;
-    const d = await providerOf().interactionDetails(req.raw, reply.raw).catch(() => null);
+    const d = await providerOf()
+      .interactionDetails(req.raw, reply.raw)
+      .catch(() => null);
     return d && d.uid === req.params.uid ? d : null;
   };
-  const expired = (reply: FastifyReply) => sendPage(reply, 400, '<!doctype html><p>This sign-in has expired or belongs to another browser. Go back to the service and try again.</p>');
+  const expired = (reply: FastifyReply) =>
+    sendPage(
+      reply,
+      400,
+      '<!doctype html><p>This sign-in has expired or belongs to another browser. Go back to the service and try again.</p>',
+    );
 
   scope.get<{ Params: { uid: string } }>('/sso/interaction/:uid', async (req, reply) => {
     const d = await details(req, reply);
@@ -67,6 +78,11 @@ export async function registerInteractionRoutes(scope: FastifyInstance, provider
     const account = login && password ? await users.authenticate(login, password) : null;
     if (!account) return sendPage(reply, 401, page(d.uid, 'Wrong email or password.'));
     reply.hijack();
-    return providerOf().interactionFinished(req.raw, reply.raw, { login: { accountId: account.userId } }, { mergeWithLastSubmission: false });
+    return providerOf().interactionFinished(
+      req.raw,
+      reply.raw,
+      { login: { accountId: account.userId } },
+      { mergeWithLastSubmission: false },
+    );
   });
 }

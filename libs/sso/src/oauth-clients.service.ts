@@ -6,7 +6,15 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { DATA_SOURCE } from '@app/database';
 import { EventMetadata, EventStore, poolOf } from '@app/event-store';
 import type { OAuthClientIssuer } from '@app/onboarding';
-import { clientIdFor, clientSetting, defaultRedirectUris, GUARD_CALLBACK_PATH, GUARD_CLIENT_ID, hashSecret, OAuthClientSetting } from './domain/clients';
+import {
+  clientIdFor,
+  clientSetting,
+  defaultRedirectUris,
+  GUARD_CALLBACK_PATH,
+  GUARD_CLIENT_ID,
+  hashSecret,
+  OAuthClientSetting,
+} from './domain/clients';
 import { CLIENT_CREATED, CLIENT_DELETED, CLIENT_ROTATED, oauthClientStream } from './domain/events';
 
 /** A 256-bit random secret, shown once (in SETTINGS) and stored as SHA-256. */
@@ -61,7 +69,16 @@ export class OAuthClientsService implements OAuthClientIssuer, OnModuleInit {
     if (!rows[0]) throw new Error(`oauth client ${clientId} was deleted`);
     const event = rows[0].rotated
       ? { type: CLIENT_ROTATED, data: { client_id: clientId, container_id: c.container_id } }
-      : { type: CLIENT_CREATED, data: { client_id: clientId, container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, redirect_uris: redirectUris } };
+      : {
+          type: CLIENT_CREATED,
+          data: {
+            client_id: clientId,
+            container_id: c.container_id,
+            org_id: c.org_id,
+            project_id: c.project_id,
+            redirect_uris: redirectUris,
+          },
+        };
     await this.store.append(oauthClientStream(clientId), [{ ...event, metadata }], 'any');
     return [clientSetting(clientId, secret, this.config.sso.issuer, redirectUris)];
   }
@@ -73,7 +90,11 @@ export class OAuthClientsService implements OAuthClientIssuer, OnModuleInit {
     );
     for (const { client_id } of rows) {
       await this.pool.query(`DELETE FROM oidc_payloads WHERE payload->>'clientId' = $1`, [client_id]);
-      await this.store.append(oauthClientStream(client_id), [{ type: CLIENT_DELETED, data: { client_id, container_id: containerId, reason: 'container-deleted' }, metadata }], 'any');
+      await this.store.append(
+        oauthClientStream(client_id),
+        [{ type: CLIENT_DELETED, data: { client_id, container_id: containerId, reason: 'container-deleted' }, metadata }],
+        'any',
+      );
     }
   }
 }

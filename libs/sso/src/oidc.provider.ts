@@ -18,7 +18,10 @@ import { registerInteractionRoutes } from './interaction.routes';
 /** The parts of oidc-provider's Provider this gateway uses (the package ships no CommonJS types). */
 export interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown> }>;
+  interactionDetails(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown> }>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: unknown, o?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   AuthorizationCode: { find(code: string): Promise<AuthorizationCodeEntity | undefined> };
   Client: { prototype: Record<string, unknown> };
@@ -92,7 +95,10 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
     // A Nest context without an HTTP server (some tests) has nothing to mount the provider on.
     const http = this.adapterHost.httpAdapter;
     if (http) this.mount(http.getInstance<FastifyInstance>());
-    this.pruner = setInterval(() => void pruneExpired(this.pool).catch((err) => this.logger.warn(`prune failed: ${(err as Error).message}`)), PRUNE_EVERY_MS);
+    this.pruner = setInterval(
+      () => void pruneExpired(this.pool).catch((err) => this.logger.warn(`prune failed: ${(err as Error).message}`)),
+      PRUNE_EVERY_MS,
+    );
     this.pruner.unref();
   }
 
@@ -101,72 +107,84 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
   }
 
   private create(): OidcProvider {
-    const { default: Provider } = requireEsm<{ default: new (issuer: string, conf: Record<string, unknown>) => OidcProvider }>('oidc-provider');
+    const { default: Provider } = requireEsm<{ default: new (issuer: string, conf: Record<string, unknown>) => OidcProvider }>(
+      'oidc-provider',
+    );
     const users = this.users;
-    const provider = new Provider(this.config.sso.issuer, nativePlain({
-      adapter: postgresAdapter(this.pool),
-      jwks: providerJwks(this.config),
-      cookies: {
-        keys: cookieKeys(this.tokens.keys),
-        long: { signed: true, httpOnly: true, sameSite: 'lax' },
-        short: { signed: true, httpOnly: true, sameSite: 'lax' },
-      },
-      async findAccount(_ctx: unknown, sub: string) {
-        const a = await users.find(sub);
-        if (!a) return undefined;
-        return { accountId: a.userId, claims: async () => ({ sub: a.userId, email: a.email, email_verified: true, name: a.name }) };
-      },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-      // The granted scopes' claims go into the ID token too (apps that never call userinfo still see who signed in).
-      conformIdTokenClaims: false,
-      scopes: ['openid', 'email', 'profile', 'offline_access'],
-      // Secrets are stored hashed: no method that needs the clear secret as a key (client_secret_jwt, HS*).
-      clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-      enabledJWA: {
-        clientAuthSigningAlgValues: ['RS256', 'ES256'],
-        idTokenSigningAlgValues: ['RS256'],
-        requestObjectSigningAlgValues: ['RS256', 'ES256'],
-        userinfoSigningAlgValues: ['RS256'],
-        introspectionSigningAlgValues: ['RS256'],
-        authorizationSigningAlgValues: ['RS256'],
-      },
-      extraClientMetadata: { properties: ['collab_kind', 'collab_container_id', 'collab_org_id'] },
-      features: {
-        devInteractions: { enabled: false },
-        // A client may introspect and revoke its own tokens only (the defaults let any confidential
-        // client read any token: one container's app would learn about another's users).
-        revocation: { enabled: true, allowedPolicy: ownToken },
-        introspection: { enabled: true, allowedPolicy: ownToken },
-        userinfo: { enabled: true },
-      },
-      interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}` },
-      // The platform owns every client: the platform scopes are granted without a consent screen.
-      async loadExistingGrant(ctx: { oidc: { client: { clientId: string }; session: { accountId: string; grantIdFor(id: string): string | undefined }; result?: { consent?: { grantId?: string } }; provider: OidcProvider & { Grant: { find(id: string): Promise<GrantEntity | undefined> } } } }) {
-        const { client, session, provider: p } = ctx.oidc;
-        const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
-        if (existing) {
-          const found = await p.Grant.find(existing);
-          if (found) return found;
-        }
-        const grant = new p.Grant({ accountId: session.accountId, clientId: client.clientId });
-        for (const s of PLATFORM_SCOPES.split(' ')) grant.addOIDCScope(s);
-        await grant.save();
-        return grant;
-      },
-      ttl: {
-        AccessToken: 3600,
-        AuthorizationCode: 60,
-        IdToken: 3600,
-        RefreshToken: 8 * 3600,
-        Interaction: 600,
-        Session: this.config.sso.sessionTtlS,
-        Grant: this.config.sso.sessionTtlS,
-      },
-      renderError(ctx: { type: string; body: string }, out: Record<string, string>) {
-        ctx.type = 'application/json';
-        ctx.body = JSON.stringify({ error: out.error, error_description: out.error_description });
-      },
-    }));
+    const provider = new Provider(
+      this.config.sso.issuer,
+      nativePlain({
+        adapter: postgresAdapter(this.pool),
+        jwks: providerJwks(this.config),
+        cookies: {
+          keys: cookieKeys(this.tokens.keys),
+          long: { signed: true, httpOnly: true, sameSite: 'lax' },
+          short: { signed: true, httpOnly: true, sameSite: 'lax' },
+        },
+        async findAccount(_ctx: unknown, sub: string) {
+          const a = await users.find(sub);
+          if (!a) return undefined;
+          return { accountId: a.userId, claims: async () => ({ sub: a.userId, email: a.email, email_verified: true, name: a.name }) };
+        },
+        claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+        // The granted scopes' claims go into the ID token too (apps that never call userinfo still see who signed in).
+        conformIdTokenClaims: false,
+        scopes: ['openid', 'email', 'profile', 'offline_access'],
+        // Secrets are stored hashed: no method that needs the clear secret as a key (client_secret_jwt, HS*).
+        clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+        enabledJWA: {
+          clientAuthSigningAlgValues: ['RS256', 'ES256'],
+          idTokenSigningAlgValues: ['RS256'],
+          requestObjectSigningAlgValues: ['RS256', 'ES256'],
+          userinfoSigningAlgValues: ['RS256'],
+          introspectionSigningAlgValues: ['RS256'],
+          authorizationSigningAlgValues: ['RS256'],
+        },
+        extraClientMetadata: { properties: ['collab_kind', 'collab_container_id', 'collab_org_id'] },
+        features: {
+          devInteractions: { enabled: false },
+          // A client may introspect and revoke its own tokens only (the defaults let any confidential
+          // client read any token: one container's app would learn about another's users).
+          revocation: { enabled: true, allowedPolicy: ownToken },
+          introspection: { enabled: true, allowedPolicy: ownToken },
+          userinfo: { enabled: true },
+        },
+        interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}` },
+        // The platform owns every client: the platform scopes are granted without a consent screen.
+        async loadExistingGrant(ctx: {
+          oidc: {
+            client: { clientId: string };
+            session: { accountId: string; grantIdFor(id: string): string | undefined };
+            result?: { consent?: { grantId?: string } };
+            provider: OidcProvider & { Grant: { find(id: string): Promise<GrantEntity | undefined> } };
+          };
+        }) {
+          const { client, session, provider: p } = ctx.oidc;
+          const existing = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+          if (existing) {
+            const found = await p.Grant.find(existing);
+            if (found) return found;
+          }
+          const grant = new p.Grant({ accountId: session.accountId, clientId: client.clientId });
+          for (const s of PLATFORM_SCOPES.split(' ')) grant.addOIDCScope(s);
+          await grant.save();
+          return grant;
+        },
+        ttl: {
+          AccessToken: 3600,
+          AuthorizationCode: 60,
+          IdToken: 3600,
+          RefreshToken: 8 * 3600,
+          Interaction: 600,
+          Session: this.config.sso.sessionTtlS,
+          Grant: this.config.sso.sessionTtlS,
+        },
+        renderError(ctx: { type: string; body: string }, out: Record<string, string>) {
+          ctx.type = 'application/json';
+          ctx.body = JSON.stringify({ error: out.error, error_description: out.error_description });
+        },
+      }),
+    );
     provider.proxy = this.config.http.trustProxy;
     this.harden(provider);
     provider.on('server_error', (_ctx, err) => this.logger.error(`provider error: ${(err as Error).stack ?? String(err)}`));

@@ -2,7 +2,12 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Pool } from 'pg';
 
-const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
+const scrypt = promisify(scryptCb) as (
+  password: string,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number },
+) => Promise<Buffer>;
 
 /** A platform user as the provider knows it (the ID token's sub, email and name). */
 export interface Account {
@@ -62,7 +67,9 @@ export class PlatformUserDirectory implements UserDirectory {
   }
 
   async find(userId: string): Promise<Account | null> {
-    const { rows } = await this.pool.query(`SELECT user_id::text AS user_id, email, name FROM access_users WHERE user_id::text = $1`, [userId]);
+    const { rows } = await this.pool.query(`SELECT user_id::text AS user_id, email, name FROM access_users WHERE user_id::text = $1`, [
+      userId,
+    ]);
     return rows[0] ? { userId: rows[0].user_id, email: rows[0].email, name: rows[0].name } : null;
   }
 }

@@ -15,7 +15,10 @@ const RANGES: [string, number][] = [
   ['Last 48 hours', 48 * 3_600_000],
 ];
 
-const fixed = (digits: number, unit = '') => (v: number) => `${v.toFixed(digits)}${unit}`;
+const fixed =
+  (digits: number, unit = '') =>
+  (v: number) =>
+    `${v.toFixed(digits)}${unit}`;
 
 /** One container: health and readiness, stats charts over a chosen range, routes, audit timeline. */
 export async function renderContainer(ctx: ViewContext, id: string): Promise<void> {
@@ -31,7 +34,13 @@ export async function renderContainer(ctx: ViewContext, id: string): Promise<voi
     h('p', {}, h('a', { href: '#/fleet' }, '← Fleet')),
     header,
     facts,
-    h('section', { 'aria-labelledby': 'stats-title' }, h('h3', { id: 'stats-title' }, 'Stats'), h('div', { class: 'field' }, h('label', { for: 'range' }, 'Time range'), range), charts),
+    h(
+      'section',
+      { 'aria-labelledby': 'stats-title' },
+      h('h3', { id: 'stats-title' }, 'Stats'),
+      h('div', { class: 'field' }, h('label', { for: 'range' }, 'Time range'), range),
+      charts,
+    ),
     services,
     routes,
     audit,
@@ -42,12 +51,26 @@ export async function renderContainer(ctx: ViewContext, id: string): Promise<voi
     detail = await get<ContainerDetail>(`/containers/${encodeURIComponent(id)}`, {}, ctx.signal);
   } catch (err) {
     if (ctx.signal.aborted) return;
-    mount(ctx.main, h('h2', {}, 'Container'), notice('error', err instanceof ApiError && err.status === 404 ? 'No such container (or not one this token may see).' : `Could not load the container: ${(err as Error).message}`), h('p', {}, h('a', { href: '#/fleet' }, '← Fleet')));
+    mount(
+      ctx.main,
+      h('h2', {}, 'Container'),
+      notice(
+        'error',
+        err instanceof ApiError && err.status === 404
+          ? 'No such container (or not one this token may see).'
+          : `Could not load the container: ${(err as Error).message}`,
+      ),
+      h('p', {}, h('a', { href: '#/fleet' }, '← Fleet')),
+    );
     return;
   }
 
   const drawHead = () => {
-    mount(header, h('h2', {}, detail.display_name || detail.container_id, ' ', statusBadge(detail.status)), h('p', { class: 'help' }, `Status since ${ago(detail.status_since, Date.now())}.`));
+    mount(
+      header,
+      h('h2', {}, detail.display_name || detail.container_id, ' ', statusBadge(detail.status)),
+      h('p', { class: 'help' }, `Status since ${ago(detail.status_since, Date.now())}.`),
+    );
     const s = detail.stats;
     const rows: [string, string][] = [
       ['Container', detail.container_id],
@@ -68,14 +91,48 @@ export async function renderContainer(ctx: ViewContext, id: string): Promise<voi
     services,
     h('h3', { id: 'services-title' }, 'Services'),
     detail.services.length
-      ? tableRegion('Services', h('table', {}, h('thead', {}, h('tr', {}, ...['Service', 'Port', 'Readiness', 'Message'].map((c) => h('th', { scope: 'col' }, c)))), h('tbody', {}, ...detail.services.map((x) => h('tr', {}, h('th', { scope: 'row' }, x.name), h('td', { class: 'num' }, x.port ?? '–'), h('td', {}, stateBadge(x.healthy, 'Ready', 'Not ready', 'Not reported')), h('td', {}, x.message ?? ''))))))
+      ? tableRegion(
+          'Services',
+          h(
+            'table',
+            {},
+            h('thead', {}, h('tr', {}, ...['Service', 'Port', 'Readiness', 'Message'].map((c) => h('th', { scope: 'col' }, c)))),
+            h(
+              'tbody',
+              {},
+              ...detail.services.map((x) =>
+                h(
+                  'tr',
+                  {},
+                  h('th', { scope: 'row' }, x.name),
+                  h('td', { class: 'num' }, x.port ?? '–'),
+                  h('td', {}, stateBadge(x.healthy, 'Ready', 'Not ready', 'Not reported')),
+                  h('td', {}, x.message ?? ''),
+                ),
+              ),
+            ),
+          ),
+        )
       : h('p', {}, 'No services reported.'),
   );
   mount(
     routes,
     h('h3', { id: 'routes-title' }, 'Routes'),
     detail.routes.length
-      ? h('ul', { class: 'routes', id: 'container-routes' }, ...detail.routes.map((r) => h('li', {}, h('a', { href: `//${r.fqdn}/`, rel: 'noopener noreferrer', target: '_blank' }, r.fqdn), ' ', stateBadge(r.active, 'Active', 'Withdrawn'), r.is_primary ? ' (primary)' : '')))
+      ? h(
+          'ul',
+          { class: 'routes', id: 'container-routes' },
+          ...detail.routes.map((r) =>
+            h(
+              'li',
+              {},
+              h('a', { href: `//${r.fqdn}/`, rel: 'noopener noreferrer', target: '_blank' }, r.fqdn),
+              ' ',
+              stateBadge(r.active, 'Active', 'Withdrawn'),
+              r.is_primary ? ' (primary)' : '',
+            ),
+          ),
+        )
       : h('p', {}, 'No routes: the container published no service.'),
   );
 
@@ -84,7 +141,11 @@ export async function renderContainer(ctx: ViewContext, id: string): Promise<voi
     const from = to - Number(range.value);
     charts.setAttribute('aria-busy', 'true');
     try {
-      const res = await get<{ samples: Sample[] }>(`/containers/${encodeURIComponent(id)}/stats`, { from: new Date(from).toISOString(), to: new Date(to).toISOString() }, ctx.signal);
+      const res = await get<{ samples: Sample[] }>(
+        `/containers/${encodeURIComponent(id)}/stats`,
+        { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+        ctx.signal,
+      );
       const t = (s: Sample) => Date.parse(s.bucket);
       const series = (pick: (s: Sample) => number | null) => res.samples.map((s): [number, number | null] => [t(s), pick(s)]);
       mount(
@@ -112,13 +173,37 @@ export async function renderContainer(ctx: ViewContext, id: string): Promise<voi
         audit,
         title,
         t.items.length
-          ? h('ol', { class: 'timeline', id: 'audit-timeline' }, ...t.items.map((i) => h('li', {}, h('time', { datetime: i.recorded_at }, new Date(i.recorded_at).toISOString().replace('T', ' ').slice(0, 19)), ' ', h('code', {}, i.type), ' ', i.summary, actorText(i.actor) ? h('span', { class: 'help' }, ` by ${actorText(i.actor)}`) : null)))
+          ? h(
+              'ol',
+              { class: 'timeline', id: 'audit-timeline' },
+              ...t.items.map((i) =>
+                h(
+                  'li',
+                  {},
+                  h('time', { datetime: i.recorded_at }, new Date(i.recorded_at).toISOString().replace('T', ' ').slice(0, 19)),
+                  ' ',
+                  h('code', {}, i.type),
+                  ' ',
+                  i.summary,
+                  actorText(i.actor) ? h('span', { class: 'help' }, ` by ${actorText(i.actor)}`) : null,
+                ),
+              ),
+            )
           : h('p', {}, 'No entries.'),
       );
     } catch (err) {
       if (ctx.signal.aborted) return;
       const status = err instanceof ApiError ? err.status : 0;
-      mount(audit, title, notice('info', status === 404 || status === 403 ? 'The audit timeline is not available on this gateway (or not to this token).' : `The audit timeline could not be loaded: ${(err as Error).message}`));
+      mount(
+        audit,
+        title,
+        notice(
+          'info',
+          status === 404 || status === 403
+            ? 'The audit timeline is not available on this gateway (or not to this token).'
+            : `The audit timeline could not be loaded: ${(err as Error).message}`,
+        ),
+      );
     }
   };
 

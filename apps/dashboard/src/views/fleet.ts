@@ -15,7 +15,12 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
   const filters = { status: '', project: '', q: '' };
 
   const counts = h('ul', { class: 'counts', 'aria-label': 'Containers by status' });
-  const status = h('select', { id: 'f-status' }, h('option', { value: '' }, 'All statuses'), ...STATUSES.map((s) => h('option', { value: s }, STATUS_LABEL[s])));
+  const status = h(
+    'select',
+    { id: 'f-status' },
+    h('option', { value: '' }, 'All statuses'),
+    ...STATUSES.map((s) => h('option', { value: s }, STATUS_LABEL[s])),
+  );
   const project = h('select', { id: 'f-project' }, h('option', { value: '' }, 'All projects'));
   const search = h('input', { id: 'f-search', type: 'search', placeholder: 'Name, id, node or service', autocomplete: 'off' });
   const shown = h('p', { class: 'help', role: 'status', 'aria-live': 'polite' });
@@ -24,7 +29,15 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
     'table',
     { class: 'fleet', id: 'fleet-table' },
     h('caption', { class: 'visually-hidden' }, 'Containers'),
-    h('thead', {}, h('tr', {}, ...['Name', 'Project', 'Status', 'Last seen', 'CPU load', 'Memory', 'Disk', 'Services'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Name', 'Project', 'Status', 'Last seen', 'CPU load', 'Memory', 'Disk', 'Services'].map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
     tbody,
   );
   const message = h('div');
@@ -45,7 +58,12 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
     counts,
     h(
       'form',
-      { class: 'filters', role: 'search', 'aria-label': 'Filter containers', onsubmit: ((e: Event) => e.preventDefault()) as EventListener },
+      {
+        class: 'filters',
+        role: 'search',
+        'aria-label': 'Filter containers',
+        onsubmit: ((e: Event) => e.preventDefault()) as EventListener,
+      },
       h('div', { class: 'field' }, h('label', { for: 'f-status' }, 'Status'), status),
       h('div', { class: 'field' }, h('label', { for: 'f-project' }, 'Project'), project),
       h('div', { class: 'field field--grow' }, h('label', { for: 'f-search' }, 'Search'), search),
@@ -59,15 +77,26 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
     if (!summary) return;
     mount(
       counts,
-      h('li', { class: 'count count--total' }, h('span', { class: 'count__n', 'data-count': 'total' }, summary.total), h('span', {}, 'Total')),
-      ...STATUSES.map((s) => h('li', { class: `count count--${s}` }, h('span', { class: 'count__n', 'data-count': s }, summary!.counts[s] ?? 0), statusBadge(s))),
+      h(
+        'li',
+        { class: 'count count--total' },
+        h('span', { class: 'count__n', 'data-count': 'total' }, summary.total),
+        h('span', {}, 'Total'),
+      ),
+      ...STATUSES.map((s) =>
+        h('li', { class: `count count--${s}` }, h('span', { class: 'count__n', 'data-count': s }, summary!.counts[s] ?? 0), statusBadge(s)),
+      ),
     );
   }
 
   function drawProjects(): void {
     const ids = [...new Set([...containers.values()].map((c) => c.project_id))].sort();
     const current = project.value;
-    mount(project, h('option', { value: '' }, 'All projects'), ...ids.map((id) => h('option', { value: id, selected: id === current }, shortId(id))));
+    mount(
+      project,
+      h('option', { value: '' }, 'All projects'),
+      ...ids.map((id) => h('option', { value: id, selected: id === current }, shortId(id))),
+    );
   }
 
   function row(c: Container, now: number): HTMLTableRowElement {
@@ -83,7 +112,17 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
       h('td', { class: 'num' }, load(s?.cpu?.load1, s?.cpu?.count)),
       h('td', { class: 'num' }, percent(s?.memory?.usedRatio)),
       h('td', { class: 'num' }, percent(s?.disk?.usedRatio)),
-      h('td', {}, c.services.length ? h('ul', { class: 'services' }, ...c.services.map((x) => h('li', { title: x.message ?? '' }, `${x.name} `, stateBadge(x.healthy, 'ready', 'not ready')))) : '–'),
+      h(
+        'td',
+        {},
+        c.services.length
+          ? h(
+              'ul',
+              { class: 'services' },
+              ...c.services.map((x) => h('li', { title: x.message ?? '' }, `${x.name} `, stateBadge(x.healthy, 'ready', 'not ready'))),
+            )
+          : '–',
+      ),
     );
   }
 
@@ -96,13 +135,17 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
       .filter((c) => matches(filters.q, [c.display_name, c.container_id, c.gateway_node, ...c.services.map((x) => x.name)]))
       .sort((a, b) => (a.display_name ?? a.container_id).localeCompare(b.display_name ?? b.container_id));
     mount(tbody, ...list.map((c) => row(c, now)));
-    if (!list.length) mount(tbody, h('tr', {}, h('td', { colspan: 8 }, containers.size ? 'No container matches the filters.' : 'No containers yet.')));
+    if (!list.length)
+      mount(tbody, h('tr', {}, h('td', { colspan: 8 }, containers.size ? 'No container matches the filters.' : 'No containers yet.')));
     shown.textContent = `${list.length} of ${containers.size} containers shown${truncated ? ` (only the first ${MAX_CONTAINERS} loaded)` : ''}.`;
   }
 
   async function reload(): Promise<void> {
     try {
-      const [all, sum] = await Promise.all([getAll<Container>('/containers', { limit: '500' }, MAX_CONTAINERS, ctx.signal), get<Summary>('/containers/summary', {}, ctx.signal)]);
+      const [all, sum] = await Promise.all([
+        getAll<Container>('/containers', { limit: '500' }, MAX_CONTAINERS, ctx.signal),
+        get<Summary>('/containers/summary', {}, ctx.signal),
+      ]);
       containers.clear();
       for (const c of all.items) containers.set(c.container_id, c);
       truncated = all.truncated;

@@ -6,7 +6,15 @@ import { h, mount } from '../dom';
  * a password input so it is not shown, autofilled or remembered by the browser.
  */
 export function renderSignIn(root: HTMLElement, onSignedIn: (token: string) => void, message?: string): void {
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-help' });
+  const input = h('input', {
+    id: 'token',
+    name: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    'aria-describedby': 'token-help',
+  });
   const error = h('p', { id: 'signin-error', class: 'notice notice--error', role: 'alert', hidden: !message }, message ?? '');
   const button = h('button', { type: 'submit' }, 'Sign in');
   const form = h(
@@ -15,7 +23,11 @@ export function renderSignIn(root: HTMLElement, onSignedIn: (token: string) => v
     h('h2', { id: 'signin-title' }, 'Sign in'),
     h('label', { for: 'token' }, 'Access token'),
     input,
-    h('p', { id: 'token-help', class: 'help' }, 'A viewer or operator token (npm run ops -- mint-token). It is kept in this tab only and cleared when you sign out.'),
+    h(
+      'p',
+      { id: 'token-help', class: 'help' },
+      'A viewer or operator token (npm run ops -- mint-token). It is kept in this tab only and cleared when you sign out.',
+    ),
     error,
     button,
   );
@@ -34,7 +46,12 @@ export function renderSignIn(root: HTMLElement, onSignedIn: (token: string) => v
       onSignedIn(token);
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 0;
-      error.textContent = status === 401 ? 'This token was refused (expired, revoked or not for this gateway).' : status === 403 ? 'This token may not read dashboards (use a viewer or operator token).' : 'The gateway could not be reached. Try again.';
+      error.textContent =
+        status === 401
+          ? 'This token was refused (expired, revoked or not for this gateway).'
+          : status === 403
+            ? 'This token may not read dashboards (use a viewer or operator token).'
+            : 'The gateway could not be reached. Try again.';
       error.hidden = false;
       input.focus();
     } finally {

@@ -23,9 +23,22 @@ describe('hash chain', () => {
       for (const [seq, b] of xs) s.add(seq, Buffer.alloc(32, b));
       return s.digest().toString('hex');
     };
-    const base = d([['1', 1], ['2', 2]]);
+    const base = d([
+      ['1', 1],
+      ['2', 2],
+    ]);
     expect(d([['1', 1]])).not.toBe(base);
-    expect(d([['2', 2], ['1', 1]])).not.toBe(base);
-    expect(d([['1', 1], ['2', 2]])).toBe(base);
+    expect(
+      d([
+        ['2', 2],
+        ['1', 1],
+      ]),
+    ).not.toBe(base);
+    expect(
+      d([
+        ['1', 1],
+        ['2', 2],
+      ]),
+    ).toBe(base);
   });
 });

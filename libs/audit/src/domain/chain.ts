@@ -13,7 +13,13 @@ export function nextLink(previous: Buffer, hash: Buffer): Buffer {
 }
 
 /** The bytes a checkpoint signature covers. */
-export function checkpointMessage(c: { seq: string; globalPosition: string; transactionId: string; link: Buffer; signedAt: string }): Buffer {
+export function checkpointMessage(c: {
+  seq: string;
+  globalPosition: string;
+  transactionId: string;
+  link: Buffer;
+  signedAt: string;
+}): Buffer {
   return Buffer.from(`collab-audit-checkpoint:v1:${c.seq}:${c.globalPosition}:${c.transactionId}:${c.link.toString('hex')}:${c.signedAt}`);
 }
 

@@ -7,21 +7,34 @@ const TYPE = /^[a-z][a-z0-9-]{0,40}:[a-z][a-z0-9-]{0,60}$/;
 const typeList = z
   .string()
   .max(2000)
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(TYPE, 'each must be an event type like user-container:deleted')).min(1, 'must name at least one type').max(30));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z.array(z.string().regex(TYPE, 'each must be an event type like user-container:deleted')).min(1, 'must name at least one type').max(30),
+  );
 const isoTime = z
   .string()
   .max(40)
-  .refine((v) => /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:?\d\d)?)?$/.test(v) && Number.isFinite(Date.parse(v)), 'must be an ISO 8601 date or time')
+  .refine(
+    (v) => /^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:?\d\d)?)?$/.test(v) && Number.isFinite(Date.parse(v)),
+    'must be an ISO 8601 date or time',
+  )
   .transform((v) => new Date(v));
-const cursor = z.string().max(40).transform((v, ctx) => {
-  const decoded = Buffer.from(v, 'base64url').toString('utf8');
-  if (!/^p:\d{1,19}$/.test(decoded)) {
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
-    return z.NEVER;
-  }
-  return decoded.slice(2);
-});
+const cursor = z
+  .string()
+  .max(40)
+  .transform((v, ctx) => {
+    const decoded = Buffer.from(v, 'base64url').toString('utf8');
+    if (!/^p:\d{1,19}$/.test(decoded)) {
+      ctx.addIssue({ code: 'custom', message: 'is not a cursor this API returned' });
+      return z.NEVER;
+    }
+    return decoded.slice(2);
+  });
 const limit = z.coerce
   .number({ error: 'must be an integer from 1 to 1000' })
   .int('must be an integer from 1 to 1000')
@@ -34,7 +47,12 @@ const base = {
   org: uuid.optional(),
   type: typeList.optional(),
   /** `type:id` as in the events' metadata.actor (e.g. operator:alice), or just the id. */
-  actor: z.string().min(1).max(200).regex(/^[^\s]+$/, 'must not contain white space').optional(),
+  actor: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\s]+$/, 'must not contain white space')
+    .optional(),
   from: isoTime.optional(),
   to: isoTime.optional(),
 };

@@ -57,7 +57,8 @@ export function summarize(e: TimelineInput): string | null {
 }
 
 /** A watchdog's health as the health projection sees it (any unhealthy service: degraded). */
-export const watchdogHealth = (data: Record<string, any>): 'healthy' | 'degraded' => (unhealthyServices(data).length ? 'degraded' : 'healthy');
+export const watchdogHealth = (data: Record<string, any>): 'healthy' | 'degraded' =>
+  unhealthyServices(data).length ? 'degraded' : 'healthy';
 
 /** `type:id` of metadata.actor, or null. */
 export function actorOf(metadata: unknown): string | null {

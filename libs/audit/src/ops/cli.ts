@@ -33,7 +33,11 @@ function usageOf(command: string): string {
   const lines = OPS_USAGE.split('\n');
   const start = lines.findIndex((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
   const end = lines.findIndex((l, i) => i > start && /^  [a-z]/.test(l));
-  return lines.slice(start, end < 0 ? undefined : end).map((l) => l.trim()).filter(Boolean).join('\n  ');
+  return lines
+    .slice(start, end < 0 ? undefined : end)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('\n  ');
 }
 
 export interface OpsContext {
@@ -41,7 +45,10 @@ export interface OpsContext {
   pool: Pool;
   args: string[];
   /** parseArgs with --json and --help added. */
-  parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(options: T, positionals?: boolean): { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  parse<T extends Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>>(
+    options: T,
+    positionals?: boolean,
+  ): { values: Record<string, string | boolean | undefined>; positionals: string[] };
 }
 
 const COMMANDS: Record<string, (ctx: OpsContext) => Promise<number>> = {
@@ -55,15 +62,29 @@ const COMMANDS: Record<string, (ctx: OpsContext) => Promise<number>> = {
 
 export const isOpsCommand = (name: string | undefined): boolean => !!name && name in COMMANDS;
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000', '57P03']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  '28P01',
+  '28000',
+  '3D000',
+  '57P03',
+]);
 
 /** Library logs (e.g. "rebuilt health ...") go to stderr: stdout carries the result only. */
 const stderrLogger: LoggerService = Object.fromEntries(
-  (['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const).map((level) => [level, (message: unknown, ...rest: unknown[]) => {
-    if (level === 'debug' || level === 'verbose') return;
-    const context = typeof rest[rest.length - 1] === 'string' ? ` [${rest[rest.length - 1]}]` : '';
-    process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()}${context} ${String(message)}\n`);
-  }]),
+  (['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const).map((level) => [
+    level,
+    (message: unknown, ...rest: unknown[]) => {
+      if (level === 'debug' || level === 'verbose') return;
+      const context = typeof rest[rest.length - 1] === 'string' ? ` [${rest[rest.length - 1]}]` : '';
+      process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()}${context} ${String(message)}\n`);
+    },
+  ]),
 ) as unknown as LoggerService;
 
 /** Runs one audit/retention command; returns the exit code. Errors are printed, never thrown. */

@@ -10,7 +10,11 @@ import { Progress } from './progress';
 export function replayableProjections(config: AppConfig): Record<string, Projection> {
   return {
     health: new HealthProjection({ bucketS: config.health.historyBucketS, retentionH: config.health.historyRetentionH }),
-    routing: new RoutingProjection({ domain: config.platformDomain, restoreWatchdogs: config.health.routesRestoreWatchdogs, listener: null }),
+    routing: new RoutingProjection({
+      domain: config.platformDomain,
+      restoreWatchdogs: config.health.routesRestoreWatchdogs,
+      listener: null,
+    }),
   };
 }
 
@@ -23,21 +27,37 @@ export async function replayCommand(ctx: OpsContext): Promise<number> {
   const all = replayableProjections(ctx.config);
   if (positionals.length !== 1) throw new UsageError(`name one projection: ${[...Object.keys(all), 'all'].join(', ')}`);
   const names = positionals[0] === 'all' ? Object.keys(all) : [positionals[0]];
-  for (const n of names) if (!all[n]) throw new UsageError(`unknown projection "${n}" (known: ${Object.keys(all).join(', ')}; the audit seal is never replayed)`);
+  for (const n of names)
+    if (!all[n])
+      throw new UsageError(`unknown projection "${n}" (known: ${Object.keys(all).join(', ')}; the audit seal is never replayed)`);
   const batchSize = values.batch === undefined ? REBUILD_PAGE_EVENTS : Number(values.batch);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new UsageError('--batch must be an integer from 1 to 100000');
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000)
+    throw new UsageError('--batch must be an integer from 1 to 100000');
 
   const store = new EventStore(ctx.pool, { maxBatchEvents: 1, maxInFlight: 1 });
   const total = Number((await ctx.pool.query(`SELECT count(*) AS n FROM events`)).rows[0].n);
   // One pass over the log feeds every named projection.
   const progress = new Progress(`replay ${names.join('+')}`, total);
   const started = Date.now();
-  const rebuilt = await rebuildProjections(ctx.pool, store, names.map((n) => all[n]), { batchSize, onProgress: (p) => progress.update(p.events) });
+  const rebuilt = await rebuildProjections(
+    ctx.pool,
+    store,
+    names.map((n) => all[n]),
+    { batchSize, onProgress: (p) => progress.update(p.events) },
+  );
   progress.done();
   const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-  const results: (RebuildResult & { events_per_s: number })[] = rebuilt.map((r) => ({ ...r, events_per_s: Math.round(r.events / seconds) }));
+  const results: (RebuildResult & { events_per_s: number })[] = rebuilt.map((r) => ({
+    ...r,
+    events_per_s: Math.round(r.events / seconds),
+  }));
   print(!!values.json, names.length === 1 ? results[0] : { results }, () =>
-    results.map((r) => `${r.projection}: ${r.events} events replayed in ${(r.ms / 1000).toFixed(2)} s (${r.events_per_s} events/s), swapped in at position ${r.checkpoint.globalPosition}\n`).join(''),
+    results
+      .map(
+        (r) =>
+          `${r.projection}: ${r.events} events replayed in ${(r.ms / 1000).toFixed(2)} s (${r.events_per_s} events/s), swapped in at position ${r.checkpoint.globalPosition}\n`,
+      )
+      .join(''),
   );
   return EXIT.ok;
 }

@@ -17,8 +17,11 @@ export async function partitionsCommand(ctx: OpsContext): Promise<number> {
   const ahead = intFlag(values.ahead, 'ahead', 1, 365, ctx.config.audit.partitionAheadDays);
   const created = await ensurePartitionsAhead(ctx.pool, ahead);
   const partitions = await listPartitions(ctx.pool);
-  print(!!values.json, { created, partitions }, () =>
-    `${created.length ? `created ${created.join(', ')}\n` : ''}${partitions.map((p) => `${p.name.padEnd(18)} ${String(p.rows_estimate).padStart(10)} rows (approx.) ${String(p.bytes).padStart(12)} bytes`).join('\n')}\n`,
+  print(
+    !!values.json,
+    { created, partitions },
+    () =>
+      `${created.length ? `created ${created.join(', ')}\n` : ''}${partitions.map((p) => `${p.name.padEnd(18)} ${String(p.rows_estimate).padStart(10)} rows (approx.) ${String(p.bytes).padStart(12)} bytes`).join('\n')}\n`,
   );
   return EXIT.ok;
 }
@@ -33,7 +36,12 @@ export async function compactCommand(ctx: OpsContext): Promise<number> {
   });
   print(!!values.json, { compactions: results }, () =>
     results.length
-      ? results.map((c) => `${c.partition}: ${c.removed} of ${c.watchdogs} watchdogs of ${c.containers} containers compacted (${c.kept} kept), ${c.bytes_before} -> ${c.bytes_after} bytes\n`).join('')
+      ? results
+          .map(
+            (c) =>
+              `${c.partition}: ${c.removed} of ${c.watchdogs} watchdogs of ${c.containers} containers compacted (${c.kept} kept), ${c.bytes_before} -> ${c.bytes_after} bytes\n`,
+          )
+          .join('')
       : `nothing to compact (days older than ${retentionDays} days are compacted once)\n`,
   );
   return EXIT.ok;

@@ -3,7 +3,13 @@ import { SERVICE_MAPPED, SERVICE_UNMAPPED } from './events';
 
 const ref = { container_id: 'c', org_id: 'o', project_id: 'p' };
 let pos = 0;
-const recorded = (type: string, data: object): Recorded => ({ type, data, eventId: `e${++pos}`, globalPosition: String(pos), streamVersion: pos - 1 });
+const recorded = (type: string, data: object): Recorded => ({
+  type,
+  data,
+  eventId: `e${++pos}`,
+  globalPosition: String(pos),
+  streamVersion: pos - 1,
+});
 const given = (...events: Recorded[]) => events.reduce(evolve, initialState());
 
 describe('container decider', () => {
@@ -47,7 +53,9 @@ describe('container decider', () => {
 
   it('unmaps what is mapped, and nothing otherwise', () => {
     const state = given(recorded(SERVICE_MAPPED, { ...ref, name: 'web', port: 80 }));
-    expect(decide({ type: 'unmap-http-service', ref, name: 'web' }, state)).toEqual([{ type: SERVICE_UNMAPPED, data: { ...ref, name: 'web' } }]);
+    expect(decide({ type: 'unmap-http-service', ref, name: 'web' }, state)).toEqual([
+      { type: SERVICE_UNMAPPED, data: { ...ref, name: 'web' } },
+    ]);
     const after = evolve(state, recorded(SERVICE_UNMAPPED, { ...ref, name: 'web' }));
     expect(after.services).toEqual({});
     expect(after.version).toBe(1);

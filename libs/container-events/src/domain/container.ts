@@ -21,7 +21,10 @@ export function evolve(state: ContainerState, e: Recorded): ContainerState {
   const next = { version: e.streamVersion, services: state.services };
   if (e.type === SERVICE_MAPPED) {
     const d = e.data as { name: string; port: number; protected?: boolean };
-    next.services = { ...state.services, [d.name]: { port: d.port, protected: isProtectedService(d.name, d.protected), eventId: e.eventId, position: e.globalPosition } };
+    next.services = {
+      ...state.services,
+      [d.name]: { port: d.port, protected: isProtectedService(d.name, d.protected), eventId: e.eventId, position: e.globalPosition },
+    };
   } else if (e.type === SERVICE_UNMAPPED) {
     const { [(e.data as { name: string }).name]: _gone, ...rest } = state.services;
     next.services = rest;
@@ -44,7 +47,12 @@ export function decide(cmd: ContainerCommand, state: ContainerState): ContainerE
     if (current && current.port === cmd.port && current.protected === wanted) return [];
     // `protected` is written only when asked for: other events keep their old shape (the terminal's
     // protection is a rule applied when the event is read, not a fact of the mapping).
-    return [{ type: SERVICE_MAPPED, data: { ...cmd.ref, name: cmd.name, port: cmd.port, ...(cmd.protected === true ? { protected: true } : {}) } }];
+    return [
+      {
+        type: SERVICE_MAPPED,
+        data: { ...cmd.ref, name: cmd.name, port: cmd.port, ...(cmd.protected === true ? { protected: true } : {}) },
+      },
+    ];
   }
   if (!current) return [];
   return [{ type: SERVICE_UNMAPPED, data: { ...cmd.ref, name: cmd.name } }];

@@ -53,7 +53,6 @@ export interface ServiceUnmappedData extends ContainerRef {
 }
 
 export type ContainerEvent =
-  | { type: typeof SERVICE_MAPPED; data: ServiceMappedData }
-  | { type: typeof SERVICE_UNMAPPED; data: ServiceUnmappedData };
+  { type: typeof SERVICE_MAPPED; data: ServiceMappedData } | { type: typeof SERVICE_UNMAPPED; data: ServiceUnmappedData };
 
 export type WatchdogEvent = { type: typeof WATCHDOG; data: WatchdogData };

@@ -5,7 +5,14 @@ import type { RawStat, RawSystem } from './events';
  * anything else is null (unknown). Never throws: the heartbeat matters more than any one stat.
  */
 export interface ParsedStats {
-  cpu: { load1: number | null; load5: number | null; load15: number | null; count: number | null; threadsPerCore: number | null; model: string | null };
+  cpu: {
+    load1: number | null;
+    load5: number | null;
+    load15: number | null;
+    count: number | null;
+    threadsPerCore: number | null;
+    model: string | null;
+  };
   memory: { freeMb: number | null; totalMb: number | null; usedRatio: number | null };
   disk: { sizeBytes: number | null; usedRatio: number | null };
   network: { pingMs: number | null };
@@ -29,7 +36,11 @@ const text = (v: RawStat | undefined): string | null => {
 export function parseLoad(v: RawStat | undefined): [number | null, number | null, number | null] {
   if (typeof v === 'number') return [Number.isFinite(v) ? v : null, null, null];
   if (typeof v !== 'string') return [null, null, null];
-  const parts = v.split(/[\s,]+/).filter(Boolean).slice(0, 3).map((p) => num(p));
+  const parts = v
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .slice(0, 3)
+    .map((p) => num(p));
   return [parts[0] ?? null, parts[1] ?? null, parts[2] ?? null];
 }
 
@@ -71,7 +82,10 @@ export function parseStats(system: RawSystem | undefined): ParsedStats {
     memory: {
       freeMb,
       totalMb,
-      usedRatio: freeMb !== null && totalMb !== null && totalMb > 0 && freeMb <= totalMb ? Math.round((1 - freeMb / totalMb) * 10_000) / 10_000 : null,
+      usedRatio:
+        freeMb !== null && totalMb !== null && totalMb > 0 && freeMb <= totalMb
+          ? Math.round((1 - freeMb / totalMb) * 10_000) / 10_000
+          : null,
     },
     disk: { sizeBytes: parseSize(s.disk?.size), usedRatio: parsePercent(s.disk?.usage) },
     network: { pingMs: parsePing(s.network?.ping_time) },

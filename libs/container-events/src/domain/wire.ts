@@ -10,7 +10,11 @@ export const MAX_SERVICES = 32;
 
 const uuid = z.string().regex(UUID_RE, 'must be a lower-case UUID');
 // PostgreSQL's jsonb refuses U+0000, so a NUL would fail at the store instead of here.
-const text = (max: number) => z.string().max(max).refine((v) => !v.includes('\u0000'), 'must not contain NUL');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !v.includes('\u0000'), 'must not contain NUL');
 const stat = z.union([text(STAT_MAX_CHARS), z.number(), z.boolean(), z.null()], {
   error: `must be a string of at most ${STAT_MAX_CHARS} characters, a number, a boolean or null`,
 });
@@ -18,7 +22,11 @@ export const serviceName = z.string().superRefine((v, ctx) => {
   const problem = serviceNameProblem(v);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
-export const port = z.number({ error: 'must be an integer from 1 to 65535' }).int('must be an integer from 1 to 65535').min(1, 'must be an integer from 1 to 65535').max(65535, 'must be an integer from 1 to 65535');
+export const port = z
+  .number({ error: 'must be an integer from 1 to 65535' })
+  .int('must be an integer from 1 to 65535')
+  .min(1, 'must be an integer from 1 to 65535')
+  .max(65535, 'must be an integer from 1 to 65535');
 
 const system = z.strictObject({
   cpu: z.strictObject({ usage: stat, count: stat, threads_per_core: stat, model: stat }).partial().optional(),

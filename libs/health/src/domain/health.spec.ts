@@ -1,9 +1,19 @@
 import { evolveHealth, HealthEvent, HealthRow } from './health';
 import { decideLapses, looksLikeIngestOutage } from './lapses';
 
-const C = { container_id: '00000000-0000-4000-8000-000000000001', org_id: '00000000-0000-4000-8000-0000000000aa', project_id: '00000000-0000-4000-8000-0000000000bb' };
+const C = {
+  container_id: '00000000-0000-4000-8000-000000000001',
+  org_id: '00000000-0000-4000-8000-0000000000aa',
+  project_id: '00000000-0000-4000-8000-0000000000bb',
+};
 let pos = 0;
-const ev = (type: string, data: object, at: string): HealthEvent => ({ type, data: { ...C, ...data }, metadata: { received_at: at }, recordedAt: new Date(at), globalPosition: String(++pos) });
+const ev = (type: string, data: object, at: string): HealthEvent => ({
+  type,
+  data: { ...C, ...data },
+  metadata: { received_at: at },
+  recordedAt: new Date(at),
+  globalPosition: String(++pos),
+});
 const fold = (events: HealthEvent[]) => events.reduce<HealthRow | undefined>((row, e) => evolveHealth(row, e), undefined);
 
 describe('evolveHealth', () => {
@@ -12,25 +22,43 @@ describe('evolveHealth', () => {
       ev('user-container:registered', { display_name: 'nb', gateway_node: 'gw-1' }, '2026-01-01T00:00:00.000Z'),
       ev('user-container:watchdog', { system: { cpu: { usage: '0.40, 0.43 ' } } }, '2026-01-01T00:00:10.000Z'),
     ])!;
-    expect(row).toMatchObject({ status: 'healthy', gateway_node: 'gw-1', last_watchdog_at: '2026-01-01T00:00:10.000Z', status_since: '2026-01-01T00:00:10.000Z' });
+    expect(row).toMatchObject({
+      status: 'healthy',
+      gateway_node: 'gw-1',
+      last_watchdog_at: '2026-01-01T00:00:10.000Z',
+      status_since: '2026-01-01T00:00:10.000Z',
+    });
     expect(row.stats?.cpu.load1).toBe(0.4);
-    const degraded = evolveHealth(row, ev('user-container:watchdog', { system: {}, services: [{ name: 'jupyter', healthy: false }] }, '2026-01-01T00:00:25.000Z'))!;
+    const degraded = evolveHealth(
+      row,
+      ev('user-container:watchdog', { system: {}, services: [{ name: 'jupyter', healthy: false }] }, '2026-01-01T00:00:25.000Z'),
+    )!;
     expect(degraded.status).toBe('degraded');
   });
 
   it('applies a lapse only when no watchdog arrived after the sweeper looked; the next watchdog restores', () => {
     const seen = '2026-01-01T00:00:10.000Z';
     const base = fold([ev('user-container:watchdog', { system: {} }, seen)]);
-    const stale = evolveHealth(base, ev('user-container:health-lapsed', { status: 'stale', last_seen_at: seen }, '2026-01-01T00:00:41.000Z'))!;
+    const stale = evolveHealth(
+      base,
+      ev('user-container:health-lapsed', { status: 'stale', last_seen_at: seen }, '2026-01-01T00:00:41.000Z'),
+    )!;
     expect(stale.status).toBe('stale');
-    const offline = evolveHealth(stale, ev('user-container:health-lapsed', { status: 'offline', last_seen_at: seen }, '2026-01-01T00:05:11.000Z'))!;
+    const offline = evolveHealth(
+      stale,
+      ev('user-container:health-lapsed', { status: 'offline', last_seen_at: seen }, '2026-01-01T00:05:11.000Z'),
+    )!;
     expect(offline.status).toBe('offline');
     // A stale lapse never takes an offline container back to stale.
-    expect(evolveHealth(offline, ev('user-container:health-lapsed', { status: 'stale', last_seen_at: seen }, '2026-01-01T00:05:12.000Z'))).toBe(offline);
+    expect(
+      evolveHealth(offline, ev('user-container:health-lapsed', { status: 'stale', last_seen_at: seen }, '2026-01-01T00:05:12.000Z')),
+    ).toBe(offline);
     expect(evolveHealth(offline, ev('user-container:watchdog', { system: {} }, '2026-01-01T00:06:00.000Z'))!.status).toBe('healthy');
     // A lapse decided on an older watchdog than the newest one is out of date.
     const fresh = evolveHealth(base, ev('user-container:watchdog', { system: {} }, '2026-01-01T00:00:40.000Z'));
-    expect(evolveHealth(fresh, ev('user-container:health-lapsed', { status: 'stale', last_seen_at: seen }, '2026-01-01T00:00:41.000Z'))).toBe(fresh);
+    expect(
+      evolveHealth(fresh, ev('user-container:health-lapsed', { status: 'stale', last_seen_at: seen }, '2026-01-01T00:00:41.000Z')),
+    ).toBe(fresh);
   });
 
   it('a late packet counts but does not move the last watchdog back; deleted containers stay offline', () => {

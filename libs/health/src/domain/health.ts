@@ -1,5 +1,14 @@
 import { parseStats, SERVICE_MAPPED, WATCHDOG, type ParsedStats, type ServiceReadiness, type WatchdogData } from '@app/container-events';
-import { DELETED, HEALTH_LAPSED, HealthLapsedData, REGISTERED, RegisteredData, serverTime, VPN_ASSIGNED, VpnAssignedData } from './lifecycle';
+import {
+  DELETED,
+  HEALTH_LAPSED,
+  HealthLapsedData,
+  REGISTERED,
+  RegisteredData,
+  serverTime,
+  VPN_ASSIGNED,
+  VpnAssignedData,
+} from './lifecycle';
 
 export const STATUSES = ['starting', 'healthy', 'degraded', 'stale', 'offline'] as const;
 export type HealthStatus = (typeof STATUSES)[number];
@@ -72,16 +81,28 @@ export function evolveHealth(row: HealthRow | undefined, e: HealthEvent): Health
       if (base.deleted) return row;
       // A packet older than the newest one seen (a late retry) counts, but changes nothing else.
       if (base.last_watchdog_at && at < base.last_watchdog_at) return touch({ ...base, watchdogs: base.watchdogs + 1 });
-      const services = (d.services ?? []).map((s) => ({ name: s.name, healthy: s.healthy, ...(s.message !== undefined ? { message: s.message } : {}) }));
+      const services = (d.services ?? []).map((s) => ({
+        name: s.name,
+        healthy: s.healthy,
+        ...(s.message !== undefined ? { message: s.message } : {}),
+      }));
       const status: HealthStatus = services.some((s) => !s.healthy) ? 'degraded' : 'healthy';
-      return touch(withStatus({ ...base, last_watchdog_at: at, stats: parseStats(d.system), services, watchdogs: base.watchdogs + 1 }, status, at));
+      return touch(
+        withStatus({ ...base, last_watchdog_at: at, stats: parseStats(d.system), services, watchdogs: base.watchdogs + 1 }, status, at),
+      );
     }
     case SERVICE_MAPPED:
       return row ?? fresh(e.data as WatchdogData, at, e.globalPosition);
     case REGISTERED: {
       const d = e.data as RegisteredData;
       const base = row ?? fresh(d, at, e.globalPosition);
-      return touch({ ...base, org_id: d.org_id, project_id: d.project_id, gateway_node: d.gateway_node ?? base.gateway_node, display_name: d.display_name ?? base.display_name });
+      return touch({
+        ...base,
+        org_id: d.org_id,
+        project_id: d.project_id,
+        gateway_node: d.gateway_node ?? base.gateway_node,
+        display_name: d.display_name ?? base.display_name,
+      });
     }
     case VPN_ASSIGNED: {
       const d = e.data as VpnAssignedData;

@@ -36,7 +36,8 @@ export function decideLapses(candidates: LapseCandidate[], now: number, watching
     let status: LapseStatus | null = null;
     if (silentFor >= s.offlineMs && c.status !== 'offline') status = 'offline';
     else if (silentFor >= s.staleMs && (c.status === 'healthy' || c.status === 'degraded')) status = 'stale';
-    if (status) out.push({ container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, status, last_seen_at: c.last_watchdog_at });
+    if (status)
+      out.push({ container_id: c.container_id, org_id: c.org_id, project_id: c.project_id, status, last_seen_at: c.last_watchdog_at });
   }
   return out;
 }

@@ -22,7 +22,10 @@ const container = {
     last_watchdog_at: { type: 'string', format: 'date-time', nullable: true, description: 'server time of the newest watchdog' },
     status_since: { type: 'string', format: 'date-time' },
     stats: { type: 'object', nullable: true, description: 'parsed stats of the newest watchdog (null where a stat did not parse)' },
-    services: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, healthy: { type: 'boolean' }, message: { type: 'string' } } } },
+    services: {
+      type: 'array',
+      items: { type: 'object', properties: { name: { type: 'string' }, healthy: { type: 'boolean' }, message: { type: 'string' } } },
+    },
     watchdogs: { type: 'integer' },
   },
 };
@@ -47,7 +50,9 @@ export class DashboardController {
   @ApiQuery({ name: 'include_deleted', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
-  @ApiOkResponse({ schema: { type: 'object', properties: { items: { type: 'array', items: container }, next_cursor: { type: 'string', nullable: true } } } })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { items: { type: 'array', items: container }, next_cursor: { type: 'string', nullable: true } } },
+  })
   list(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
     const q = parseInput(listQuery, query);
     return this.dashboard.list(scopeOf(p, q.org), q);
@@ -57,7 +62,15 @@ export class DashboardController {
   @ApiOperation({ summary: 'Counts of (not deleted) containers by status' })
   @ApiQuery(projectQuery)
   @ApiQuery(orgQuery)
-  @ApiOkResponse({ schema: { type: 'object', properties: { counts: { type: 'object', properties: Object.fromEntries(STATUSES.map((s) => [s, { type: 'integer' }])) }, total: { type: 'integer' } } } })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: {
+        counts: { type: 'object', properties: Object.fromEntries(STATUSES.map((s) => [s, { type: 'integer' }])) },
+        total: { type: 'integer' },
+      },
+    },
+  })
   summary(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
     const q = parseInput(summaryQuery, query);
     return this.dashboard.summary(scopeOf(p, q.org), q.project);
@@ -65,8 +78,9 @@ export class DashboardController {
 
   @Sse('events')
   @ApiOperation({
-    summary: 'Server-Sent Events: health status changes, within the token\'s scope',
-    description: 'Each `health` event carries {container_id, org_id, project_id, from, to, at, position}; a `ping` event every 15 s keeps proxies from closing the stream.',
+    summary: "Server-Sent Events: health status changes, within the token's scope",
+    description:
+      'Each `health` event carries {container_id, org_id, project_id, from, to, at, position}; a `ping` event every 15 s keeps proxies from closing the stream.',
   })
   @ApiProduces('text/event-stream')
   @ApiQuery(projectQuery)
@@ -85,7 +99,9 @@ export class DashboardController {
   @Get(':id')
   @ApiOperation({ summary: 'One container: health, per-service readiness and its routes' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiOkResponse({ schema: { ...container, properties: { ...container.properties, routes: { type: 'array', items: { type: 'object' } } } } })
+  @ApiOkResponse({
+    schema: { ...container, properties: { ...container.properties, routes: { type: 'array', items: { type: 'object' } } } },
+  })
   one(@CurrentPrincipal() p: Principal, @Param() params: unknown) {
     const { id } = parseInput(containerIdParam, params);
     return this.dashboard.one(scopeOf(p), id);
@@ -96,7 +112,9 @@ export class DashboardController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiQuery({ name: 'from', required: false, description: 'ISO 8601' })
   @ApiQuery({ name: 'to', required: false, description: 'ISO 8601' })
-  @ApiOkResponse({ schema: { type: 'object', properties: { bucket_s: { type: 'integer' }, samples: { type: 'array', items: { type: 'object' } } } } })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { bucket_s: { type: 'integer' }, samples: { type: 'array', items: { type: 'object' } } } },
+  })
   stats(@CurrentPrincipal() p: Principal, @Param() params: unknown, @Query() query: unknown) {
     const { id } = parseInput(containerIdParam, params);
     const q = parseInput(statsQuery, query);

@@ -82,12 +82,21 @@ export class DashboardService {
       `SELECT fqdn, service, port, is_primary, active, vpn_address, gateway_node, updated_at FROM routes WHERE container_id = $1 ORDER BY is_primary DESC, service`,
       [containerId],
     );
-    const readiness = new Map<string, { healthy: boolean; message?: string }>((rows[0].services as { name: string; healthy: boolean; message?: string }[]).map((s) => [s.name, s]));
+    const readiness = new Map<string, { healthy: boolean; message?: string }>(
+      (rows[0].services as { name: string; healthy: boolean; message?: string }[]).map((s) => [s.name, s]),
+    );
     const names = [...new Set([...routes.map((r) => r.service as string), ...readiness.keys()])];
     const services = names.map((name) => {
       const route = routes.find((r) => r.service === name);
       const ready = readiness.get(name);
-      return { name, port: route?.port ?? null, mapped: !!route, healthy: ready?.healthy ?? null, message: ready?.message ?? null, fqdn: route?.fqdn ?? null };
+      return {
+        name,
+        port: route?.port ?? null,
+        mapped: !!route,
+        healthy: ready?.healthy ?? null,
+        message: ready?.message ?? null,
+        fqdn: route?.fqdn ?? null,
+      };
     });
     return { ...rows[0], services, readiness: rows[0].services, routes };
   }

@@ -17,7 +17,10 @@ const ADDRESS_RE = /^[a-z0-9.-]{1,253}:\d{1,5}$/;
  * every route, active or not (the node answers offline itself). Unknown hosts go to the default
  * node, which answers them as unknown. Rows naming a node that is not configured are refused.
  */
-export function renderStage1Map(rows: readonly RouteRow[], policy: RenderPolicy & { nodes: readonly GatewayNode[]; defaultNode: string }): MapFile {
+export function renderStage1Map(
+  rows: readonly RouteRow[],
+  policy: RenderPolicy & { nodes: readonly GatewayNode[]; defaultNode: string },
+): MapFile {
   const skipped: SkippedRow[] = [];
   const nodes = policy.nodes.filter((n) => NODE_ID_RE.test(n.id) && ADDRESS_RE.test(n.address));
   const known = new Set(nodes.map((n) => n.id));
@@ -36,9 +39,7 @@ export function renderStage1Map(rows: readonly RouteRow[], policy: RenderPolicy 
     }
     for (const host of checked.route.hosts) pairs.push({ host, value: upstreamName(node) });
   }
-  const upstreams = nodes
-    .map((n) => `upstream ${upstreamName(n.id)} {\n    server ${n.address};\n    keepalive 16;\n}\n`)
-    .join('');
+  const upstreams = nodes.map((n) => `upstream ${upstreamName(n.id)} {\n    server ${n.address};\n    keepalive 16;\n}\n`).join('');
   return renderMapFile('Stage 1: FQDN -> gateway node', GATEWAY_VARIABLE, upstreamName(policy.defaultNode), pairs, skipped, upstreams);
 }
 

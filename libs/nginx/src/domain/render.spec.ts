@@ -9,7 +9,17 @@ const C2 = '22222222-2222-4222-8222-222222222222';
 const O = '00000000-0000-4000-8000-000000000000';
 const policy = { domain: 'collab.test', vpnRanges: [parseCidr('172.16.0.0/16')] };
 const row = (p: Partial<RouteRow> = {}): RouteRow => {
-  const r = { container_id: C, org_id: O, service: 'jupyter', port: 8888, is_primary: false, vpn_address: '172.16.0.5', gateway_node: null, active: true, ...p };
+  const r = {
+    container_id: C,
+    org_id: O,
+    service: 'jupyter',
+    port: 8888,
+    is_primary: false,
+    vpn_address: '172.16.0.5',
+    gateway_node: null,
+    active: true,
+    ...p,
+  };
   return { fqdn: `uc-${r.container_id}--${r.service}.org-${r.org_id}.collab.test`, ...r };
 };
 
@@ -83,18 +93,36 @@ describe('renderStage2Map', () => {
   });
 
   it('marks protected routes sso:address:port (offline stays offline), and the conf sends them through auth_request', () => {
-    const out = renderStage2Map([row({ service: 'terminal', port: 7681, protected: true }), row({ protected: false }), row({ service: 'x', protected: true, active: false })], policy);
+    const out = renderStage2Map(
+      [
+        row({ service: 'terminal', port: 7681, protected: true }),
+        row({ protected: false }),
+        row({ service: 'x', protected: true, active: false }),
+      ],
+      policy,
+    );
     expect(out.text).toContain(`--terminal.org-${O}.collab.test "sso:172.16.0.5:7681";`);
     expect(out.text).toContain(`--jupyter.org-${O}.collab.test "172.16.0.5:8888";`);
     expect(out.text).toContain(`--x.org-${O}.collab.test "offline";`);
-    const conf = renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r', gateway: '127.0.0.1:3000' });
+    const conf = renderStage2Conf({
+      mapPath: '/m',
+      listen: '127.0.0.1:1',
+      statusListen: '127.0.0.1:2',
+      runDir: '/r',
+      gateway: '127.0.0.1:3000',
+    });
     expect(conf).toContain('auth_request /.collab-sso/auth;');
     expect(conf).toContain('proxy_pass http://127.0.0.1:3000/sso/check;');
     expect(conf).toContain('if ($collab_protected = "0") { return 204; }');
     // Identity headers always come from the check (empty on open routes, so a client's own are dropped).
-    for (const h of ['X-Auth-User-Id', 'X-Auth-User-Email', 'X-Auth-User-Name']) expect(conf).toMatch(new RegExp(`proxy_set_header ${h} \\$collab_`));
-    expect(renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r' })).toContain('sso_unavailable');
-    expect(() => renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r', gateway: 'x;y' })).toThrow();
+    for (const h of ['X-Auth-User-Id', 'X-Auth-User-Email', 'X-Auth-User-Name'])
+      expect(conf).toMatch(new RegExp(`proxy_set_header ${h} \\$collab_`));
+    expect(renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r' })).toContain(
+      'sso_unavailable',
+    );
+    expect(() =>
+      renderStage2Conf({ mapPath: '/m', listen: '127.0.0.1:1', statusListen: '127.0.0.1:2', runDir: '/r', gateway: 'x;y' }),
+    ).toThrow();
   });
 
   it('renders only the routes of its own node (null means the default node)', () => {
@@ -105,9 +133,19 @@ describe('renderStage2Map', () => {
 });
 
 describe('renderStage1Map', () => {
-  const nodes = [{ id: 'gw-1', address: '10.0.0.2:8080' }, { id: 'gw-2', address: 'gw2.internal:8080' }];
+  const nodes = [
+    { id: 'gw-1', address: '10.0.0.2:8080' },
+    { id: 'gw-2', address: 'gw2.internal:8080' },
+  ];
   it('maps every FQDN to the upstream of its gateway node, unknown hosts to the default node', () => {
-    const out = renderStage1Map([row({ is_primary: true, active: false }), row({ container_id: C2, gateway_node: 'gw-2' }), row({ container_id: C2, service: 'x', gateway_node: 'gw-9' })], { ...policy, nodes, defaultNode: 'gw-1' });
+    const out = renderStage1Map(
+      [
+        row({ is_primary: true, active: false }),
+        row({ container_id: C2, gateway_node: 'gw-2' }),
+        row({ container_id: C2, service: 'x', gateway_node: 'gw-9' }),
+      ],
+      { ...policy, nodes, defaultNode: 'gw-1' },
+    );
     expect(out.text).toContain(`default "gateway_gw_1";`);
     expect(out.text).toContain(`uc-${C}.org-${O}.collab.test "gateway_gw_1";`);
     expect(out.text).toContain(`uc-${C2}--jupyter.org-${O}.collab.test "gateway_gw_2";`);

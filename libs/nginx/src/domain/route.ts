@@ -46,14 +46,24 @@ export function checkRoute(row: RouteRow, policy: RenderPolicy): { ok: true; rou
   if (!isUuid(row.org_id)) return { ok: false, reason: 'org_id is not a uuid' };
   if (!isServiceName(row.service)) return { ok: false, reason: 'service is not an allowed service name' };
   if (!isPort(row.port)) return { ok: false, reason: 'port is not an integer 1-65535' };
-  if (row.gateway_node !== null && !NODE_ID_RE.test(row.gateway_node)) return { ok: false, reason: 'gateway_node is not an allowed node id' };
+  if (row.gateway_node !== null && !NODE_ID_RE.test(row.gateway_node))
+    return { ok: false, reason: 'gateway_node is not an allowed node id' };
   const base = { containerId: row.container_id, orgId: row.org_id, domain: policy.domain };
   const fqdn = serviceFqdn({ ...base, service: row.service });
   if (row.fqdn !== fqdn) return { ok: false, reason: 'fqdn does not match container, org, service and domain' };
   const hosts = row.is_primary ? [fqdn, serviceFqdn(base)] : [fqdn];
-  if (!row.active || row.vpn_address === null) return { ok: true, route: { hosts, target: { kind: 'offline' }, gatewayNode: row.gateway_node } };
-  if (!inRanges(row.vpn_address, policy.vpnRanges)) return { ok: false, reason: 'vpn_address is not an IPv4 address inside the VPN ranges' };
-  return { ok: true, route: { hosts, target: { kind: 'upstream', address: `${row.vpn_address}:${row.port}`, protected: row.protected === true }, gatewayNode: row.gateway_node } };
+  if (!row.active || row.vpn_address === null)
+    return { ok: true, route: { hosts, target: { kind: 'offline' }, gatewayNode: row.gateway_node } };
+  if (!inRanges(row.vpn_address, policy.vpnRanges))
+    return { ok: false, reason: 'vpn_address is not an IPv4 address inside the VPN ranges' };
+  return {
+    ok: true,
+    route: {
+      hosts,
+      target: { kind: 'upstream', address: `${row.vpn_address}:${row.port}`, protected: row.protected === true },
+      gatewayNode: row.gateway_node,
+    },
+  };
 }
 
 /** Safe for nginx tokens even if a check above were wrong: the last line of defence. */

@@ -89,8 +89,10 @@ http {
             if ($${UPSTREAM_VARIABLE} = "${OFFLINE}") { return 503 '${OFFLINE_BODY}\\n'; }
             if ($${UPSTREAM_VARIABLE} = "${UNKNOWN}") { return 503 '${UNKNOWN_BODY}\\n'; }
             auth_request ${SSO_AUTH_LOCATION};
-${AUTH_USER_HEADERS.map((h) => `            auth_request_set ${headerVar(h)} ${upstreamHeaderVar(h)};
-`).join('')}            auth_request_set $collab_auth_redirect $upstream_http_x_auth_redirect;
+${AUTH_USER_HEADERS.map(
+  (h) => `            auth_request_set ${headerVar(h)} ${upstreamHeaderVar(h)};
+`,
+).join('')}            auth_request_set $collab_auth_redirect $upstream_http_x_auth_redirect;
             error_page 401 = @collab_signin;
             proxy_pass http://$collab_target;
             proxy_http_version 1.1;
@@ -99,8 +101,10 @@ ${AUTH_USER_HEADERS.map((h) => `            auth_request_set ${headerVar(h)} ${u
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Host $host;
-${AUTH_USER_HEADERS.map((h) => `            proxy_set_header ${h} ${headerVar(h)};
-`).join('')}            proxy_connect_timeout 5s;
+${AUTH_USER_HEADERS.map(
+  (h) => `            proxy_set_header ${h} ${headerVar(h)};
+`,
+).join('')}            proxy_connect_timeout 5s;
             proxy_send_timeout 1h;
             proxy_read_timeout 1h;
             proxy_buffering off;

@@ -15,7 +15,11 @@ const renderState = {
     skipped_rows: { type: 'integer', description: 'operators only: rows refused by the render checks' },
     duration_ms: { type: 'integer' },
     config_hash: { type: 'string', nullable: true, description: 'operators only' },
-    skipped_sample: { type: 'array', items: { type: 'object', properties: { fqdn: { type: 'string' }, reason: { type: 'string' } } }, description: 'operators only' },
+    skipped_sample: {
+      type: 'array',
+      items: { type: 'object', properties: { fqdn: { type: 'string' }, reason: { type: 'string' } } },
+      description: 'operators only',
+    },
     failed_stage: { type: 'string', nullable: true, description: 'operators only' },
     last_error: { type: 'string', nullable: true, description: 'operators only' },
   },

@@ -24,7 +24,11 @@ export class RenderScheduler implements RoutesChangedListener {
     const { nodeId: node, coalesceMinMs: min, coalesceMaxMs: max } = this.config;
     const key = pendingKey(this.redisPrefix, node);
     const now = Date.now();
-    const [, [, first]] = (await this.redis.multi().set(key, String(now), 'PX', max + 60_000, 'NX').get(key).exec()) as [unknown, [unknown, string | null]];
+    const [, [, first]] = (await this.redis
+      .multi()
+      .set(key, String(now), 'PX', max + 60_000, 'NX')
+      .get(key)
+      .exec()) as [unknown, [unknown, string | null]];
     const delay = Math.max(0, Math.min(min, Number(first ?? now) + max - now));
     await this.queue.add(
       'nginx:render',

@@ -72,5 +72,4 @@ export interface NodeRegisteredData {
   capacity: number;
 }
 export type NodeEvent =
-  | { type: typeof NODE_REGISTERED; data: NodeRegisteredData }
-  | { type: typeof NODE_DRAINED; data: { node_id: string } };
+  { type: typeof NODE_REGISTERED; data: NodeRegisteredData } | { type: typeof NODE_DRAINED; data: { node_id: string } };

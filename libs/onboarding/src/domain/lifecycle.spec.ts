@@ -5,7 +5,14 @@ import { decideNode, evolveNode, initialNode, placeContainer } from './pool';
 const ID = '11111111-1111-4111-8111-111111111111';
 const ORG = '22222222-2222-4222-8222-222222222222';
 const PROJECT = '33333333-3333-4333-8333-333333333333';
-const container = { container_id: ID, org_id: ORG, project_id: PROJECT, image_id: 'ubuntu:terminal', display_name: 'T', gateway_node: 'gw-a' };
+const container = {
+  container_id: ID,
+  org_id: ORG,
+  project_id: PROJECT,
+  image_id: 'ubuntu:terminal',
+  display_name: 'T',
+  gateway_node: 'gw-a',
+};
 const token = { kid: 'k1', expiresAt: '2030-01-01T00:00:00.000Z' };
 
 const given = (events: { type: string; data: unknown }[]): LifecycleState =>
@@ -26,7 +33,10 @@ describe('container lifecycle decider', () => {
     const s = given(registered);
     expect(decideLifecycle({ type: 'rotate-token', token }, s)[0].data).toMatchObject({ token_version: 2 });
     expect(() => decideLifecycle({ type: 'rotate-token', token }, initialLifecycle())).toThrow(NotFoundError);
-    const deleted = given([...registered, { type: 'user-container:deleted', data: { container_id: ID, org_id: ORG, project_id: PROJECT } }]);
+    const deleted = given([
+      ...registered,
+      { type: 'user-container:deleted', data: { container_id: ID, org_id: ORG, project_id: PROJECT } },
+    ]);
     expect(() => decideLifecycle({ type: 'rotate-token', token }, deleted)).toThrow(ConflictError);
   });
 
@@ -42,7 +52,9 @@ describe('container lifecycle decider', () => {
       ['user-container:certificate-revoked', { container_id: ID, serial: 'ab', reason: 'container-deleted' }],
     ]);
     // Tables ahead of the stream (a crash between allocation and recording): the tables win.
-    expect(decideLifecycle({ type: 'delete', address: '172.16.0.9', serial: 'cd', reason: 'r' }, given(registered)).map((e) => e.data)).toEqual([
+    expect(
+      decideLifecycle({ type: 'delete', address: '172.16.0.9', serial: 'cd', reason: 'r' }, given(registered)).map((e) => e.data),
+    ).toEqual([
       { container_id: ID, org_id: ORG, project_id: PROJECT, reason: 'r' },
       { container_id: ID, address: '172.16.0.9' },
       { container_id: ID, serial: 'cd', reason: 'container-deleted' },

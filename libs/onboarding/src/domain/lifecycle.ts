@@ -1,7 +1,14 @@
 import { ConflictError, NotFoundError } from '@app/common';
 import {
-  CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, DELETED, LifecycleEvent, REGISTERED, RegisteredData, TOKEN_ISSUED,
-  VPN_ADDRESS_ASSIGNED, VPN_ADDRESS_RELEASED,
+  CERTIFICATE_ISSUED,
+  CERTIFICATE_REVOKED,
+  DELETED,
+  LifecycleEvent,
+  REGISTERED,
+  RegisteredData,
+  TOKEN_ISSUED,
+  VPN_ADDRESS_ASSIGNED,
+  VPN_ADDRESS_RELEASED,
 } from './events';
 
 /**
@@ -72,7 +79,12 @@ export function decideLifecycle(cmd: LifecycleCommand, s: LifecycleState): Lifec
   if (!c) throw new NotFoundError('container not found');
   if (s.deleted) throw ConflictError.of('container_id', 'was deleted');
   if (cmd.type === 'rotate-token') {
-    return [{ type: TOKEN_ISSUED, data: { container_id: c.container_id, token_version: s.tokenVersion + 1, kid: cmd.token.kid, expires_at: cmd.token.expiresAt } }];
+    return [
+      {
+        type: TOKEN_ISSUED,
+        data: { container_id: c.container_id, token_version: s.tokenVersion + 1, kid: cmd.token.kid, expires_at: cmd.token.expiresAt },
+      },
+    ];
   }
   const ref = { container_id: c.container_id, org_id: c.org_id, project_id: c.project_id };
   const events: LifecycleEvent[] = [{ type: DELETED, data: cmd.reason ? { ...ref, reason: cmd.reason } : ref }];

@@ -19,7 +19,9 @@ export function placeContainer(nodes: NodeLoad[], defaultNodeId: string): string
   if (!nodes.length) return defaultNodeId;
   const open = nodes.filter((n) => !n.drained && n.load < n.capacity);
   if (!open.length) throw new UnavailableError('no gateway node has room: every node is drained or full');
-  open.sort((a, b) => a.load / a.capacity - b.load / b.capacity || b.capacity - b.load - (a.capacity - a.load) || (a.nodeId < b.nodeId ? -1 : 1));
+  open.sort(
+    (a, b) => a.load / a.capacity - b.load / b.capacity || b.capacity - b.load - (a.capacity - a.load) || (a.nodeId < b.nodeId ? -1 : 1),
+  );
   return open[0].nodeId;
 }
 

@@ -22,7 +22,9 @@ export interface ContainerSettings {
   oauth_clients: unknown[];
 }
 
-export function buildSettings(s: Omit<ContainerSettings, 'container_fqdn' | 'watchdog_interval_s' | 'oauth_clients'> & { domain: string; oauth_clients?: unknown[] }): {
+export function buildSettings(
+  s: Omit<ContainerSettings, 'container_fqdn' | 'watchdog_interval_s' | 'oauth_clients'> & { domain: string; oauth_clients?: unknown[] },
+): {
   settings: ContainerSettings;
   encoded: string;
 } {

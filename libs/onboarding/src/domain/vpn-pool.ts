@@ -29,7 +29,8 @@ export function ipToInt(ip: string): number {
 export const intToIp = intToIpv4;
 
 export const addressAt = (pool: VpnPool, index: number): string => {
-  if (!Number.isInteger(index) || index < pool.firstHost || index > pool.lastHost) throw new RangeError(`host index ${index} outside the pool`);
+  if (!Number.isInteger(index) || index < pool.firstHost || index > pool.lastHost)
+    throw new RangeError(`host index ${index} outside the pool`);
   return intToIp(pool.network + index);
 };
 

@@ -17,7 +17,14 @@ describe('VPN pool arithmetic', () => {
     expect(gatewayAddress(pool)).toBe('172.16.0.1');
     expect(netmask(pool)).toBe('255.255.0.0');
     expect(netmask(parsePool('10.9.0.0/29'))).toBe('255.255.255.248');
-    expect(['172.16.0.0', '172.16.0.1', '172.16.255.255', '172.17.0.2', '1.2.3', '172.16.0.2; x'].map((a) => isPoolHost(pool, a))).toEqual([false, false, false, false, false, false]);
+    expect(['172.16.0.0', '172.16.0.1', '172.16.255.255', '172.17.0.2', '1.2.3', '172.16.0.2; x'].map((a) => isPoolHost(pool, a))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(isPoolHost(pool, '172.16.3.4')).toBe(true);
   });
 });
@@ -32,7 +39,18 @@ describe('VPN server files', () => {
 
   it('lets only a lower-case UUID become a file name, and only a safe id a node directory', () => {
     expect(ccdFileName(ID)).toBe(ID);
-    for (const bad of ['../etc/passwd', `${ID}/..`, `${ID}\u0000`, 'abcdef01-1111-4111-8111-111111111111'.toUpperCase(), '.', '', 'ccd', null, 42]) expect(ccdFileName(bad)).toBeNull();
+    for (const bad of [
+      '../etc/passwd',
+      `${ID}/..`,
+      `${ID}\u0000`,
+      'abcdef01-1111-4111-8111-111111111111'.toUpperCase(),
+      '.',
+      '',
+      'ccd',
+      null,
+      42,
+    ])
+      expect(ccdFileName(bad)).toBeNull();
     expect(nodeDirName('gw-a')).toBe('gw-a');
     for (const bad of ['..', '../x', 'a/b', 'A', '-x', 'x\n', '']) expect(nodeDirName(bad)).toBeNull();
   });
@@ -47,8 +65,16 @@ describe('VPN server files', () => {
 describe('SETTINGS and docker run', () => {
   it('encodes the fields the seed script reads', () => {
     const { encoded, settings } = buildSettings({
-      gateway_fqdn: 'gw.example.test', token: 't.o.k', token_expires_at: 'x', user_container_id: ID, project_id: ORG, org_id: ORG,
-      image_id: 'ubuntu:terminal', vpn_endpoint: 'gw.example.test:1194', gateway_vpn_address: '172.16.0.1', domain: 'apps.example.test',
+      gateway_fqdn: 'gw.example.test',
+      token: 't.o.k',
+      token_expires_at: 'x',
+      user_container_id: ID,
+      project_id: ORG,
+      org_id: ORG,
+      image_id: 'ubuntu:terminal',
+      vpn_endpoint: 'gw.example.test:1194',
+      gateway_vpn_address: '172.16.0.1',
+      domain: 'apps.example.test',
     });
     expect(JSON.parse(Buffer.from(encoded, 'base64').toString())).toEqual(settings);
     expect(settings).toMatchObject({ user_container_id: ID, container_fqdn: `uc-${ID}.org-${ORG}.apps.example.test`, oauth_clients: [] });

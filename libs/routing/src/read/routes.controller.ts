@@ -40,7 +40,9 @@ export class RoutesController {
   @ApiQuery({ name: 'active', required: false, enum: ['true', 'false'], description: 'only active (true) or withdrawn (false) routes' })
   @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 200' })
   @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
-  @ApiOkResponse({ schema: { type: 'object', properties: { items: { type: 'array', items: route }, next_cursor: { type: 'string', nullable: true } } } })
+  @ApiOkResponse({
+    schema: { type: 'object', properties: { items: { type: 'array', items: route }, next_cursor: { type: 'string', nullable: true } } },
+  })
   list(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
     const q = parseInput(routesQuery, query);
     return this.routes.list(scopeOf(p, q.org), q);

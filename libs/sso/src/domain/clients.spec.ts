@@ -24,15 +24,22 @@ describe('redirectUriAllowed', () => {
   });
   it('refuses other containers, other orgs, other schemes and ports, user info, fragments and foreign hosts', () => {
     for (const u of [
-      `https://uc-${C2}.org-${O}.apps.example.test/cb`, `https://uc-${C}.org-${C2}.apps.example.test/cb`, `http://uc-${C}.org-${O}.apps.example.test/cb`,
-      `https://uc-${C}.org-${O}.apps.example.test:444/cb`, `https://x@uc-${C}.org-${O}.apps.example.test/cb`, `https://uc-${C}.org-${O}.apps.example.test/cb#f`,
-      'https://evil.example/cb', 'not a url',
+      `https://uc-${C2}.org-${O}.apps.example.test/cb`,
+      `https://uc-${C}.org-${C2}.apps.example.test/cb`,
+      `http://uc-${C}.org-${O}.apps.example.test/cb`,
+      `https://uc-${C}.org-${O}.apps.example.test:444/cb`,
+      `https://x@uc-${C}.org-${O}.apps.example.test/cb`,
+      `https://uc-${C}.org-${O}.apps.example.test/cb#f`,
+      'https://evil.example/cb',
+      'not a url',
     ]) {
       expect(redirectUriAllowed(container, u, o)).toBe(false);
     }
   });
-  it("lets the guard return only to the callback path of a platform service host", () => {
-    expect(redirectUriAllowed({ kind: 'guard' }, `https://uc-${C2}--terminal.org-${O}.apps.example.test/.collab-sso/callback`, o)).toBe(true);
+  it('lets the guard return only to the callback path of a platform service host', () => {
+    expect(redirectUriAllowed({ kind: 'guard' }, `https://uc-${C2}--terminal.org-${O}.apps.example.test/.collab-sso/callback`, o)).toBe(
+      true,
+    );
     expect(redirectUriAllowed({ kind: 'guard' }, `https://uc-${C2}--terminal.org-${O}.apps.example.test/other`, o)).toBe(false);
     expect(redirectUriAllowed({ kind: 'guard' }, `https://evil.example/.collab-sso/callback`, o)).toBe(false);
   });
@@ -41,7 +48,10 @@ describe('redirectUriAllowed', () => {
     expect(uris[0]).toBe(`https://uc-${C}.org-${O}.apps.example.test:8443/oauth2/authorize`);
     for (const u of uris) expect(redirectUriAllowed(container, u, { ...o, port: 8443 })).toBe(true);
     expect(clientSetting('uc-x', 's', 'https://gw/oidc', uris)).toMatchObject({
-      client_id: 'uc-x', client_secret: 's', server_metadata_url: 'https://gw/oidc/.well-known/openid-configuration', token_url: 'https://gw/oidc/token',
+      client_id: 'uc-x',
+      client_secret: 's',
+      server_metadata_url: 'https://gw/oidc/.well-known/openid-configuration',
+      token_url: 'https://gw/oidc/token',
     });
   });
 });
