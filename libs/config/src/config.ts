@@ -195,6 +195,9 @@ export interface NginxConfig {
   vpnRanges: string[];
   defaultGatewayNode: string;
   gatewayNodes: { id: string; address: string }[];
+  /** Live routes: the route channel's unix socket, or null (reload on every change). */
+  liveSocket: string | null;
+  liveCheckMs: number;
 }
 
 /** The nginx settings; problems go into the caller's list so every bad variable is named at once. */
@@ -238,6 +241,8 @@ function nginxConfig(e: z.infer<typeof envSchema>, problems: { variable: string;
     vpnRanges,
     defaultGatewayNode,
     gatewayNodes,
+    liveSocket: e.NGINX_ROUTES_SOCKET?.trim() || null,
+    liveCheckMs: e.NGINX_LIVE_CHECK_MS,
   };
 }
 

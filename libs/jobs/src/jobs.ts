@@ -14,8 +14,11 @@ export interface JobPayloads {
   'vpn:render-client-files': { reason: string };
   /** Appends health lapses for silent containers (libs/health); repeated every HEALTH_SWEEP_EVERY_MS. */
   'health:sweep': Record<string, never>;
-  /** Re-render one node's nginx map from the routes table (libs/nginx); coalesced per node. */
-  'nginx:render': { node: string; reason: string };
+  /**
+   * Re-render one node's nginx map from the routes table (libs/nginx); coalesced per node.
+   * `delta`: live routes, push only the containers queued since the last delta.
+   */
+  'nginx:render': { node: string; reason: string; delta?: boolean };
 }
 
 export type JobName = keyof JobPayloads;

@@ -41,4 +41,9 @@ export const nginxMetrics = {
     labelNames: ['node'],
     buckets: seconds,
   }),
+  livePushes: new Counter({
+    name: 'nginx_live_pushes_total',
+    help: 'Live route pushes by kind (snapshot, delta, conflict: nginx refused the base, mismatch: its answer differed)',
+    labelNames: ['node', 'kind'],
+  }),
 };
