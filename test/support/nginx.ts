@@ -65,7 +65,17 @@ export async function freePort(): Promise<number> {
  * foreground as the test's child. VPN range 127.0.0.0/8 so test servers stand in for containers.
  * `gateway` (host:port) is where protected routes ask (auth_request) and sign in.
  */
-export async function startTestNginx(label: string, options: { gateway?: string; live?: boolean } = {}): Promise<TestNginx> {
+export async function startTestNginx(
+  label: string,
+  options: {
+    gateway?: string;
+    live?: boolean;
+    /** for load (bench): more than the conf's own */
+    workerConnections?: number;
+    /** the map file nginx starts from (default: no routes) */
+    map?: string;
+  } = {},
+): Promise<TestNginx> {
   const dir = await mkdtemp(join(tmpdir(), `cgw-nginx-${label}-`));
   const conf = join(dir, 'nginx.conf');
   const mapPath = join(dir, 'routes.map');
@@ -74,7 +84,7 @@ export async function startTestNginx(label: string, options: { gateway?: string;
   if (options.live && !existsSync(LUA_MODULE)) {
     throw new Error(`live routes need lua-nginx-module: ${LUA_MODULE} is missing (apt-get install -y libnginx-mod-http-lua)`);
   }
-  await writeFile(mapPath, EMPTY_STAGE2_MAP);
+  await writeFile(mapPath, options.map ?? EMPTY_STAGE2_MAP);
   await writeFile(
     conf,
     renderStage2Conf({
@@ -84,7 +94,7 @@ export async function startTestNginx(label: string, options: { gateway?: string;
       runDir: dir,
       gateway: options.gateway,
       live: socket ? { socket } : undefined,
-    }),
+    }).replace(/worker_connections \d+;/, (m) => (options.workerConnections ? `worker_connections ${options.workerConnections};` : m)),
   );
   const prefix = dir + '/';
   const statusUrl = `http://127.0.0.1:${statusPort}/collab/routes-hash`;

@@ -2,7 +2,7 @@
  * The Lua side of live routes (lua-nginx-module, Debian's libnginx-mod-http-lua), inlined into the
  * Stage 2 nginx.conf by renderStage2Conf. State lives in one lua_shared_dict, shared by every
  * worker process and kept across reloads (not across a restart):
- *   `r:<host>` -> map value; `ready` (a snapshot was applied; until then the rendered map file
+ *   `<host>` -> map value (host names always hold a dot, the other keys never); `ready` (a snapshot was applied; until then the rendered map file
  *   answers); `gen` (generation); `count`; `h1`..`h4` (XOR of md5(host .. " " .. value) over the
  *   entries, as four 32-bit words: a set hash both sides update per entry, see live-hash.ts).
  * The control server (a unix socket only) answers:
@@ -16,55 +16,84 @@
 export const LIVE_ROUTES_LUA = String.raw`
 local M = {}
 local bit = require "bit"
-local bxor, band, lshift, tohex = bit.bxor, bit.band, bit.lshift, bit.tohex
+local bxor, bor, lshift, tohex = bit.bxor, bit.bor, bit.lshift, bit.tohex
 local md5_bin = ngx.md5_bin
-local byte, sub = string.byte, string.sub
+local byte, sub, find = string.byte, string.sub, string.find
 
 local function dict() return ngx.shared.collab_routes end
 
--- Host names: lower-case labels; values: offline, or [sso:]a.b.c.d:port.
+-- Byte loops and plain finds only: LuaJIT compiles them (string patterns it does not), which keeps
+-- a snapshot of 150,000 names well under a second.
+local HOST = {}
+for i = 48, 57 do HOST[i] = true end
+for i = 97, 122 do HOST[i] = true end
+HOST[45] = true; HOST[46] = true
+
+-- Host names: lower-case labels, at least one dot, no empty label.
 local function host_ok(h)
-  return #h <= 253 and h:find("^[a-z0-9][a-z0-9.-]*$") ~= nil and h:find("..", 1, true) == nil
+  local n = #h
+  if n < 3 or n > 253 then return false end
+  local prev, dots = 46, 0
+  for i = 1, n do
+    local c = byte(h, i)
+    if not HOST[c] then return false end
+    if c == 46 then
+      if prev == 46 or prev == 45 then return false end
+      dots = dots + 1
+    elseif c == 45 and prev == 46 then
+      return false
+    end
+    prev = c
+  end
+  return dots > 0 and prev ~= 46 and prev ~= 45
 end
-local function octet(s) local n = tonumber(s); return n and n <= 255 and (s == "0" or s:sub(1, 1) ~= "0") end
+
+-- Values: offline, or [sso:]a.b.c.d:port (no leading zeros).
 local function value_ok(v)
   if v == "offline" then return true end
-  local rest = v
-  if sub(v, 1, 4) == "sso:" then rest = sub(v, 5) end
-  local a, b, c, d, p = rest:match("^(%d+)%.(%d+)%.(%d+)%.(%d+):(%d+)$")
-  if not a then return false end
-  if not (octet(a) and octet(b) and octet(c) and octet(d)) then return false end
-  local port = tonumber(p)
-  return port >= 1 and port <= 65535 and p:sub(1, 1) ~= "0"
-end
-
-local function words(host, value)
-  local s = md5_bin(host .. " " .. value)
-  local w = {}
-  for i = 0, 3 do
-    local b1, b2, b3, b4 = byte(s, i * 4 + 1, i * 4 + 4)
-    w[i + 1] = bit.bor(lshift(b1, 24), lshift(b2, 16), lshift(b3, 8), b4)
+  local n = #v
+  if n > 64 then return false end
+  local i = 1
+  if sub(v, 1, 4) == "sso:" then i = 5 end
+  for part = 1, 5 do
+    local start, num = i, 0
+    while i <= n do
+      local c = byte(v, i)
+      if c < 48 or c > 57 then break end
+      num = num * 10 + c - 48
+      i = i + 1
+    end
+    local len = i - start
+    if len == 0 or len > 5 or (len > 1 and byte(v, start) == 48) then return false end
+    if part == 5 then return i == n + 1 and num >= 1 and num <= 65535 end
+    if num > 255 or byte(v, i) ~= (part < 4 and 46 or 58) then return false end
+    i = i + 1
   end
-  return w
+  return false
 end
 
-local function hex(h) return tohex(h[1], 8) .. tohex(h[2], 8) .. tohex(h[3], 8) .. tohex(h[4], 8) end
+local function word(s, k)
+  local b1, b2, b3, b4 = byte(s, k, k + 3)
+  return bor(lshift(b1, 24), lshift(b2, 16), lshift(b3, 8), b4)
+end
+
+local function hex(a1, a2, a3, a4) return tohex(a1, 8) .. tohex(a2, 8) .. tohex(a3, 8) .. tohex(a4, 8) end
 
 -- nil until a snapshot made the dict ready: the rendered map answers until then.
 function M.lookup(host)
   local d = dict()
   if not d:get("ready") then return nil end
-  return d:get("r:" .. host) or "unknown"
+  if find(host, ".", 1, true) == nil then return "unknown" end
+  return d:get(host) or "unknown"
 end
 
 local function state()
   local d = dict()
-  local h = { d:get("h1") or 0, d:get("h2") or 0, d:get("h3") or 0, d:get("h4") or 0 }
   return {
     ready = d:get("ready") == true,
     gen = d:get("gen") or 0,
     count = d:get("count") or 0,
-    hash = hex(h),
+    hash = hex(d:get("h1") or 0, d:get("h2") or 0, d:get("h3") or 0, d:get("h4") or 0),
   }
 end
 
@@ -110,34 +139,55 @@ end
 
 local function gen_arg(name)
   local v = ngx.var["arg_" .. name]
-  if not v or not v:find("^%d+$") or #v > 15 then return nil end
+  if not v or #v > 15 or not find(v, "^%d+$") then return nil end
   return tonumber(v)
+end
+
+-- Calls fn(line_number, from, to) for each line of text (without its newline).
+local function lines(text, fn)
+  local pos, len, n = 1, #text, 0
+  while pos <= len do
+    local nl = find(text, "\n", pos, true) or len + 1
+    n = n + 1
+    if not fn(n, pos, nl - 1) then return n end
+    pos = nl + 1
+  end
+  return nil
 end
 
 function M.snapshot()
   local gen = gen_arg("gen")
   if not gen then return refuse("gen") end
-  local entries, n = {}, 0
-  for line in body():gmatch("[^\n]+") do
-    local h, v = line:match("^(%S+) (%S+)$")
-    if not h or not host_ok(h) or not value_ok(v) or entries[h] then return refuse("line " .. (n + 1)) end
-    entries[h] = v
-    n = n + 1
-  end
-  locked(function()
+  local text = body()
+  local hosts, values, count, seen = {}, {}, 0, {}
+  local bad = lines(text, function(_, from, to)
+    local sp = find(text, " ", from, true)
+    if not sp or sp > to then return false end
+    local h, v = sub(text, from, sp - 1), sub(text, sp + 1, to)
+    if seen[h] or not host_ok(h) or not value_ok(v) then return false end
+    seen[h] = true
+    count = count + 1
+    hosts[count], values[count] = h, v
+    return true
+  end)
+  if bad then return refuse("line " .. bad) end
+  return locked(function()
     local d = dict()
-    local acc = { 0, 0, 0, 0 }
-    for h, v in pairs(entries) do
-      local ok, err = d:safe_set("r:" .. h, v)
-      if not ok then error("shared dict: " .. err) end
-      local w = words(h, v)
-      for i = 1, 4 do acc[i] = bxor(acc[i], w[i]) end
+    local a1, a2, a3, a4 = 0, 0, 0, 0
+    for i = 1, count do
+      local h, v = hosts[i], values[i]
+      if d:get(h) ~= v then
+        local ok, err = d:safe_set(h, v)
+        if not ok then error("shared dict: " .. err) end
+      end
+      local m = md5_bin(h .. " " .. v)
+      a1, a2, a3, a4 = bxor(a1, word(m, 1)), bxor(a2, word(m, 5)), bxor(a3, word(m, 9)), bxor(a4, word(m, 13))
     end
     for _, k in ipairs(d:get_keys(0)) do
-      if sub(k, 1, 2) == "r:" and not entries[sub(k, 3)] then d:delete(k) end
+      if find(k, ".", 1, true) and not seen[k] then d:delete(k) end
     end
-    d:set("h1", acc[1]); d:set("h2", acc[2]); d:set("h3", acc[3]); d:set("h4", acc[4])
-    d:set("count", n)
+    d:set("h1", a1); d:set("h2", a2); d:set("h3", a3); d:set("h4", a4)
+    d:set("count", count)
     d:set("gen", gen)
     d:set("ready", true)
   end)
@@ -146,42 +196,56 @@ end
 function M.delta()
   local from, to = gen_arg("from"), gen_arg("to")
   if not from or not to or to <= from then return refuse("from/to") end
-  local ops, n = {}, 0
-  for line in body():gmatch("[^\n]+") do
-    n = n + 1
-    local op, h, v = line:match("^(set) (%S+) (%S+)$")
-    if not op then op, h = line:match("^(del) (%S+)$") end
-    if not op or not host_ok(h) or (op == "set" and not value_ok(v)) then return refuse("line " .. n) end
-    ops[n] = { h, v }
-  end
-  locked(function()
+  local text = body()
+  local hosts, values, count = {}, {}, 0
+  local bad = lines(text, function(_, from_, to_)
+    local op = sub(text, from_, from_ + 3)
+    local rest = sub(text, from_ + 4, to_)
+    local h, v
+    if op == "set " then
+      local sp = find(rest, " ", 1, true)
+      if not sp then return false end
+      h, v = sub(rest, 1, sp - 1), sub(rest, sp + 1)
+      if not value_ok(v) then return false end
+    elseif op == "del " then
+      h = rest
+    else
+      return false
+    end
+    if not host_ok(h) then return false end
+    count = count + 1
+    hosts[count], values[count] = h, v or false
+    return true
+  end)
+  if bad then return refuse("line " .. bad) end
+  return locked(function()
     local s = state()
     if not s.ready or s.gen ~= from or s.hash ~= ngx.var.arg_hash then return "base" end
     local d = dict()
-    local acc = { d:get("h1") or 0, d:get("h2") or 0, d:get("h3") or 0, d:get("h4") or 0 }
-    local count = s.count
-    for i = 1, n do
-      local h, v = ops[i][1], ops[i][2]
-      local old = d:get("r:" .. h)
+    local a1, a2, a3, a4 = d:get("h1") or 0, d:get("h2") or 0, d:get("h3") or 0, d:get("h4") or 0
+    local n = s.count
+    for i = 1, count do
+      local h, v = hosts[i], values[i]
+      local old = d:get(h)
       if old ~= v then
         if old then
-          local w = words(h, old)
-          for j = 1, 4 do acc[j] = bxor(acc[j], w[j]) end
-          count = count - 1
+          local m = md5_bin(h .. " " .. old)
+          a1, a2, a3, a4 = bxor(a1, word(m, 1)), bxor(a2, word(m, 5)), bxor(a3, word(m, 9)), bxor(a4, word(m, 13))
+          n = n - 1
         end
         if v then
-          local ok, err = d:safe_set("r:" .. h, v)
+          local ok, err = d:safe_set(h, v)
           if not ok then error("shared dict: " .. err) end
-          local w = words(h, v)
-          for j = 1, 4 do acc[j] = bxor(acc[j], w[j]) end
-          count = count + 1
+          local m = md5_bin(h .. " " .. v)
+          a1, a2, a3, a4 = bxor(a1, word(m, 1)), bxor(a2, word(m, 5)), bxor(a3, word(m, 9)), bxor(a4, word(m, 13))
+          n = n + 1
         else
-          d:delete("r:" .. h)
+          d:delete(h)
         end
       end
     end
-    d:set("h1", acc[1]); d:set("h2", acc[2]); d:set("h3", acc[3]); d:set("h4", acc[4])
-    d:set("count", count)
+    d:set("h1", a1); d:set("h2", a2); d:set("h3", a3); d:set("h4", a4)
+    d:set("count", n)
     d:set("gen", to)
   end)
 end
