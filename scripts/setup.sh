@@ -14,6 +14,8 @@ role=${1:-start}
 # "package probe": the package is present when the probe is (an absolute path, a glob, or a command).
 start_packages=(
   "nginx /usr/sbin/nginx"
+  # Live routes: route changes reach nginx's lua_shared_dict without a reload (docs/nginx.md).
+  "libnginx-mod-http-lua /usr/lib/nginx/modules/ngx_http_lua_module.so"
   "openssl openssl"
   "curl curl"
   "jq jq"

@@ -60,10 +60,19 @@ function devNginx() {
   const mapPath = path.join(dir, 'routes.map');
   // Protected routes ask the gateway (auth_request) and sign in through it; browsers reach services on this port.
   const gateway = `${env.HTTP_HOST && env.HTTP_HOST !== '0.0.0.0' ? env.HTTP_HOST : '127.0.0.1'}:${env.HTTP_PORT || '3000'}`;
+  // Live routes (docs/nginx.md): route changes reach nginx through its shared dict, no reloads; the
+  // channel is a unix socket beside the config. Without Debian's lua module, every change reloads.
+  const socket = path.join(dir, 'routes.sock');
+  const live =
+    !env.NGINX_ROUTES_SOCKET && existsSync('/usr/lib/nginx/modules/ngx_http_lua_module.so') && /^\/[A-Za-z0-9._/-]{1,100}$/.test(socket)
+      ? { socket }
+      : undefined;
   writeFileSync(
     conf,
-    renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway }),
+    renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway, live }),
   );
+  if (live) env.NGINX_ROUTES_SOCKET = socket;
+  else console.log('start   | nginx has no lua module (apt-get install -y libnginx-mod-http-lua): every route change reloads nginx');
   if (!env.SSO_SERVICE_SCHEME) Object.assign(env, { SSO_SERVICE_SCHEME: 'http', SSO_SERVICE_PORT: env.SSO_SERVICE_PORT || port });
   if (!existsSync(mapPath)) writeFileSync(mapPath, EMPTY_STAGE2_MAP);
   Object.assign(env, {

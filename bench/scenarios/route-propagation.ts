@@ -65,9 +65,10 @@ export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]
     {
       scenario: `route propagation (${samples} mappings)`,
       figure: 'map-http-service ack -> nginx answers the FQDN, p50 / p99',
-      value: `${(p50 / 1000).toFixed(2)} / ${(p99 / 1000).toFixed(2)} s`,
-      target: 'p99 <= 1 s',
-      met: p99 <= 1000,
+      value: `${Math.round(p50)} / ${Math.round(p99)} ms`,
+      // Live routes: a delta into nginx's shared dict, no reload (today's reload path: bench "churn").
+      target: 'p99 <= 100 ms',
+      met: p99 <= 100,
       data: { samples_ms: times.map((t) => Math.round(t)) },
     },
   ];
