@@ -134,12 +134,19 @@ export async function churnRun(path: 'reload' | 'live', o: { seconds: number; ba
     const probes: Promise<void>[] = [];
     let changes = 0;
     const every = 60_000 / o.perMinute;
+    // Users open terminals over the first half of the run, and keep them; beside the changes, so a
+    // slow upgrade (nginx busy reloading) never holds the change rate back.
+    let opening = true;
+    const opener = (async () => {
+      while (opening && sockets.length < o.sockets) {
+        const wanted = Math.min(o.sockets, Math.ceil((elapsedS() / (o.seconds / 2)) * o.sockets));
+        if (sockets.length < wanted) await open(sockets.length);
+        else await sleep(20);
+      }
+    })();
     while (elapsedS() < o.seconds) {
       const due = started + changes * every;
       if (performance.now() < due) await sleep(due - performance.now());
-      // Users open terminals over the first half of the run, and keep them.
-      const wanted = Math.min(o.sockets, Math.ceil((elapsedS() / (o.seconds / 2)) * o.sockets));
-      while (sockets.length < wanted) await open(sockets.length);
       const c = churned[changes % churned.length];
       const active = Math.floor(changes / churned.length) % 2 === 1;
       await pool.query(`UPDATE routes SET active = $2, updated_at = now() WHERE fqdn = $1`, [fqdn(c, 'jupyter'), active]);
@@ -160,8 +167,10 @@ export async function churnRun(path: 'reload' | 'live', o: { seconds: number; ba
       }
       changes++;
     }
-    await Promise.all(probes);
     const seconds = elapsedS();
+    opening = false;
+    await opener;
+    await Promise.all(probes);
     // Every socket still answers?
     const answered = await Promise.all(sockets.map(ping));
     const silent = answered.filter((ok) => !ok).length;

@@ -76,6 +76,7 @@ export class NginxRenderer {
     if (!live) throw new Error('applyPending without live routes (NGINX_ROUTES_SOCKET)');
     const node = this.config.nodeId;
     const ttlMs = 3 * this.config.commandTimeoutMs + 2 * this.config.confirmTimeoutMs + 30_000;
+    const called = performance.now();
     return withRedisLock(this.redis, lockKey(this.redisPrefix, node), { ttlMs, waitMs: ttlMs }, async () => {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
@@ -88,7 +89,10 @@ export class NginxRenderer {
           [ids],
         );
         const outcome = await live.delta(ids, this.liveEntries(rows));
-        if (outcome !== 'needs-snapshot') return { outcome, containers: ids.length, durationMs: elapsed() };
+        if (outcome !== 'needs-snapshot') {
+          m.liveDeltaSeconds.observe({ node }, (performance.now() - called) / 1000);
+          return { outcome, containers: ids.length, durationMs: elapsed() };
+        }
       } catch (err) {
         await this.redis.sadd(key, ...ids);
         throw err;
