@@ -27,7 +27,7 @@ function lapseId(containerId: string, status: string, lastSeen: string): string 
 }
 
 /**
- * Appends `user-container:health-lapsed` for containers that went quiet (DESIGN.md, health model).
+ * Appends `user-container:health-lapsed` for containers that went quiet (docs/design.md, health model).
  * It never blames containers for a silence nobody was there to hear:
  * - no active health projector, or a read model behind by more than one interval: skip;
  * - silence counts from the later of the last watchdog, the health projector's lease take-over

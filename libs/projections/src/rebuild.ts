@@ -33,7 +33,7 @@ async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): 
 
 /**
  * Rebuilds a projection from the whole log into fresh copies of its tables while the live tables
- * keep serving and the live projector keeps running (DESIGN.md, rule 6), then swaps them in:
+ * keep serving and the live projector keeps running (docs/design.md, rule 6), then swaps them in:
  *
  * 1. `CREATE TABLE <t>__rb_<id> (LIKE <t> INCLUDING ALL)` for each table; a checkpoint row
  *    `<name>:rebuild` starts at the beginning of the log.
