@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { prepareDatabase } from '@app/database';
-import { Checkpoint, ConcurrencyError, EventStore, IdempotencyConflictError, poolOf, START } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { Checkpoint, ConcurrencyError, EventStore, IdempotencyConflictError, START } from '@app/event-store';
 import { createTestDatabase } from '../support/db';
 import { eventually } from '../support/eventually';
 

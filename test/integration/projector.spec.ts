@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { prepareDatabase } from '@app/database';
-import { EventStore, poolOf, RecordedEvent } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { EventStore, RecordedEvent } from '@app/event-store';
 import { Projection, ProjectionContext, Projector, projectionLag } from '@app/projections';
 import { createTestDatabase } from '../support/db';
 import { eventually } from '../support/eventually';

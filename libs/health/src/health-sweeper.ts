@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL } from '@app/database';
 import { containerStream } from '@app/container-events';
-import { EventStore, poolOf } from '@app/event-store';
+import { EventStore } from '@app/event-store';
 import { projectionLag } from '@app/projections';
 import { decideLapses, LapseCandidate, looksLikeIngestOutage } from './domain/lapses';
 import { HEALTH_LAPSED, HealthLapsedData } from './domain/lifecycle';
@@ -37,15 +36,12 @@ function lapseId(containerId: string, status: string, lastSeen: string): string 
 @Injectable()
 export class HealthSweeper {
   private readonly logger = new Logger('health-sweeper');
-  private readonly pool: Pool;
 
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   async sweep(): Promise<SweepReport> {
     const h = this.config.health;
