@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseCidr, safeSwap } from '@app/common';
 import { loadConfig } from '@app/config';
-import { prepareDatabase } from '@app/database';
-import { poolOf } from '@app/event-store';
-import { LiveClient, liveEntries, NginxControl, NginxRenderer, renderStage2Map, RouteRow, SetHash, stage2Pairs } from '@app/nginx';
+import { prepareDatabase, poolOf } from '@app/database';
+import { LiveClient, liveEntries, NginxControl, NginxRenderer, renderStage2Map, SetHash, stage2Pairs } from '@app/nginx';
+import type { RenderRoute } from '@app/routing';
 import { createRedis } from '@app/redis';
 import { createTestDatabase } from '../test/support/db';
 import { testEnv } from '../test/support/gateway';
@@ -93,7 +93,7 @@ export async function measureLiveColdStart(count: number): Promise<LiveColdStart
   }
 }
 
-function syntheticRows(count: number): RouteRow[] {
+function syntheticRows(count: number): RenderRoute[] {
   const org = randomUUID();
   return Array.from({ length: count }, (_, i) => {
     const c = randomUUID();

@@ -7,8 +7,7 @@ import { Pool } from 'pg';
 import { register } from 'prom-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AppConfig, loadConfig } from '@app/config';
-import { prepareDatabase } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { poolOf, prepareDatabase } from '@app/database';
 import { QUEUE_NAME } from '@app/jobs';
 import { parseCidr } from '@app/common';
 import {
@@ -19,11 +18,11 @@ import {
   NginxRenderer,
   NginxRenderHandler,
   RenderScheduler,
-  RouteRow,
   SetHash,
   stage2Pairs,
 } from '@app/nginx';
 import { createRedis } from '@app/redis';
+import type { RenderRoute } from '@app/routing';
 import { createTestDatabase } from '../support/db';
 import { testEnv } from '../support/gateway';
 import { freePort, startTestNginx, TestNginx, viaNginx } from '../support/nginx';
@@ -117,7 +116,7 @@ describe('nginx live routes (lua_shared_dict, no reloads)', () => {
     }, 30_000);
   /** What the routes table says nginx should serve, as the set hash nginx reports (computed here, not by the worker). */
   const expectedHash = async () => {
-    const { rows } = await pool.query<RouteRow>(
+    const { rows } = await pool.query<RenderRoute>(
       `SELECT fqdn, container_id::text AS container_id, org_id::text AS org_id, service, port, is_primary,
               host(vpn_address) AS vpn_address, gateway_node, active, protected FROM routes ORDER BY fqdn`,
     );

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMPTY_STAGE2_MAP, renderStage2Conf } from '@app/nginx';
+import { eventually, StopWaiting } from './eventually';
 
 export const NGINX_BIN = process.env.TEST_NGINX_BIN ?? '/usr/sbin/nginx';
 /** Debian's lua-nginx-module (libnginx-mod-http-lua), which live routes need. */
@@ -110,17 +111,18 @@ export async function startTestNginx(
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-      const ok = await fetch(statusUrl).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`nginx did not answer on ${statusUrl}: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(
+      () => {
+        if (child.exitCode !== null) throw new StopWaiting(`nginx exited: ${stderr}`);
+        return fetch(statusUrl).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      10_000,
+      50,
+      () => `nginx answering on ${statusUrl} (${stderr})`,
+    );
   };
   const halt = async () => {
     if (child.exitCode === null) {

@@ -1,4 +1,5 @@
-import { checkRoute, RenderPolicy, RouteRow, SkippedRow } from './route';
+import type { RenderRoute } from '@app/routing';
+import { checkRoute, RenderPolicy, SkippedRow } from './route';
 import { MapFile, renderMapFile } from './render-map';
 
 export const UPSTREAM_VARIABLE = 'collab_upstream';
@@ -16,7 +17,7 @@ export const PROTECTED_PREFIX = 'sso:';
  * node (`sso:address:port` when the route is protected); inactive routes (or ones without an address yet) -> `offline`; anything else -> `unknown`.
  * `node` filters by gateway_node (null rows belong to the default node).
  */
-export function renderStage2Map(rows: readonly RouteRow[], policy: Stage2Policy): MapFile {
+export function renderStage2Map(rows: readonly RenderRoute[], policy: Stage2Policy): MapFile {
   const { pairs, skipped } = stage2Pairs(rows, policy);
   return renderMapFile('Stage 2: Host -> container VPN address', UPSTREAM_VARIABLE, UNKNOWN, pairs, skipped);
 }
@@ -29,7 +30,7 @@ export interface Stage2Pair {
 }
 
 /** Every row re-checked against the allow-lists, as (host, value) pairs of this node; refused rows reported. */
-export function stage2Pairs(rows: readonly RouteRow[], policy: Stage2Policy): { pairs: Stage2Pair[]; skipped: SkippedRow[] } {
+export function stage2Pairs(rows: readonly RenderRoute[], policy: Stage2Policy): { pairs: Stage2Pair[]; skipped: SkippedRow[] } {
   const skipped: SkippedRow[] = [];
   const pairs: Stage2Pair[] = [];
   for (const row of rows) {

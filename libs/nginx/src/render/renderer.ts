@@ -3,8 +3,9 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { NginxConfig } from '@app/config';
 import { parseCidr, safeSwap, SwapError, SwapSteps } from '@app/common';
+import { readRenderRoutes, type RenderRoute } from '@app/routing';
 import { MapFile, renderMapFile } from '../domain/render-map';
-import { RouteRow, SkippedRow } from '../domain/route';
+import { SkippedRow } from '../domain/route';
 import { renderStage1Map } from '../domain/render-stage1';
 import { stage2Pairs, UNKNOWN, UPSTREAM_VARIABLE } from '../domain/render-stage2';
 import { liveEntries, LiveEntries } from '../domain/live-routes';
@@ -35,8 +36,6 @@ export interface DeltaResult {
   error?: string;
 }
 
-const ROUTE_COLUMNS = `fqdn, container_id::text AS container_id, org_id::text AS org_id, service, port, is_primary,
-              host(vpn_address) AS vpn_address, gateway_node, active, protected`;
 const lockKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:lock:${node}`;
 
 /**
@@ -84,10 +83,7 @@ export class NginxRenderer {
       const [[, ids]] = (await this.redis.multi().smembers(key).del(key).exec()) as [[unknown, string[]], unknown];
       if (!ids.length) return { outcome: 'unchanged', containers: 0, durationMs: elapsed() };
       try {
-        const { rows } = await this.pool.query<RouteRow>(
-          `SELECT ${ROUTE_COLUMNS} FROM routes WHERE container_id = ANY($1::uuid[]) ORDER BY fqdn`,
-          [ids],
-        );
+        const rows = await readRenderRoutes(this.pool, ids);
         const outcome = await live.delta(ids, this.liveEntries(rows));
         if (outcome !== 'needs-snapshot') {
           m.liveDeltaSeconds.observe({ node }, (performance.now() - called) / 1000);
@@ -141,7 +137,7 @@ export class NginxRenderer {
     let file: MapFile | undefined;
     let stage = 'query';
     try {
-      const rows = await this.loadRoutes();
+      const rows = await readRenderRoutes(this.pool);
       stage = 'render';
       const rendered = this.renderRows(rows);
       file = rendered.file;
@@ -206,7 +202,7 @@ export class NginxRenderer {
     end();
   }
 
-  private renderRows(rows: RouteRow[]): { file: MapFile; entries?: LiveEntries } {
+  private renderRows(rows: RenderRoute[]): { file: MapFile; entries?: LiveEntries } {
     const policy = { domain: this.domain, vpnRanges: this.ranges };
     if (this.config.stage === 'stage1') {
       return { file: renderStage1Map(rows, { ...policy, nodes: this.config.gatewayNodes, defaultNode: this.config.defaultGatewayNode }) };
@@ -221,14 +217,8 @@ export class NginxRenderer {
     return { domain: this.domain, vpnRanges: this.ranges, node };
   }
 
-  private liveEntries(rows: RouteRow[]): LiveEntries {
+  private liveEntries(rows: RenderRoute[]): LiveEntries {
     return liveEntries(stage2Pairs(rows, this.stage2Policy()).pairs);
-  }
-
-  private async loadRoutes(): Promise<RouteRow[]> {
-    // Ordered, so that the first row of a doubled host is the same one in every render and delta.
-    const { rows } = await this.pool.query<RouteRow>(`SELECT ${ROUTE_COLUMNS} FROM routes ORDER BY fqdn`);
-    return rows;
   }
 
   private async record(r: RenderResult): Promise<void> {
