@@ -32,6 +32,7 @@ const libs = [
   'nginx',
   'audit',
   'sso',
+  'explain',
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',

@@ -14,6 +14,7 @@ import { RoutingModule } from '@app/routing';
 import { NginxModule } from '@app/nginx';
 import { AuditModule } from '@app/audit';
 import { SsoModule } from '@app/sso';
+import { ExplainModule } from '@app/explain';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -37,6 +38,7 @@ export class GatewayModule {
         NginxModule.forGateway(),
         AuditModule,
         SsoModule,
+        ExplainModule,
       ],
     };
   }

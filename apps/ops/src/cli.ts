@@ -21,6 +21,9 @@ commands:
   replay <health|routing|all> [--batch N] [--json]
                                rebuild projections into fresh tables and swap (safe while the gateway runs)
   status [--json]              projection checkpoints and lag, sealer, queue depth, last nginx render
+  explain <url|fqdn> [--user UUID] [--json]
+                               why a service URL answers what it does: one verdict and the chain
+                               (container, mapping, projection, route, render, access); exit 0 when served
   verify [--json]              walk the hash chain; exit 1 naming the first bad event
   partitions [--ahead DAYS] [--json]
                                create the day partitions of the log ahead, list them with their size

@@ -3,6 +3,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { ConfigError } from '@app/config';
 import { EXIT, OpsContext, UsageError, USAGE, usageOf, type OpsCommand } from './cli';
 import { auditCommand } from './commands/audit.command';
+import { explainCommand } from './commands/explain.command';
 import { migrateCommand } from './commands/migrate.command';
 import { replayCommand } from './commands/replay.command';
 import { compactCommand, partitionsCommand } from './commands/retention.command';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, OpsCommand> = {
   audit: auditCommand,
   replay: replayCommand,
   status: statusCommand,
+  explain: explainCommand,
   verify: verifyCommand,
   partitions: partitionsCommand,
   compact: compactCommand,

@@ -61,7 +61,18 @@ export interface RoutingEvent {
   globalPosition: string;
 }
 
-const TYPES = new Set([WATCHDOG, SERVICE_MAPPED, SERVICE_UNMAPPED, REGISTERED, DELETED, VPN_ASSIGNED, VPN_RELEASED, HEALTH_LAPSED]);
+/** Every event type the routing projection folds (a time-travel read filters the log by them). */
+export const ROUTING_EVENT_TYPES = [
+  WATCHDOG,
+  SERVICE_MAPPED,
+  SERVICE_UNMAPPED,
+  REGISTERED,
+  DELETED,
+  VPN_ASSIGNED,
+  VPN_RELEASED,
+  HEALTH_LAPSED,
+] as const;
+const TYPES = new Set<string>(ROUTING_EVENT_TYPES);
 export const isRoutingEvent = (type: string) => TYPES.has(type);
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const NODE = /^[a-z0-9][a-z0-9.-]{0,62}$/;
