@@ -49,7 +49,7 @@ describe('time travel equals the read models as they stood (real PostgreSQL, ran
                 (SELECT min(global_position)::text FROM projections WHERE name IN ('routing', 'health')) AS at`,
       );
       return rows[0].head && rows[0].head === rows[0].at ? (rows[0].head as string) : null;
-    });
+    }, 60_000);
   }
 
   async function photograph(): Promise<Snapshot> {
