@@ -10,7 +10,7 @@ import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
 import { addressAt, parsePool, VpnPool } from './domain/vpn-pool';
 import { renderClientProfile } from './domain/vpn-files';
 import { IssuedCertificate, VpnCa } from './pki';
-import { containerStream } from './onboarding.service';
+import { containerStream } from '@app/container-events';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 
 interface Credentials {

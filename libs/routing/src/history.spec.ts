@@ -1,5 +1,5 @@
 import { SERVICE_MAPPED, SERVICE_UNMAPPED } from '@app/container-events';
-import { REGISTERED, VPN_ASSIGNED } from '@app/health';
+import { REGISTERED, VPN_ADDRESS_ASSIGNED } from '@app/onboarding';
 import { diffRoutes, foldRouting, routesAt } from './history';
 import type { RoutingEvent } from './routing';
 
@@ -18,7 +18,7 @@ const options = { restoreWatchdogs: 2 };
 describe('routing time travel (pure)', () => {
   const log = [
     ev(REGISTERED, { org_id: O, project_id: P, gateway_node: 'gw-1' }),
-    ev(VPN_ASSIGNED, { address: '172.16.0.9', gateway_node: 'gw-1' }),
+    ev(VPN_ADDRESS_ASSIGNED, { address: '172.16.0.9', gateway_node: 'gw-1' }),
     ev(SERVICE_MAPPED, { name: 'notebook', port: 8888 }),
     ev(SERVICE_MAPPED, { name: 'terminal', port: 7681 }),
     ev(SERVICE_UNMAPPED, { name: 'notebook' }),
