@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DATA_SOURCE } from '@app/database';
 import { EventStore, poolOf } from '@app/event-store';
-import { ensureProjectionRow, Projector, takeLease } from '@app/projections';
+import { ensureLeaseRow, Projector, takeLease } from '@app/projections';
 import { compactWatchdogs } from './compaction';
 import { ensurePartitionsAhead } from './partitions';
 import { SealProjection } from './seal.projection';
@@ -57,7 +57,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
       leaseMs,
     });
     await this.projector.start();
-    await ensureProjectionRow(this.pool, MAINTENANCE_LEASE);
+    await ensureLeaseRow(this.pool, MAINTENANCE_LEASE);
     const run = () => {
       this.maintaining ??= this.maintain(keys).finally(() => (this.maintaining = undefined));
     };
