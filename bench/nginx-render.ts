@@ -1,11 +1,10 @@
 // Render + `nginx -t` + reload (confirmed) for 10,000 and 100,000 routes on a real nginx.
 // Run: node -r ./test/support/ts-register.js bench/nginx-render.ts [counts...]
 import { randomUUID } from 'node:crypto';
-import { safeSwap } from '@app/common';
+import { safeSwap, parseCidr } from '@app/common';
 import { loadConfig } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { poolOf } from '@app/event-store';
-import { parseCidr } from '@app/common';
 import { NginxControl, NginxRenderer, renderStage2Map, RouteRow } from '@app/nginx';
 import { createRedis } from '@app/redis';
 import { createTestDatabase } from '../test/support/db';

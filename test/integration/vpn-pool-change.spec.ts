@@ -3,7 +3,7 @@ import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { startTestGateway, TestGateway } from '../support/gateway';
 import { call } from '../support/http';
 import { eventually } from '../support/stack';
-import { onboard, operatorToken } from '../onboarding/helpers';
+import { onboard, operatorToken } from '../support/onboarding';
 
 const OLD_POOL = '172.16.0.0/16';
 const NEW_POOL = '127.77.0.0/16';

@@ -44,3 +44,9 @@ export function serviceFqdn(p: { containerId: string; orgId: string; domain: str
   const first = p.service ? `uc-${p.containerId}--${p.service}` : `uc-${p.containerId}`;
   return `${first}.org-${p.orgId}.${p.domain}`;
 }
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** True when `v` holds a C0 control character or DEL (display names and other free text refuse them). */
+export const hasControlCharacters = (v: string): boolean => CONTROL_CHARACTERS.test(v);

@@ -251,7 +251,20 @@ export class EventStore {
   }
 }
 
-function toRecorded(r: Record<string, any>): RecordedEvent {
+/** An `events` row as selected by the reads. */
+interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: string | number;
+  event_id: string;
+  event_type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date;
+}
+
+function toRecorded(r: EventRow): RecordedEvent {
   return {
     globalPosition: r.global_position,
     transactionId: r.transaction_id,

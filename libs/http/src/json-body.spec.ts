@@ -24,16 +24,15 @@ describe('JSON bodies', () => {
   });
 
   it('refuses a prototype key as a validation error naming the field, bad JSON as invalid_json', () => {
-    const refused = (() => {
-      try {
-        parseJsonBody('{"event":{"__proto__":{"polluted":true}}}');
-      } catch (err) {
-        return err;
-      }
-    })() as ValidationError;
+    let refused: unknown;
+    try {
+      parseJsonBody('{"event":{"__proto__":{"polluted":true}}}');
+    } catch (err) {
+      refused = err;
+    }
     expect(refused).toBeInstanceOf(ValidationError);
-    expect(refused.field).toBe('event.__proto__');
-    expect(refused.message).toMatch(/^event\.__proto__: a "__proto__" key is refused/);
+    expect((refused as ValidationError).field).toBe('event.__proto__');
+    expect((refused as ValidationError).message).toMatch(/^event\.__proto__: a "__proto__" key is refused/);
     expect(() => parseJsonBody('{"a":')).toThrow(InvalidJsonError);
     expect(() => parseJsonBody('')).toThrow(/empty/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

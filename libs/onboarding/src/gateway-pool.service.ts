@@ -9,7 +9,7 @@ import { ConcurrencyError, EventStore, poolOf } from '@app/event-store';
 import { nodeStream } from './domain/events';
 import { decideNode, evolveNode, initialNode, NodeCommand, NodeLoad } from './domain/pool';
 import { NODE_ID_RE } from './domain/vpn-files';
-import type { Actor } from './onboarding.service';
+import type { Actor } from './actor';
 
 export const registerNodeBody = z.strictObject({
   node_id: z.string().regex(NODE_ID_RE, 'must match ^[a-z0-9][a-z0-9-]{0,62}$'),

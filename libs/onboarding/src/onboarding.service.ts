@@ -5,8 +5,8 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DATA_SOURCE } from '@app/database';
-import { NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
-import { ConcurrencyError, EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { hasControlCharacters, NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
+import { ConcurrencyError, EventStore, poolOf } from '@app/event-store';
 import { TokenService } from '@app/auth';
 import { CERTIFICATE_REVOKED, VPN_ADDRESS_RELEASED } from './domain/events';
 import { decideLifecycle, evolveLifecycle, initialLifecycle, LifecycleCommand, LifecycleState } from './domain/lifecycle';
@@ -17,6 +17,7 @@ import { GatewayPoolService } from './gateway-pool.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 import { OAUTH_CLIENTS, OAuthClientIssuer } from './oauth-clients';
+import type { Actor } from './actor';
 
 const MAX_ATTEMPTS = 5;
 export const containerStream = (id: string) => `container-${id}`;
@@ -26,7 +27,7 @@ const displayName = z
   .string()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+  .refine((v) => !hasControlCharacters(v), 'must not contain control characters');
 export const registerBody = z.strictObject({ org_id: uuid, project_id: uuid, image_id: z.string().max(130), display_name: displayName });
 export const deleteBody = z
   .strictObject({
@@ -49,11 +50,6 @@ export interface Onboarded {
   settings: string;
   settings_decoded: ContainerSettings;
   docker_run: string;
-}
-
-/** Who asked, for the events' metadata. */
-export interface Actor {
-  metadata: EventMetadata;
 }
 
 /** The onboarding use cases: load the container stream, decide, append with the expected version. */

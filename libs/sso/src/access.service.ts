@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { DATA_SOURCE } from '@app/database';
-import { ConflictError, parseInput, UUID_RE, ValidationError } from '@app/common';
+import { ConflictError, hasControlCharacters, parseInput, UUID_RE, ValidationError } from '@app/common';
 import { ConcurrencyError, EventMetadata, EventStore, poolOf } from '@app/event-store';
 import { decideAccess, evolveProjectAccess, initialProjectAccess } from './domain/access';
 import { projectAccessStream, USER_REGISTERED, userStream } from './domain/events';
@@ -16,7 +16,7 @@ const printable = (max: number) =>
     .string()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+    .refine((v) => !hasControlCharacters(v), 'must not contain control characters');
 export const registerUserBody = z.strictObject({
   user_id: uuid.optional(),
   email: z

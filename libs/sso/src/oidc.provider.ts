@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -14,35 +14,9 @@ import { postgresAdapter, pruneExpired } from './infra/oidc-adapter';
 import { cookieKeys, providerJwks } from './signing-keys';
 import { USER_DIRECTORY, UserDirectory } from './users';
 import { registerInteractionRoutes } from './interaction.routes';
+import type { GrantEntity, OidcProvider } from './oidc-types';
 
-/** The parts of oidc-provider's Provider this gateway uses (the package ships no CommonJS types). */
-export interface OidcProvider {
-  callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  interactionDetails(
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown> }>;
-  interactionFinished(req: IncomingMessage, res: ServerResponse, result: unknown, o?: { mergeWithLastSubmission?: boolean }): Promise<void>;
-  AuthorizationCode: { find(code: string): Promise<AuthorizationCodeEntity | undefined> };
-  Client: { prototype: Record<string, unknown> };
-  Grant: new (o: { accountId: string; clientId: string }) => GrantEntity;
-  proxy: boolean;
-  on(event: string, fn: (...args: unknown[]) => void): void;
-}
-export interface AuthorizationCodeEntity {
-  clientId: string;
-  redirectUri: string;
-  accountId: string;
-  codeChallenge?: string;
-  codeChallengeMethod?: string;
-  nonce?: string;
-  consumed?: number;
-  consume(): Promise<void>;
-}
-interface GrantEntity {
-  addOIDCScope(scope: string): void;
-  save(): Promise<string>;
-}
+export type { AuthorizationCodeEntity, OidcProvider } from './oidc-types';
 
 const ownToken = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId;
 
@@ -198,7 +172,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
    * service host) in addition to the registered list.
    */
   private harden(provider: OidcProvider): void {
-    const proto = provider.Client.prototype as Record<string, any>;
+    const proto = provider.Client.prototype;
     const origins = this.origins;
     proto.compareClientSecret = function compareClientSecret(this: { clientSecret: string }, actual: string) {
       return Promise.resolve(secretMatches(this.clientSecret, actual));

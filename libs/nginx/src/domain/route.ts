@@ -1,5 +1,4 @@
-import { isDomain, isPort, isServiceName, isUuid, serviceFqdn } from '@app/common';
-import { Cidr, inRanges } from '@app/common';
+import { isDomain, isPort, isServiceName, isUuid, serviceFqdn, Cidr, inRanges } from '@app/common';
 
 /** One row of the `routes` read model, as read from PostgreSQL (vpn_address cast to text). */
 export interface RouteRow {
