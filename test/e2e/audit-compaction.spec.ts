@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
-import { prepareDatabase } from '@app/database';
-import { EventStore, poolOf } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { EventStore } from '@app/event-store';
 import {
   compactWatchdogs,
   containerTimeline,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Pool } from 'pg';
-import { prepareDatabase } from '@app/database';
-import { EventStore, poolOf } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { EventStore } from '@app/event-store';
 import { containerStream, WATCHDOG, watchdogStream } from '@app/container-events';
 import { verifyChain, type AuditKeys } from '@app/audit';
 import { createTestDatabase } from '../support/db';

@@ -1,14 +1,7 @@
 import { ContainerTokenFeed } from '@app/onboarding';
 import { startTestGateway, TestGateway } from '../support/gateway';
 import { onboard, operatorToken, watchdog } from '../support/onboarding';
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { eventually } from '../support/eventually';
 
 // Heavy on a shared 2-core machine: 200 registrations and profiles take seconds.
 jest.setTimeout(60_000);
@@ -32,7 +25,7 @@ describe('container token versions when the NOTIFY feed is lost', () => {
     await g.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'collab-token-feed' AND datname = current_database()`,
     );
-    await until(() => !feed.inSync);
+    await eventually(() => !feed.inSync);
     // Another process rotates the token: this one is not listening and hears nothing.
     await g.store.append(`container-${c.container_id}`, [
       {
@@ -43,7 +36,7 @@ describe('container token versions when the NOTIFY feed is lost', () => {
     expect((await g.post('/collab/event', watchdog(c.project_id), c.token)).status).toBe(401);
 
     // The feed reconnects and reloads everything; the old token stays refused from memory.
-    await until(() => feed.inSync);
+    await eventually(() => feed.inSync);
     expect(feed.check(c.container_id, 1)).toBe('revoked');
     expect(feed.check(c.container_id, 2)).toBe('ok');
     expect((await g.post('/collab/event', watchdog(c.project_id), c.token)).status).toBe(401);

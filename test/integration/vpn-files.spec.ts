@@ -10,17 +10,10 @@ import { VpnRenderHandler } from '@app/onboarding';
 import { createWorker } from '../../apps/worker/src/bootstrap';
 import { startTestGateway, TestGateway } from '../support/gateway';
 import { call, onboard, operatorToken } from '../support/onboarding';
+import { eventually } from '../support/eventually';
 
 const run = promisify(execFile);
 const job = {} as Job<{ reason: string }>;
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // Heavy on a shared 2-core machine: 200 registrations and profiles take seconds.
 jest.setTimeout(60_000);
@@ -61,7 +54,7 @@ describe('the worker renders the VPN server files from the read model', () => {
       const containers = await Promise.all(Array.from({ length: 5 }, () => onboard(g, op)));
       for (const c of containers) expect((await call(g.url, 'GET', '/collab/vpn-config', c.token)).status).toBe(200);
       // The gateway queued a render; the worker app took it from Redis.
-      await until(() => existsSync(ccdDir()) && readdirSync(ccdDir()).length === 5 && existsSync(join(dir, 'crl.pem')));
+      await eventually(() => existsSync(ccdDir()) && readdirSync(ccdDir()).length === 5 && existsSync(join(dir, 'crl.pem')));
       await new Promise((r) => setTimeout(r, 300));
     } finally {
       // The rest of this file runs the handler itself, without a worker racing it.

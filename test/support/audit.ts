@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import type { EventStore } from '@app/event-store';
 import { Projector } from '@app/projections';
 import { AuditKeys, SealProjection } from '@app/audit';
+import { eventually } from './eventually';
 
 const ROOT = join(__dirname, '../..');
 
@@ -24,15 +25,21 @@ export async function sealAll(pool: Pool, store: EventStore, keys: AuditKeys, ch
   });
   await sealer.start();
   try {
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const { rows } = await pool.query(
-        `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM audit_seals WHERE compaction_id IS NULL)::int AS seals`,
-      );
-      if (rows[0].seals >= rows[0].events) return;
-      if (Date.now() > deadline) throw new Error(`sealer did not catch up: ${JSON.stringify(rows[0])}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const counts = async () =>
+      (
+        await pool.query(
+          `SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM audit_seals WHERE compaction_id IS NULL)::int AS seals`,
+        )
+      ).rows[0] as { events: number; seals: number };
+    await eventually(
+      async () => {
+        const c = await counts();
+        return c.seals >= c.events;
+      },
+      120_000,
+      50,
+      async () => `sealer caught up (${JSON.stringify(await counts())})`,
+    );
   } finally {
     await sealer.stop();
   }

@@ -1,6 +1,6 @@
 /**
  * Allow-lists for every value that can reach a config file, a path, a query or an identity
- * (DESIGN.md, wire contracts and FQDN scheme). Checked at ingest and again wherever such a value
+ * (docs/design.md, wire contracts and FQDN scheme). Checked at ingest and again wherever such a value
  * is written out (nginx maps, VPN client files).
  */
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

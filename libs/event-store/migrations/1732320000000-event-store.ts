@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The event store (DESIGN.md, event store rules 1-3).
+ * The event store (docs/design.md, event store rules 1-3).
  * - events: append-only; global_position for identity, transaction_id for the gap-safe read order.
  * - event_streams: one row per stream holding its current version; appends lock it (FOR UPDATE),
  *   which serialises writers of one stream and keeps versions contiguous.

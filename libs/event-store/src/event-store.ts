@@ -24,7 +24,7 @@ const COLUMNS = `global_position::text AS global_position, transaction_id::text 
   stream_version, event_id::text AS event_id, event_type, data, metadata, recorded_at`;
 
 /**
- * PostgreSQL event store (DESIGN.md, event store rules 1-3, 5).
+ * PostgreSQL event store (docs/design.md, event store rules 1-3, 5).
  *
  * Appends are group-committed: concurrent callers queue, and each flush writes up to
  * maxBatchEvents events from many callers in one transaction and one commit. A caller's promise
@@ -79,7 +79,7 @@ export class EventStore {
    * Reads committed events after `after`, in (transaction_id, global_position) order, stopping short
    * of any transaction still in flight: rows of a transaction that may yet commit below the
    * returned checkpoint are never visible, so a reader that resumes from it can never skip one
-   * (DESIGN.md, rule 2).
+   * (docs/design.md, rule 2).
    */
   async readAll(
     after: Checkpoint,

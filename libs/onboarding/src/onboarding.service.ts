@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL } from '@app/database';
 import { hasControlCharacters, NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
-import { ConcurrencyError, EventStore, poolOf } from '@app/event-store';
+import { ConcurrencyError, EventStore } from '@app/event-store';
 import { TokenService } from '@app/auth';
 import { CERTIFICATE_REVOKED, VPN_ADDRESS_RELEASED } from './domain/events';
 import { decideLifecycle, evolveLifecycle, initialLifecycle, LifecycleCommand, LifecycleState } from './domain/lifecycle';
@@ -55,20 +54,16 @@ export interface Onboarded {
 /** The onboarding use cases: load the container stream, decide, append with the expected version. */
 @Injectable()
 export class OnboardingService {
-  private readonly pool: Pool;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(GatewayPoolService) private readonly nodes: GatewayPoolService,
     @Inject(ContainerTokenFeed) private readonly feed: ContainerTokenFeed,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly vpnFiles?: VpnFilesChangedListener,
     @Optional() @Inject(OAUTH_CLIENTS) private readonly oauthClients?: OAuthClientIssuer,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   async register(body: unknown, actor: Actor): Promise<Onboarded> {
     const input = parseInput(registerBody, body);

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The routing read model: one row per published service (DESIGN.md, FQDN scheme). Written only by
+ * The routing read model: one row per published service (docs/design.md, FQDN scheme). Written only by
  * the routing projection; read by the nginx render job. Every value here is re-checked against the
  * allow-lists before it is written into a config.
  */

@@ -3,10 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
 import { TokenService } from '@app/auth';
 import { redirectUriAllowed, RedirectPolicy, secretMatches, ServiceOrigins } from './domain/clients';
 import { nativePlain, requireEsm } from './infra/esm';
@@ -35,19 +33,16 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 @Injectable()
 export class OidcProviderService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('sso:provider');
-  private readonly pool: Pool;
   private instance?: OidcProvider;
   private pruner?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   /**
    * Built on first use (the first /oidc request, sign-in or guard callback): loading oidc-provider
