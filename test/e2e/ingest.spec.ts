@@ -213,7 +213,7 @@ describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
         `{"event":{"type":"user-container:watchdog"},"project_id":"${c.projectId}","__proto__":{"x":1}}`,
         c.token,
       );
-      expect([proto.status, proto.body.field]).toEqual([400, 'body']);
+      expect([proto.status, proto.body.field]).toEqual([400, '__proto__']);
       const text = await gw.post('/collab/event', 'hello', c.token, { 'content-type': 'text/plain' });
       expect([text.status, text.body.field]).toEqual([415, 'content-type']);
       const huge = await gw.post(

@@ -1,6 +1,7 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { registerJsonParser } from './json-body';
 
 export interface HttpOptions {
   bodyLimitBytes: number;
@@ -57,10 +58,12 @@ export function createFastifyAdapter(o: HttpOptions): FastifyAdapter {
 }
 
 /**
- * JSON bodies only (415 for anything else). Errors
+ * JSON bodies only (415 for anything else), parsed by parseJsonBody (a prototype key refused
+ * naming its field). Errors
  * Fastify raises before a handler runs (413, 415, bad JSON) reach Nest's exception layer, and so
  * ProblemFilter, through the error handler Nest installs.
  */
 export function configureFastify(instance: FastifyInstance): void {
   instance.removeContentTypeParser(['text/plain']);
+  registerJsonParser(instance);
 }

@@ -26,6 +26,7 @@ const APP_STATUS: Record<string, number> = {
   event_id_conflict: 422,
   invalid_event_data: 400,
   store_unavailable: 503,
+  invalid_json: 400,
 };
 
 /** Fastify's own errors (raised before a route handler runs). */
@@ -95,14 +96,14 @@ export function toProblem(err: unknown): Problem {
     const f = FASTIFY[e.code];
     return problem(f.status, f.code, e.message ?? f.code, [{ field: f.field, message: e.message ?? f.code }]);
   }
-  // secure-json-parse: __proto__ / constructor.prototype keys, or JSON.parse syntax errors.
+  // A body parser other than ours (json-body.ts) refusing its input.
   if (err instanceof SyntaxError || e?.statusCode === 400) {
     return problem(400, 'invalid_json', e.message ?? 'invalid JSON', [{ field: 'body', message: e.message ?? 'invalid JSON' }]);
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
     // Our code throws AppErrors, never HttpExceptions: a 400 here is Nest's wrapping of a body
-    // parse failure (invalid JSON, or a __proto__/constructor key refused by secure-json-parse).
+    // parse failure.
     return byStatus(status, err.message);
   }
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
