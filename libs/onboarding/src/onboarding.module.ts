@@ -3,6 +3,7 @@ import { TOKEN_VERSIONS } from '@app/auth';
 import { GatewayPoolService } from './gateway-pool.service';
 import { OnboardingController } from './onboarding.controller';
 import { OnboardingService } from './onboarding.service';
+import { ProjectsService } from './projects.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VpnConfigController } from './vpn-config.controller';
 import { VpnService } from './vpn.service';
@@ -18,6 +19,7 @@ import { VpnFilesQueue } from './vpn-files.queue';
   controllers: [OnboardingController, VpnConfigController],
   providers: [
     OnboardingService,
+    ProjectsService,
     GatewayPoolService,
     VpnService,
     ContainerTokenFeed,
@@ -25,6 +27,6 @@ import { VpnFilesQueue } from './vpn-files.queue';
     VpnFilesQueue,
     { provide: VPN_FILES_CHANGED, useExisting: VpnFilesQueue },
   ],
-  exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, VpnService],
+  exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, ProjectsService, VpnService],
 })
 export class OnboardingModule {}

@@ -17,17 +17,21 @@ import { GatewayPoolService } from './gateway-pool.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 import { OAUTH_CLIENTS, OAuthClientIssuer } from './oauth-clients';
+import { NIL_UUID } from './domain/project';
+import { ProjectsService } from './projects.service';
 
 const MAX_ATTEMPTS = 5;
 export const containerStream = (id: string) => `container-${id}`;
 
 const uuid = z.string().regex(UUID_RE, 'must be a lower-case UUID');
+const id = uuid.refine((v) => v !== NIL_UUID, 'must not be the nil UUID');
 const displayName = z
   .string()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
+  // eslint-disable-next-line no-control-regex
   .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
-export const registerBody = z.strictObject({ org_id: uuid, project_id: uuid, image_id: z.string().max(130), display_name: displayName });
+export const registerBody = z.strictObject({ org_id: id, project_id: id, image_id: z.string().max(130), display_name: displayName });
 export const deleteBody = z
   .strictObject({
     reason: z
@@ -68,6 +72,7 @@ export class OnboardingService {
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(GatewayPoolService) private readonly nodes: GatewayPoolService,
     @Inject(ContainerTokenFeed) private readonly feed: ContainerTokenFeed,
+    @Inject(ProjectsService) private readonly projects: ProjectsService,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly vpnFiles?: VpnFilesChangedListener,
     @Optional() @Inject(OAUTH_CLIENTS) private readonly oauthClients?: OAuthClientIssuer,
   ) {
@@ -78,6 +83,8 @@ export class OnboardingService {
     const input = parseInput(registerBody, body);
     const imageRef = this.config.onboarding.images[input.image_id];
     if (!imageRef) throw ValidationError.of('image_id', `must be one of ${Object.keys(this.config.onboarding.images).join(', ')}`);
+    // A project belongs to one org: the first registration binds it, another org is refused (409, project_id).
+    await this.projects.bind(input.project_id, input.org_id, actor.metadata);
     const nodeId = placeContainer(await this.nodes.loads(), this.config.onboarding.defaultNode.nodeId);
     const containerId = randomUUID();
     const container = {
