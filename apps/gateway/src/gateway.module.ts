@@ -14,6 +14,7 @@ import { RoutingModule } from '@app/routing';
 import { NginxModule } from '@app/nginx';
 import { AuditModule } from '@app/audit';
 import { SsoModule } from '@app/sso';
+import { RateLimitModule } from '@app/http';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -27,6 +28,7 @@ export class GatewayModule {
         DatabaseModule.forRoot(ds),
         RedisModule.forRoot(config.redis.url, 'gateway'),
         EventStoreModule,
+        RateLimitModule,
         AuthModule,
         ObservabilityModule,
         ContainerEventsModule,

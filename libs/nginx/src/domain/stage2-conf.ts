@@ -34,6 +34,18 @@ const GATEWAY_RE = /^[a-z0-9.-]{1,253}:\d{1,5}$/;
 const headerVar = (h: string) => `$collab_${h.toLowerCase().replace(/^x-/, '').replace(/-/g, '_')}`;
 const upstreamHeaderVar = (h: string) => `$upstream_http_${h.toLowerCase().replace(/-/g, '_')}`;
 
+/**
+ * What a client sent in these is never passed on: the address is the one nginx saw (a client's
+ * X-Forwarded-For would otherwise be trusted as its own), and RFC 7239 Forwarded is dropped.
+ */
+const FORWARDED = [
+  'proxy_set_header X-Forwarded-For $remote_addr;',
+  'proxy_set_header X-Real-IP $remote_addr;',
+  'proxy_set_header X-Forwarded-Host $host;',
+  'proxy_set_header X-Forwarded-Proto $scheme;',
+  'proxy_set_header Forwarded "";',
+].join('\n            ');
+
 const OFFLINE_BODY = '{"error":"offline","message":"This service is offline. It comes back when its container does."}';
 const UNKNOWN_BODY = '{"error":"unknown_host","message":"No service is published under this name."}';
 const UNREACHABLE_BODY = '{"error":"unreachable","message":"The service did not answer. Try again shortly."}';
@@ -52,7 +64,7 @@ export function renderStage2Conf(l: Stage2Layout): string {
             proxy_http_version 1.1;
             proxy_set_header Host $host;
             proxy_set_header X-Collab-Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`
+            ${FORWARDED}`
       : `return 503 '{"error":"sso_unavailable","message":"Sign-in is not configured on this node."}\\n';`;
   return `# Stage 2 nginx for collab-gateway: Host -> container VPN address (see libs/nginx).
 worker_processes ${l.workerProcesses ?? 'auto'};
@@ -114,8 +126,7 @@ ${AUTH_USER_HEADERS.map(
             proxy_set_header Host $host;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Host $host;
+            ${FORWARDED}
 ${AUTH_USER_HEADERS.map(
   (h) => `            proxy_set_header ${h} ${headerVar(h)};
 `,
