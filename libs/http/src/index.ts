@@ -9,3 +9,5 @@ export { serveStaticSite, STATIC_SITE_CSP } from './static-site';
 export { DOCS_CSP } from './edge';
 export { findUnsafeInForm, findUnsafeInUrl, findUnsafeText, unsafeTextProblem } from './unsafe-text';
 export { RateLimitModule } from './rate-limit.module';
+export { createProcess } from './bootstrap';
+export type { ProcessSpec } from './bootstrap';

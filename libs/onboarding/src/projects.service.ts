@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@app/database';
-import { ConcurrencyError, EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
+import { ConcurrencyError, EventMetadata, EventStore } from '@app/event-store';
 import { decideProjectBinding, evolveProject, initialProject, projectStream } from './domain/project';
 
 const MAX_ATTEMPTS = 5;
@@ -10,14 +9,10 @@ const MAX_ATTEMPTS = 5;
 /** Which org a project belongs to (its `project-{id}` stream), and binding a project on first use. */
 @Injectable()
 export class ProjectsService {
-  private readonly pool: Pool;
-
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   /**
    * The project's org: its binding, or for a project whose containers were registered before

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { DATA_SOURCE } from '@app/database';
-import { ConflictError, NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
+import { PG_POOL } from '@app/database';
+import { ConflictError, hasControlCharacters, NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
 import { NIL_UUID, ProjectsService } from '@app/onboarding';
-import { ConcurrencyError, EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { ConcurrencyError, EventMetadata, EventStore } from '@app/event-store';
 import { decideAccess, evolveProjectAccess, initialProjectAccess } from './domain/access';
 import { projectAccessStream, USER_REGISTERED, userStream } from './domain/events';
 import { hashPassword } from './users';
@@ -17,8 +16,7 @@ const printable = (max: number) =>
     .string()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    // eslint-disable-next-line no-control-regex
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+    .refine((v) => !hasControlCharacters(v), 'must not contain control characters');
 export const registerUserBody = z.strictObject({
   user_id: uuid.optional(),
   email: z
@@ -35,15 +33,11 @@ const MAX_ATTEMPTS = 5;
 /** The platform's side: users and project access, as events. */
 @Injectable()
 export class AccessService {
-  private readonly pool: Pool;
-
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(ProjectsService) private readonly projects: ProjectsService,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   /**
    * One command, all or nothing: the user's row (unique user id, unique email) and the credential

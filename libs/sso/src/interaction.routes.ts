@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { OidcProvider } from './oidc.provider';
+import type { OidcProvider } from './oidc-types';
 import { RateLimiter, sendProblem, unsafeTextProblem } from '@app/http';
 import { Logger } from '@nestjs/common';
 import type { UserDirectory } from './users';
