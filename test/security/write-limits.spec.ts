@@ -26,6 +26,11 @@ describe('security: every write has a rate limit', () => {
       RATE_LIMIT_WRITE_MAX: String(BUDGET),
       RATE_LIMIT_TOKEN_MAX: String(BUDGET),
       RATE_LIMIT_ANON_MAX: String(BUDGET),
+      // Fixed windows: an hour long, so that no window turns over in the middle of a route's requests.
+      RATE_LIMIT_WINDOW_MS: '3600000',
+      RATE_LIMIT_WRITE_WINDOW_MS: '3600000',
+      RATE_LIMIT_TOKEN_WINDOW_MS: '3600000',
+      RATE_LIMIT_ANON_WINDOW_MS: '3600000',
       AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false',
       SSO_ISSUER: 'http://127.0.0.1:1/oidc',
     });

@@ -30,6 +30,8 @@ const logger = new Logger('http');
  */
 export function installEdgeGuards(instance: FastifyInstance): void {
   instance.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    // On the raw response: streams (SSE) and hijacked replies write their headers themselves.
+    reply.raw.setHeader('x-content-type-options', 'nosniff');
     const problem = findUnsafeInUrl(req.url);
     if (problem) {
       sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
@@ -45,7 +47,6 @@ export function installEdgeGuards(instance: FastifyInstance): void {
     }
   });
   instance.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (req.url === '/docs' || req.url.startsWith('/docs/') || req.url.startsWith('/docs?'))
       reply.header('content-security-policy', DOCS_CSP);

@@ -20,19 +20,28 @@ export function unsafeTextProblem(v: string): string | undefined {
  * nested tens of thousands deep are refused elsewhere, and must not overflow the stack here.
  */
 export function findUnsafeText(body: unknown, prefix = ''): FieldProblem | undefined {
-  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: body, path: [] }];
+  // Each entry points at its parent: the path is built only for the field at fault, so a body
+  // nested tens of thousands deep costs time linear in its size.
+  type Node = { value: unknown; key: PropertyKey | null; parent: Node | null };
+  const pathOf = (n: Node | null, last?: PropertyKey): PropertyKey[] => {
+    const path: PropertyKey[] = last === undefined ? [] : [last];
+    for (let at = n; at && at.key !== null; at = at.parent) path.unshift(at.key);
+    return path;
+  };
+  const stack: Node[] = [{ value: body, key: null, parent: null }];
   while (stack.length) {
-    const { value, path } = stack.pop()!;
+    const node = stack.pop()!;
+    const { value } = node;
     if (typeof value === 'string') {
       const problem = unsafeTextProblem(value);
-      if (problem) return { field: fieldPath(path, prefix), message: problem };
+      if (problem) return { field: fieldPath(pathOf(node), prefix), message: problem };
     } else if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: node });
     } else if (value && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
         const problem = unsafeTextProblem(k);
-        if (problem) return { field: fieldPath([...path, 'key'], prefix), message: `a key ${problem}` };
-        stack.push({ value: v, path: [...path, k] });
+        if (problem) return { field: fieldPath(pathOf(node, 'key'), prefix), message: `a key ${problem}` };
+        stack.push({ value: v, key: k, parent: node });
       }
     }
   }
