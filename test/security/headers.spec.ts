@@ -1,9 +1,8 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API under test */
+ 
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import { request as httpRequest } from 'node:http';
+import { createServer, IncomingHttpHeaders, request as httpRequest, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { call } from '../support/http';
 import { freePort, NGINX_BIN, startTestNginx, TestNginx } from '../support/nginx';
