@@ -16,6 +16,7 @@ import { NginxModule } from '@app/nginx';
 import { AuditModule } from '@app/audit';
 import { SsoModule } from '@app/sso';
 import { ExplainModule } from '@app/explain';
+import { RateLimitModule } from '@app/http';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -30,6 +31,7 @@ export class GatewayModule {
         DatabaseModule.forRoot(ds),
         RedisModule.forRoot(config.redis.url, 'gateway'),
         EventStoreModule,
+        RateLimitModule,
         AuthModule,
         ObservabilityModule,
         ContainerEventsModule,

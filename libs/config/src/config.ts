@@ -42,6 +42,10 @@ export interface AppConfig {
   append: { maxBatchEvents: number; maxInFlight: number };
   /** Requests per token subject per window, shared across processes; 0 turns the limit off. */
   rateLimit: { max: number; windowMs: number };
+  /** Budgets per endpoint kind (libs/http rate-limit): `events` is rateLimit above. */
+  rateLimits: Record<'write' | 'token' | 'anonymous', { max: number; windowMs: number }>;
+  /** Sign-in throttle per account and per source (libs/sso sign-in-throttle). */
+  signIn: { maxFailuresAccount: number; maxFailuresSource: number; lockBaseMs: number; lockMaxMs: number; forgetMs: number };
   jwt: {
     issuer: string;
     audience: string;
@@ -310,6 +314,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     worker: { httpPort: e.WORKER_HTTP_PORT, concurrency: e.WORKER_CONCURRENCY },
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    rateLimits: {
+      write: { max: e.RATE_LIMIT_WRITE_MAX, windowMs: e.RATE_LIMIT_WRITE_WINDOW_MS },
+      token: { max: e.RATE_LIMIT_TOKEN_MAX, windowMs: e.RATE_LIMIT_TOKEN_WINDOW_MS },
+      anonymous: { max: e.RATE_LIMIT_ANON_MAX, windowMs: e.RATE_LIMIT_ANON_WINDOW_MS },
+    },
+    signIn: {
+      maxFailuresAccount: e.SIGNIN_MAX_FAILURES_ACCOUNT,
+      maxFailuresSource: e.SIGNIN_MAX_FAILURES_SOURCE,
+      lockBaseMs: e.SIGNIN_LOCK_BASE_MS,
+      lockMaxMs: e.SIGNIN_LOCK_MAX_MS,
+      forgetMs: e.SIGNIN_FORGET_MS,
+    },
     append: { maxBatchEvents: e.APPEND_MAX_BATCH_EVENTS, maxInFlight: e.APPEND_MAX_IN_FLIGHT },
     jwt: {
       issuer: e.JWT_ISSUER,

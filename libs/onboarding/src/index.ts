@@ -1,5 +1,7 @@
 export { OnboardingModule } from './onboarding.module';
 export { OnboardingService } from './onboarding.service';
+export { ProjectsService } from './projects.service';
+export { NIL_UUID, PROJECT_REGISTERED, projectStream } from './domain/project';
 export { GatewayPoolService } from './gateway-pool.service';
 export { VpnService } from './vpn.service';
 export { ContainerTokenFeed } from './token-feed';
