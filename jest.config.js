@@ -30,6 +30,7 @@ const libs = [
   'nginx',
   'audit',
   'sso',
+  'secrets',
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',
