@@ -44,10 +44,11 @@ export function signRaw(payload: object, opts: jwt.SignOptions = {}, key: jwt.Se
   });
 }
 
-/** A token with any header, HMAC-signed with any bytes (jsonwebtoken refuses to build some attacks). */
+/** A token with any header, HMAC-signed with any bytes, or unsigned for `alg: none` (jsonwebtoken refuses to build some attacks). */
 export function forgeHmac(header: Record<string, unknown>, payload: Record<string, unknown>, secret: string | Buffer): string {
   const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const input = `${b64(header)}.${b64(payload)}`;
+  if (header.alg === 'none') return `${input}.`;
   const alg = String(header.alg ?? 'HS256').replace('HS', 'sha');
   return `${input}.${createHmac(alg, secret).update(input).digest('base64url')}`;
 }
