@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { startTestGateway, TestGateway, testEnv } from '../support/gateway';
+import { containerToken, startTestGateway, TestGateway, testEnv } from '../support/gateway';
 import { createTestDatabase } from '../support/db';
 import { spawnApp, AppProcess } from '../support/processes';
 import { loadConfig } from '@app/config';
-import { containerToken } from '../support/gateway';
 import { testTokens } from '../support/tokens';
 
 /**

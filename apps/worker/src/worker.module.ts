@@ -1,9 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
-import { DATA_SOURCE, DatabaseModule } from '@app/database';
+import { DatabaseModule, PG_POOL } from '@app/database';
 import { RedisModule } from '@app/redis';
-import { EventStoreModule, poolOf } from '@app/event-store';
+import { EventStoreModule } from '@app/event-store';
 import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 import { VPN_SEALED_COLUMNS, VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
@@ -44,10 +45,10 @@ export class WorkerModule {
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [DATA_SOURCE, APP_CONFIG, KeySealer, HealthSweepHandler, NginxRenderHandler],
-          useFactory: (ds: DataSource, c: AppConfig, sealer: KeySealer, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
+          inject: [PG_POOL, APP_CONFIG, KeySealer, HealthSweepHandler, NginxRenderHandler],
+          useFactory: (pool: Pool, c: AppConfig, sealer: KeySealer, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
             new PingHandler(),
-            new VpnRenderHandler(poolOf(ds), c, sealer),
+            new VpnRenderHandler(pool, c, sealer),
             sweep,
             nginx,
           ],

@@ -1,8 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import type { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, ConfigError } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL } from '@app/database';
 import { KEK_SETTING, type KeyWrapper, LocalKeyWrapper } from './kek';
 import { KeySealer } from './sealer';
 import { prepareSealedKeys, SealedSecrets, type SealedColumn } from './sealed-columns';
@@ -37,25 +36,20 @@ export class SecretsModule {
       providers: [
         {
           provide: KeySealer,
-          inject: [APP_CONFIG, DATA_SOURCE],
-          useFactory: async (config: AppConfig, ds: DataSource) => {
+          inject: [APP_CONFIG, PG_POOL],
+          useFactory: async (config: AppConfig, pool: Pool) => {
             const sealer = keySealerFor(config);
-            await prepareSealedKeys(poolOf(ds), sealer, columns);
+            await prepareSealedKeys(pool, sealer, columns);
             return sealer;
           },
         },
         {
           provide: SealedSecrets,
-          inject: [DATA_SOURCE, KeySealer],
-          useFactory: (ds: DataSource, s: KeySealer) => new SealedSecrets(poolOf(ds), s),
+          inject: [PG_POOL, KeySealer],
+          useFactory: (pool: Pool, s: KeySealer) => new SealedSecrets(pool, s),
         },
       ],
       exports: [KeySealer, SealedSecrets],
     };
   }
-}
-
-// The pg Pool under TypeORM's driver (the same accessor as @app/event-store's poolOf, without depending on it).
-function poolOf(ds: DataSource): Pool {
-  return (ds.driver as unknown as { master: Pool }).master;
 }
