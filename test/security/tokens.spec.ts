@@ -16,6 +16,9 @@ import {
   testTokens,
 } from '../support/tokens';
 
+// Starting a gateway takes seconds on a shared 2-core machine (and three more start below).
+jest.setTimeout(60_000);
+
 /**
  * Token and identity attacks beyond test/e2e/ingest.spec.ts "tokens" (alg none, wrong key, no exp,
  * expired, aud, iss, unknown kid) and test/integration/onboarding.spec.ts (rotated and deleted
