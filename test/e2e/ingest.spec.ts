@@ -17,9 +17,10 @@ const WATCHDOG_FROM_SEED = {
 describe('POST /collab/event (end to end over HTTP, real PostgreSQL)', () => {
   let gw: TestGateway;
 
+  // A gateway start takes seconds when the shared machine is loaded; the default 5 s hook timeout failed the whole file.
   beforeAll(async () => {
     gw = await startTestGateway('ingest');
-  });
+  }, 60_000);
   afterAll(async () => {
     await gw.close();
   });
