@@ -33,6 +33,7 @@ const libs = [
   'audit',
   'sso',
   'explain',
+  'secrets',
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',

@@ -7,7 +7,8 @@ import { RedisModule } from '@app/redis';
 import { EventStoreModule } from '@app/event-store';
 import { AuthModule } from '@app/auth';
 import { ContainerEventsModule } from '@app/container-events';
-import { OnboardingModule } from '@app/onboarding';
+import { OnboardingModule, VPN_SEALED_COLUMNS } from '@app/onboarding';
+import { SecretsModule } from '@app/secrets';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 import { ProjectionsModule } from '@app/projections';
 import { HealthModule } from '@app/health';
@@ -32,6 +33,8 @@ export class GatewayModule {
         RedisModule.forRoot(config.redis.url, 'gateway'),
         EventStoreModule,
         RateLimitModule,
+        // Private keys at rest (VPN CA and certificates, the OpenID provider's keys): sealed with the KEK.
+        SecretsModule.forRoot(VPN_SEALED_COLUMNS),
         AuthModule,
         ObservabilityModule,
         ContainerEventsModule,

@@ -7,6 +7,7 @@ import { explainCommand } from './commands/explain.command';
 import { migrateCommand } from './commands/migrate.command';
 import { replayCommand } from './commands/replay.command';
 import { compactCommand, partitionsCommand } from './commands/retention.command';
+import { jwksCommand, resealKeysCommand, rotateTokenKeyCommand } from './commands/keys.command';
 import { secretsCommand } from './commands/secrets.command';
 import { statusCommand } from './commands/status.command';
 import { mintTokenCommand } from './commands/token.command';
@@ -17,6 +18,9 @@ const COMMANDS: Record<string, OpsCommand> = {
   migrate: migrateCommand,
   'mint-token': mintTokenCommand,
   secrets: secretsCommand,
+  'rotate-token-key': rotateTokenKeyCommand,
+  jwks: jwksCommand,
+  'reseal-keys': resealKeysCommand,
   audit: auditCommand,
   replay: replayCommand,
   status: statusCommand,

@@ -66,6 +66,18 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/)
     .optional(),
+  /** Token signing keys (issuers only): {"keys":[<private EC P-256 JWK with kid>]}; see libs/auth keys.ts. */
+  JWT_PRIVATE_JWKS: z.string().optional(),
+  /** Token verification keys: {"keys":[<public EC P-256 JWK with kid, optional retire_at>]}. */
+  JWT_PUBLIC_JWKS: z.string().optional(),
+  /** Migration window: also accept HS256 tokens signed with JWT_KEYS. Off by default. */
+  JWT_ACCEPT_HS256: bool.default(false),
+  /** Key-encryption keys that seal private keys in the database: {"<id>": "<base64 of 32 bytes>"}. */
+  KEY_ENCRYPTION_KEYS: z.string().optional(),
+  KEY_ENCRYPTION_ACTIVE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,32}$/)
+    .optional(),
   JWT_CLOCK_TOLERANCE_S: int(0, 300).default(30),
   CONTAINER_TOKEN_TTL_S: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 

@@ -165,7 +165,10 @@ export class OnboardingService {
       const state = (await this.store.readStream(stream)).reduce(evolveLifecycle, initialLifecycle());
       const ttl = this.config.jwt.containerTokenTtlS;
       const expiresAt = new Date(Math.floor(Date.now() / 1000 + ttl) * 1000).toISOString();
-      const events = decideLifecycle(command({ kid: this.tokens.keys.activeKid, expiresAt }), state);
+      const events = decideLifecycle(command({ kid: this.tokens.keys.activeKid ?? '', expiresAt }), state);
+      const next = events.reduce((s, e, i) => evolveLifecycle(s, { ...e, streamVersion: state.version + 1 + i }), state);
+      // A process without the private key (a verify-only gateway node) refuses before anything is stored.
+      if (!next.deleted && next.tokenVersion !== state.tokenVersion) void this.tokens.keys.signer;
       try {
         await this.store.append(
           stream,
@@ -176,7 +179,6 @@ export class OnboardingService {
         if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
         throw err;
       }
-      const next = events.reduce((s, e, i) => evolveLifecycle(s, { ...e, streamVersion: state.version + 1 + i }), state);
       if (next.deleted) {
         this.feed.apply(containerId, next.tokenVersion, true);
         return { state: next };

@@ -41,7 +41,7 @@ function sendPage(reply: FastifyReply, status: number, html: string): void {
  */
 export async function registerInteractionRoutes(
   scope: FastifyInstance,
-  providerOf: () => OidcProvider,
+  providerOf: () => Promise<OidcProvider>,
   users: UserDirectory,
   throttle: SignInThrottle,
   limiter: RateLimiter,
@@ -62,9 +62,7 @@ export async function registerInteractionRoutes(
 
   const details = async (req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
     if (!UID.test(req.params.uid)) return null;
-    const d = await providerOf()
-      .interactionDetails(req.raw, reply.raw)
-      .catch(() => null);
+    const d = await (await providerOf()).interactionDetails(req.raw, reply.raw).catch(() => null);
     return d && d.uid === req.params.uid ? d : null;
   };
   const expired = (reply: FastifyReply) =>
@@ -80,7 +78,7 @@ export async function registerInteractionRoutes(
     if (d.prompt.name !== 'login') {
       // Consent is granted by loadExistingGrant; any other prompt has nothing to ask the user.
       reply.hijack();
-      return providerOf().interactionFinished(req.raw, reply.raw, { consent: {} }, { mergeWithLastSubmission: true });
+      return (await providerOf()).interactionFinished(req.raw, reply.raw, { consent: {} }, { mergeWithLastSubmission: true });
     }
     return sendPage(reply, 200, page(d.uid));
   });
@@ -108,7 +106,7 @@ export async function registerInteractionRoutes(
     }
     await throttle.succeeded(attempt);
     reply.hijack();
-    return providerOf().interactionFinished(
+    return (await providerOf()).interactionFinished(
       req.raw,
       reply.raw,
       { login: { accountId: account.userId } },

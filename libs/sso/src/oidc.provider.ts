@@ -5,11 +5,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { PG_POOL } from '@app/database';
-import { TokenService } from '@app/auth';
+import { SealedSecrets } from '@app/secrets';
 import { redirectUriAllowed, RedirectPolicy, secretMatches, ServiceOrigins } from './domain/clients';
 import { nativePlain, requireEsm } from './infra/esm';
 import { postgresAdapter, pruneExpired } from './infra/oidc-adapter';
-import { cookieKeys, providerJwks } from './signing-keys';
+import { providerKeys, type ProviderKeys } from './signing-keys';
 import { USER_DIRECTORY, UserDirectory } from './users';
 import { registerInteractionRoutes } from './interaction.routes';
 import type { GrantEntity, OidcProvider } from './oidc-types';
@@ -40,13 +40,13 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 @Injectable()
 export class OidcProviderService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('sso:provider');
-  private instance?: OidcProvider;
+  private instance?: Promise<OidcProvider>;
   private pruner?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(SealedSecrets) private readonly secrets: SealedSecrets,
     @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(SignInThrottle) private readonly throttle: SignInThrottle,
@@ -55,12 +55,17 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
 
   /**
    * Built on first use (the first /oidc request, sign-in or guard callback): loading oidc-provider
-   * and generating a development key cost a few hundred milliseconds that a gateway nobody signs in
-   * to (most test files) should not pay at start.
+   * and generating the provider's keys (once per database, kept sealed) cost a few hundred
+   * milliseconds that a gateway nobody signs in to (most test files) should not pay at start.
    */
-  get provider(): OidcProvider {
-    if (!this.config.sso.enabled) throw new Error('the OpenID provider is off (SSO_ENABLED=false)');
-    this.instance ??= this.create();
+  ready(): Promise<OidcProvider> {
+    if (!this.config.sso.enabled) return Promise.reject(new Error('the OpenID provider is off (SSO_ENABLED=false)'));
+    this.instance ??= providerKeys(this.config, this.secrets)
+      .then((keys) => this.create(keys))
+      .catch((err) => {
+        this.instance = undefined;
+        throw err;
+      });
     return this.instance;
   }
 
@@ -84,7 +89,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
     if (this.pruner) clearInterval(this.pruner);
   }
 
-  private create(): OidcProvider {
+  private create(keys: ProviderKeys): OidcProvider {
     const { default: Provider } = requireEsm<{ default: new (issuer: string, conf: Record<string, unknown>) => OidcProvider }>(
       'oidc-provider',
     );
@@ -93,9 +98,9 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
       this.config.sso.issuer,
       nativePlain({
         adapter: postgresAdapter(this.pool),
-        jwks: providerJwks(this.config),
+        jwks: keys.jwks,
         cookies: {
-          keys: cookieKeys(this.tokens.keys),
+          keys: keys.cookieKeys,
           long: { signed: true, httpOnly: true, sameSite: 'lax' },
           short: { signed: true, httpOnly: true, sameSite: 'lax' },
         },
@@ -220,7 +225,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
         const problem = findUnsafeInForm(req.body);
         if (problem) return sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, this.logger);
       }
-      callback ??= this.provider.callback();
+      callback ??= (await this.ready()).callback();
       reply.hijack();
       const raw = req.raw as IncomingMessage & { originalUrl?: string; body?: string };
       if (typeof req.body === 'string') raw.body = req.body;
@@ -253,6 +258,6 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
       scope.all(OIDC_MOUNT, handler);
       scope.all(`${OIDC_MOUNT}/*`, handler);
     });
-    void fastify.register(async (scope) => registerInteractionRoutes(scope, () => this.provider, this.users, this.throttle, this.limiter));
+    void fastify.register(async (scope) => registerInteractionRoutes(scope, () => this.ready(), this.users, this.throttle, this.limiter));
   }
 }
