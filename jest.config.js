@@ -32,6 +32,8 @@ const libs = [
   'nginx',
   'audit',
   'sso',
+  'explain',
+  'secrets',
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',

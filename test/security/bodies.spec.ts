@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { containerToken, startTestGateway, TestGateway, testEnv } from '../support/gateway';
 import { createTestDatabase } from '../support/db';
 import { spawnApp, AppProcess } from '../support/processes';
-import { tokenServiceFor } from '@app/auth';
 import { loadConfig } from '@app/config';
+import { testTokens } from '../support/tokens';
 
 /**
  * Hostile bodies beyond test/e2e/ingest.spec.ts (every bad name and port, unknown fields, invalid
@@ -225,7 +225,7 @@ describe('security: memory stays flat under oversized and deeply nested bodies (
     const env = testEnv(db.url, 'sec_memory', { RATE_LIMIT_MAX: '0', HTTP_BODY_LIMIT_BYTES: String(LIMIT) });
     // A capped heap: a gateway that buffered what it is offered would die here.
     app = await spawnApp('gateway', { ...env, NODE_OPTIONS: '--max-old-space-size=192' });
-    const c = containerToken(tokenServiceFor(loadConfig(env)));
+    const c = containerToken(testTokens(loadConfig(env)));
     token = c.token;
     projectId = c.projectId;
   }, 120_000);

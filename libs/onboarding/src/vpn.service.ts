@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { KeySealer } from '@app/secrets';
 import { PG_POOL, withTransaction } from '@app/database';
 import { NotFoundError, UnavailableError, AuthenticationError } from '@app/common';
 import { EventMetadata, EventStore } from '@app/event-store';
@@ -10,7 +11,7 @@ import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
 import { addressAt, intToIp, ipToInt, parsePool, VpnPool } from './domain/vpn-pool';
 import { renderClientProfile } from './domain/vpn-files';
 import { IssuedCertificate, VpnCa } from './pki';
-import { containerStream } from './onboarding.service';
+import { containerStream } from '@app/container-events';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 
 interface Credentials {
@@ -19,7 +20,8 @@ interface Credentials {
   hostIndex: number;
   serial: string;
   certPem: string;
-  keyPem: string;
+  /** As stored: sealed. */
+  sealedKey: string;
   notAfter: Date;
   org: string;
   project: string;
@@ -52,13 +54,14 @@ export class VpnService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
+    @Inject(KeySealer) private readonly sealer: KeySealer,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly changed?: VpnFilesChangedListener,
   ) {
     this.addresses = parsePool(config.vpn.poolCidr);
   }
 
   authority(): Promise<VpnCa> {
-    this.ca ??= VpnCa.load(this.pool).catch((err) => {
+    this.ca ??= VpnCa.load(this.pool, this.sealer).catch((err) => {
       this.ca = undefined;
       throw err;
     });
@@ -81,7 +84,7 @@ export class VpnService {
       proto: this.config.vpn.proto,
       caPem: ca.certPem,
       certPem: creds.certPem,
-      keyPem: creds.keyPem,
+      keyPem: await ca.openKey('vpn_client_certs', creds.serial, creds.sealedKey),
     });
     return { profile, address: creds.address, serial: creds.serial };
   }
@@ -109,7 +112,7 @@ export class VpnService {
         hostIndex: r.host_index,
         serial: r.serial,
         certPem: r.cert_pem,
-        keyPem: r.key_pkcs8,
+        sealedKey: r.key_pkcs8,
         notAfter: r.not_after,
         org: r.org_id,
         project: r.project_id,
@@ -143,7 +146,7 @@ export class VpnService {
         await client.query(
           `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (container_id) DO NOTHING`,
-          [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
+          [containerId, fresh.serial, fresh.certPem, fresh.sealedKey, fresh.notAfter],
         );
       }
       return this.existing(containerId, client);
