@@ -4,6 +4,8 @@
 // multi-row INSERT into a plain table with a unique event id, and each gets its 202 after that
 // statement's COMMIT. No validation, no streams, no versions, no rate limit, no projector.
 'use strict';
+const { randomUUID } = require('node:crypto');
+const { setImmediate } = require('node:timers');
 const fastify = require('fastify');
 const jwt = require('jsonwebtoken');
 const { Pool } = require('pg');
@@ -61,7 +63,7 @@ app.post('/collab/event', (req, reply) => {
     return reply.code(401).send({ status: 'unauthenticated' });
   }
   const body = req.body ?? {};
-  queue.push({ id: body.event_id ?? crypto.randomUUID(), stream: `watchdog-${payload.sub}`, data: body.event ?? null, reply });
+  queue.push({ id: body.event_id ?? randomUUID(), stream: `watchdog-${payload.sub}`, data: body.event ?? null, reply });
   schedule();
   return reply;
 });
