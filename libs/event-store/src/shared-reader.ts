@@ -25,7 +25,8 @@ export class SharedTail {
   private index = new Map<string, number>();
   /** Index offset: events dropped from the front since the run began. */
   private dropped = 0;
-  private extending: { from: string; limit: number; page: Promise<Page> } | null = null;
+  /** The latest read of the store, shared by followers asking from the same place. */
+  private reading: { from: string; limit: number; page: Promise<Page> } | null = null;
 
   constructor(
     private readonly read: Read,
@@ -33,43 +34,41 @@ export class SharedTail {
   ) {}
 
   async readAll(from: Checkpoint, limit: number): Promise<Page> {
-    const at = this.index.get(keyOf(from));
-    if (at === undefined) return this.restart(from, limit);
-    const i = at - this.dropped;
-    if (i < this.events.length) return this.slice(i, limit, from);
-    // At the end: extend it, sharing a read already under way from the same place.
     const key = keyOf(from);
-    if (!this.extending || this.extending.from !== key || this.extending.limit < limit) {
+    const at = this.index.get(key);
+    if (at !== undefined && at - this.dropped < this.events.length)
+      return this.cut(this.events.slice(at - this.dropped, at - this.dropped + limit), from);
+    // At the end, or not in the run: read the store, sharing a read already under way from the same place.
+    let ext = this.reading;
+    if (!ext || ext.from !== key || ext.limit < limit) {
       const page = this.read(from, limit);
-      const ext = { from: key, limit, page };
-      this.extending = ext;
+      const mine = { from: key, limit, page };
+      this.reading = ext = mine;
       page.then(
         (p) => {
-          if (this.extending === ext) this.extending = null;
-          this.append(from, p);
+          if (this.reading === mine) this.reading = null;
+          this.take(from, p);
         },
         () => {
-          if (this.extending === ext) this.extending = null;
+          if (this.reading === mine) this.reading = null;
         },
       );
     }
-    const page = await this.extending.page;
+    const page = await ext.page;
     return page.events.length > limit ? this.cut(page.events.slice(0, limit), from) : page;
   }
 
-  /** A checkpoint the run does not hold: read by itself; start a new run when it is ahead. */
-  private async restart(from: Checkpoint, limit: number): Promise<Page> {
-    const page = await this.read(from, limit);
+  /** Keeps a page read from `from`: it extends the run, or starts a new one when it lies ahead of it. */
+  private take(from: Checkpoint, page: Page): void {
+    if (this.index.has(keyOf(from))) return this.append(from, page);
     const tail = this.tail();
     if (page.events.length && (!tail || after(from, tail))) {
       this.start = from;
       this.events = [];
       this.index = new Map([[keyOf(from), 0]]);
       this.dropped = 0;
-      this.extending = null;
       this.append(from, page);
     }
-    return page;
   }
 
   private tail(): Checkpoint | null {
@@ -77,11 +76,22 @@ export class SharedTail {
     return last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : this.start;
   }
 
-  /** Appends a page read from `from`, if it still continues the run there. */
+  /**
+   * Appends a page read from `from` where it continues the run: all of it when `from` is the end,
+   * else what lies beyond the end (two reads from the same place, the longer one settling last).
+   */
   private append(from: Checkpoint, page: Page): void {
     const tail = this.tail();
-    if (!tail || keyOf(tail) !== keyOf(from)) return;
-    for (const e of page.events) {
+    if (!tail) return;
+    let fresh = page.events;
+    if (keyOf(tail) !== keyOf(from)) {
+      if (!this.index.has(keyOf(from))) return;
+      const end = keyOf(tail);
+      const j = fresh.findIndex((e) => keyOf(e) === end);
+      if (j < 0) return;
+      fresh = fresh.slice(j + 1);
+    }
+    for (const e of fresh) {
       this.events.push(e);
       this.index.set(keyOf(e), this.dropped + this.events.length);
     }
@@ -94,10 +104,6 @@ export class SharedTail {
       this.start = { transactionId: first.transactionId, globalPosition: first.globalPosition };
       this.dropped += excess;
     }
-  }
-
-  private slice(i: number, limit: number, from: Checkpoint): Page {
-    return this.cut(this.events.slice(i, i + limit), from);
   }
 
   private cut(events: RecordedEvent[], from: Checkpoint): Page {
