@@ -1,8 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { TOKEN_VERSIONS } from '@app/auth';
 import { GatewayPoolService } from './gateway-pool.service';
+import { ONBOARDING_HANDLERS } from './onboarding.commands';
 import { OnboardingController } from './onboarding.controller';
 import { OnboardingService } from './onboarding.service';
+import { ProjectsService } from './projects.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VpnConfigController } from './vpn-config.controller';
 import { VpnService } from './vpn.service';
@@ -18,13 +20,15 @@ import { VpnFilesQueue } from './vpn-files.queue';
   controllers: [OnboardingController, VpnConfigController],
   providers: [
     OnboardingService,
+    ProjectsService,
     GatewayPoolService,
     VpnService,
     ContainerTokenFeed,
     { provide: TOKEN_VERSIONS, useExisting: ContainerTokenFeed },
     VpnFilesQueue,
     { provide: VPN_FILES_CHANGED, useExisting: VpnFilesQueue },
+    ...ONBOARDING_HANDLERS,
   ],
-  exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, VpnService],
+  exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, ProjectsService, VpnService],
 })
 export class OnboardingModule {}
