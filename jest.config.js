@@ -30,6 +30,7 @@ const libs = [
   'nginx',
   'audit',
   'sso',
+  'certificates',
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',

@@ -13,6 +13,7 @@ import { RoutingProjectionModule } from '@app/routing';
 import { AccessProjectionModule } from '@app/sso';
 import { NginxModule, NginxRenderHandler } from '@app/nginx';
 import { AuditWorkerModule } from '@app/audit';
+import { CertificatesModule, EnsureCertificateHandler, ReconcileCertificatesHandler } from '@app/certificates';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer, the projectors, and /health and /metrics on its own port. */
@@ -37,17 +38,21 @@ export class WorkerModule {
         RoutingProjectionModule,
         AccessProjectionModule,
         AuditWorkerModule,
+        // TLS at the edge: wildcard per org and the gateway certificate, installed into Stage 1 (CERTS_ENABLED).
+        CertificatesModule.forWorker(),
       ],
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [DATA_SOURCE, APP_CONFIG, HealthSweepHandler, NginxRenderHandler],
-          useFactory: (ds: DataSource, c: AppConfig, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
-            new PingHandler(),
-            new VpnRenderHandler(poolOf(ds), c),
-            sweep,
-            nginx,
-          ],
+          inject: [DATA_SOURCE, APP_CONFIG, HealthSweepHandler, NginxRenderHandler, EnsureCertificateHandler, ReconcileCertificatesHandler],
+          useFactory: (
+            ds: DataSource,
+            c: AppConfig,
+            sweep: HealthSweepHandler,
+            nginx: NginxRenderHandler,
+            ensureCert: EnsureCertificateHandler,
+            reconcileCerts: ReconcileCertificatesHandler,
+          ) => [new PingHandler(), new VpnRenderHandler(poolOf(ds), c), sweep, nginx, ensureCert, reconcileCerts],
         },
         VpnRenderScheduler,
         QueueWorker,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { certificatesEnvShape } from './certificates-config';
 
 /**
  * Every setting the processes read, with its environment variable, default and bounds.
@@ -174,6 +175,9 @@ export const envSchema = z.object({
   SSO_SESSION_TTL_S: int(60, 30 * 86_400).default(8 * 3600),
   /** How long a protected-service check's answer may be reused (revocation takes effect within it). */
   SSO_CHECK_CACHE_MS: int(0, 10_000).default(1_000),
+
+  /** TLS at the edge (libs/certificates; certificates-config.ts). */
+  ...certificatesEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;
