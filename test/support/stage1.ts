@@ -53,6 +53,8 @@ export async function startStage1(
     gatewayApi: o.gatewayApi,
     runDir: dir,
     workerProcesses: o.workerProcesses,
+    // The test runs as root: nginx's workers (which read the certificates at the handshake) run as root too.
+    user: process.getuid?.() === 0 ? 'root' : undefined,
   });
   if (o.extra) text = text.replace(/}\n$/, `${o.extra}\n}\n`);
   await writeFile(conf, text);

@@ -17,6 +17,12 @@ export interface Stage1Layout {
   gatewayApi: string;
   runDir: string;
   workerProcesses?: number | 'auto';
+  /**
+   * `user` of the worker processes, when the master runs as root. With `ssl_certificate` naming a
+   * variable, nginx reads the certificate and key at the handshake, in the worker: that user must
+   * be able to read the certificate directory.
+   */
+  user?: string;
 }
 
 /**
@@ -76,8 +82,9 @@ export function renderStage1TlsConf(l: Stage1Layout): string {
   const run = l.runDir.replace(/\/$/, '');
   const certs = l.certDir.replace(/\/$/, '');
   const port = l.publicHttpsPort && l.publicHttpsPort !== 443 ? `:${l.publicHttpsPort}` : '';
+  if (l.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(l.user)) throw new Error(`stage 1 conf: bad user ${l.user}`);
   return `# Stage 1 nginx for collab-gateway: TLS at the edge, FQDN -> gateway node (see libs/certificates).
-worker_processes ${l.workerProcesses ?? 1};
+${l.user ? `user ${l.user};\n` : ''}worker_processes ${l.workerProcesses ?? 1};
 pid ${run}/nginx.pid;
 error_log ${run}/error.log warn;
 events { worker_connections 4096; }
