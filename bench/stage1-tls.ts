@@ -25,7 +25,12 @@ const since = (t: number) => Math.round(performance.now() - t);
 async function rssMiB(pidFile: string): Promise<number> {
   const master = execFileSync('cat', [pidFile]).toString().trim();
   const { stdout } = await run('ps', ['-o', 'rss=', '--ppid', master, '-p', master]);
-  return Math.round(stdout.split('\n').filter(Boolean).reduce((a, l) => a + Number(l.trim()), 0) / 1024);
+  return Math.round(
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .reduce((a, l) => a + Number(l.trim()), 0) / 1024,
+  );
 }
 
 /** Full handshakes per second: `concurrency` loops, each a new TLS connection (SNI `names[i]`) closed at once. */
@@ -64,7 +69,11 @@ async function plainConnections(port: number, host: string, seconds: number, con
       req.on('error', () => resolve());
       req.end();
     });
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < end) await one(); }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) await one();
+    }),
+  );
   return Math.round(n / seconds);
 }
 
@@ -88,8 +97,27 @@ async function measure(layout: CertLayout, count: number, seconds: number) {
   try {
     const key = join(stage1.certDir, 'src.key');
     const crt = join(stage1.certDir, 'src.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=bench',
-      '-keyout', key, '-out', crt], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '30',
+        '-subj',
+        '/CN=bench',
+        '-keyout',
+        key,
+        '-out',
+        crt,
+      ],
+      { stdio: 'ignore' },
+    );
     const chainPem = execFileSync('cat', [crt]).toString();
     const keyPem = execFileSync('cat', [key]).toString();
     const certs = Array.from({ length: count }, () => {
@@ -146,7 +174,18 @@ async function measure(layout: CertLayout, count: number, seconds: number) {
     const hs = await handshakes(stage1.httpsPort, names, seconds);
     const host = names[0];
     const tlsKeepAlive = await wrk(`https://127.0.0.1:${stage1.httpsPort}/`, host, seconds);
-    return { layout, certs: count, nginx_t_ms: testMs, install_ms: installMs, reload_ms: reloadMs, rss_mib: rss, handshakes_per_s: hs, tlsKeepAlive, plainPort, stage1 };
+    return {
+      layout,
+      certs: count,
+      nginx_t_ms: testMs,
+      install_ms: installMs,
+      reload_ms: reloadMs,
+      rss_mib: rss,
+      handshakes_per_s: hs,
+      tlsKeepAlive,
+      plainPort,
+      stage1,
+    };
   } catch (err) {
     await stage1.stop();
     throw err;

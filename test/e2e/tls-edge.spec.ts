@@ -92,7 +92,9 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (d) => (body += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, serial, hsts: res.headers['strict-transport-security'] as string }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body, serial, hsts: res.headers['strict-transport-security'] as string }),
+          );
         },
       );
       req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
@@ -104,7 +106,15 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
     const caFile = `${stage1.dir}/pebble-root.pem`;
     await import('node:fs/promises').then((fs) => fs.writeFile(caFile, root));
     const { stdout } = await run('curl', [
-      '-sS', '--cacert', caFile, '--resolve', `${host}:${stage1.httpsPort}:127.0.0.1`, '-w', '\n%{http_code}', ...extra, `https://${host}:${stage1.httpsPort}${path}`,
+      '-sS',
+      '--cacert',
+      caFile,
+      '--resolve',
+      `${host}:${stage1.httpsPort}:127.0.0.1`,
+      '-w',
+      '\n%{http_code}',
+      ...extra,
+      `https://${host}:${stage1.httpsPort}${path}`,
     ]);
     const i = stdout.lastIndexOf('\n');
     return { body: stdout.slice(0, i), status: Number(stdout.slice(i + 1)) };
@@ -115,10 +125,14 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
   let registered: { container_id: string; token: string; project_id: string };
 
   it('serves the gateway FQDN with a pebble certificate at worker start: the seed client fetches its VPN profile over https', async () => {
-    const cert = await eventually(async () => {
-      const c = await served(GW);
-      return c.authorized && c.subjectaltname?.includes(`DNS:${GW}`) ? c : null;
-    }, 60_000, 250);
+    const cert = await eventually(
+      async () => {
+        const c = await served(GW);
+        return c.authorized && c.subjectaltname?.includes(`DNS:${GW}`) ? c : null;
+      },
+      60_000,
+      250,
+    );
     expect(cert.issuer.CN).toMatch(/Pebble/i);
 
     org = randomUUID();
@@ -135,7 +149,16 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
     expect(vpn.body).toContain('remote ');
 
     // Plain HTTP is redirected to https on the same host.
-    const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '-H', `Host: ${GW}`, `http://127.0.0.1:${stage1.httpPort}/x?y=1`]);
+    const { stdout } = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{redirect_url}',
+      '-H',
+      `Host: ${GW}`,
+      `http://127.0.0.1:${stage1.httpPort}/x?y=1`,
+    ]);
     expect(stdout).toBe(`301 https://${GW}:${stage1.httpsPort}/x?y=1`);
     registered = reg.body;
   });
@@ -143,7 +166,11 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
   it("obtains the org's wildcard at its first container; curl --cacert <pebble root> reaches the service through Stage 1 -> Stage 2", async () => {
     const { container_id: id, token, project_id: project } = registered;
     const stream = `certificate-org-${org}`;
-    const issued = await eventually(async () => (await stack.store.readStream(stream)).find((e) => e.type === 'certificate:issued'), 60_000, 250);
+    const issued = await eventually(
+      async () => (await stack.store.readStream(stream)).find((e) => e.type === 'certificate:issued'),
+      60_000,
+      250,
+    );
     expect(issued.data).toMatchObject({ subject: `org-${org}`, names: [`*.org-${org}.${DOMAIN}`], serial: expect.any(String) });
     // No key material in any event; the key at rest is sealed.
     expect(JSON.stringify(issued)).not.toMatch(/PRIVATE KEY|BEGIN/);
@@ -161,10 +188,14 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
     expect((await post({ type: 'user-container:map-http-service', name: 'notebook', port })).status).toBe(202);
     fqdn = `uc-${id}--notebook.org-${org}.${DOMAIN}`;
 
-    const res = await eventually(async () => {
-      const r = await curl(fqdn, '/');
-      return r.status === 200 ? r : null;
-    }, 60_000, 200);
+    const res = await eventually(
+      async () => {
+        const r = await curl(fqdn, '/');
+        return r.status === 200 ? r : null;
+      },
+      60_000,
+      200,
+    );
     expect(res.body).toBe(`service of ${fqdn} via https`);
     const cert = await served(fqdn);
     expect(cert.authorized).toBe(true);
@@ -206,11 +237,19 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
     };
     const loops = [loop(), loop(), loop()];
     await queue.add('certificates:ensure', { subject: `org-${org}`, reason: 'test renewal', force: true });
-    await eventually(async () => (await stack.store.readStream(`certificate-org-${org}`)).some((e) => e.type === 'certificate:renewed'), 60_000, 200);
-    const after = await eventually(async () => {
-      const s = (await get(fqdn)).serial;
-      return s !== before ? s : null;
-    }, 30_000, 100);
+    await eventually(
+      async () => (await stack.store.readStream(`certificate-org-${org}`)).some((e) => e.type === 'certificate:renewed'),
+      60_000,
+      200,
+    );
+    const after = await eventually(
+      async () => {
+        const s = (await get(fqdn)).serial;
+        return s !== before ? s : null;
+      },
+      30_000,
+      100,
+    );
     const okAtSwap = ok;
     await eventually(async () => ok > okAtSwap + 20, 30_000, 50);
     stop = true;

@@ -41,7 +41,11 @@ async function waitFor(url: string, child: ChildProcess, log: () => string, agen
     if (child.exitCode !== null) throw new Error(`${url}: process exited: ${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
       if (url.startsWith('https:')) https.get(url, { agent }, (res) => (res.resume(), resolve(true))).on('error', () => resolve(false));
-      else fetch(url, { method: 'GET' }).then(() => resolve(true), () => resolve(false));
+      else
+        fetch(url, { method: 'GET' }).then(
+          () => resolve(true),
+          () => resolve(false),
+        );
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${url} did not answer: ${log()}`);
@@ -70,10 +74,29 @@ export async function startPebble(label: string): Promise<TestPebble> {
   const [acmePort, mgmtPort, dnsPort, dnsMgmtPort, httpPort, tlsPort] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
   const cert = join(dir, 'listener.pem');
   const key = join(dir, 'listener.key');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=pebble test listener',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=pebble test listener',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   const config = join(dir, 'pebble.json');
   await writeFile(
     config,
@@ -90,7 +113,18 @@ export async function startPebble(label: string): Promise<TestPebble> {
       },
     }),
   );
-  const dnsArgs = ['-dns01', `127.0.0.1:${dnsPort}`, '-management', `127.0.0.1:${dnsMgmtPort}`, '-http01', '', '-https01', '', '-tlsalpn01', ''];
+  const dnsArgs = [
+    '-dns01',
+    `127.0.0.1:${dnsPort}`,
+    '-management',
+    `127.0.0.1:${dnsMgmtPort}`,
+    '-http01',
+    '',
+    '-https01',
+    '',
+    '-tlsalpn01',
+    '',
+  ];
   let dns = spawnLogged(CHALLTESTSRV_BIN, dnsArgs);
   const challtestsrvUrl = `http://127.0.0.1:${dnsMgmtPort}`;
   await waitFor(challtestsrvUrl, dns.child, dns.log);

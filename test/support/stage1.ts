@@ -39,7 +39,8 @@ export async function startStage1(
   await ensureFallbackCert(certDir);
   await writeFile(
     routesMapPath,
-    renderStage1Map([], { domain: 'unused.test', vpnRanges: [], nodes: [{ id: 'default', address: o.stage2 }], defaultNode: 'default' }).text,
+    renderStage1Map([], { domain: 'unused.test', vpnRanges: [], nodes: [{ id: 'default', address: o.stage2 }], defaultNode: 'default' })
+      .text,
   );
   await writeFile(certMapPath, emptyCertInclude(FALLBACK_STEM, o.gatewayFqdns, certDir));
   let text = renderStage1TlsConf({
@@ -71,7 +72,13 @@ export async function startStage1(
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`stage 1 nginx exited: ${stderr}`);
-    if (await fetch(statusUrl).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(statusUrl).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`stage 1 nginx did not answer on ${statusUrl}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }

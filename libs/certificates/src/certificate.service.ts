@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import type { EventStore, RecordedEvent } from '@app/event-store';
+import type { EventStore } from '@app/event-store';
 import { BudgetLimits, BUDGET_LOOKBACK_MS, checkBudget } from './domain/budget';
-import { CertificateEvent, CertificatePolicy, CertificateState, decide, evolve, initialState, onFailed, onObtained } from './domain/certificate';
+import { CertificateEvent, CertificatePolicy, decide, evolve, initialState, onFailed, onObtained } from './domain/certificate';
 import { certificateStream, namesOf, parseSubject, registeredDomainOf } from './domain/subjects';
 import { CertificateIssuer, factsOf, IssueError } from './infra/issuer';
 import type { KeySealer } from './infra/key-sealer';
@@ -53,11 +53,20 @@ export class CertificateService {
 
     const fail = async (stage: string, reason: string, notBefore?: Date): Promise<EnsureResult> => {
       const event = onFailed(state, { subject: subjectId, names, stage, reason, now, notBefore }, this.o.policy);
-      await this.append(stream, event, version, state);
+      await this.append(stream, event, version);
       const data = event.data as { retry_at: string; attempt: number };
       m.attempts.inc({ outcome: 'failed', stage });
       m.failures.set({ subject: subjectId }, data.attempt);
-      await this.store.setStatus({ subject: subjectId, names, outcome: 'failed', at: now, stage, error: reason, failures: data.attempt, retryAt: data.retry_at });
+      await this.store.setStatus({
+        subject: subjectId,
+        names,
+        outcome: 'failed',
+        at: now,
+        stage,
+        error: reason,
+        failures: data.attempt,
+        retryAt: data.retry_at,
+      });
       this.logger.warn(`${subjectId}: ${decision.kind} failed at ${stage} (attempt ${data.attempt}, retry at ${data.retry_at}): ${reason}`);
       return { outcome: 'failed', stage, reason, retryAt: data.retry_at };
     };
@@ -71,7 +80,14 @@ export class CertificateService {
         return fail('budget', `${budget.limit} would be exceeded; free again at ${budget.retryAt.toISOString()}`, budget.retryAt);
       }
     }
-    const order = await this.store.openOrder({ account: this.issuer.account, subject: subjectId, names, kind: decision.kind, registeredDomain, at: now });
+    const order = await this.store.openOrder({
+      account: this.issuer.account,
+      subject: subjectId,
+      names,
+      kind: decision.kind,
+      registeredDomain,
+      at: now,
+    });
     let obtained;
     try {
       obtained = await this.issuer.obtain(names);
@@ -82,9 +98,14 @@ export class CertificateService {
     }
     await this.store.closeOrder(order, 'valid');
     const facts = factsOf(subjectId, names, obtained.chainPem);
-    await this.store.saveCertificate(facts, obtained.chainPem, this.sealer.seal(Buffer.from(obtained.keyPem), keyContext(subjectId)), this.issuer.account);
+    await this.store.saveCertificate(
+      facts,
+      obtained.chainPem,
+      this.sealer.seal(Buffer.from(obtained.keyPem), keyContext(subjectId)),
+      this.issuer.account,
+    );
     const event = onObtained(state, facts);
-    await this.append(stream, event, version, state);
+    await this.append(stream, event, version);
     const outcome = event.type === 'certificate:issued' ? 'issued' : 'renewed';
     m.attempts.inc({ outcome, stage: '' });
     m.failures.set({ subject: subjectId }, 0);
@@ -94,7 +115,11 @@ export class CertificateService {
     return { outcome, notAfter: facts.not_after };
   }
 
-  private async append(stream: string, event: CertificateEvent, version: number | 'no_stream', _state: CertificateState): Promise<RecordedEvent | void> {
-    await this.events.append(stream, [{ type: event.type, data: event.data, metadata: { actor: { type: 'system', id: 'certificates' } } }], version);
+  private async append(stream: string, event: CertificateEvent, version: number | 'no_stream'): Promise<void> {
+    await this.events.append(
+      stream,
+      [{ type: event.type, data: event.data, metadata: { actor: { type: 'system', id: 'certificates' } } }],
+      version,
+    );
   }
 }

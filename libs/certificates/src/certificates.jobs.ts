@@ -3,12 +3,11 @@ import type { Job, Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { JobHandler, JobPayloads } from '@app/jobs';
 import { GATEWAY_SUBJECT } from './domain/subjects';
-import type { CertificateService, EnsureResult } from './certificate.service';
+import { keyContext, type CertificateService, type EnsureResult } from './certificate.service';
 import type { CertificateInstaller, InstallOutcome } from './edge/installer';
 import { withLock } from './infra/redis-lock';
 import type { CertificateStore } from './infra/store';
 import type { KeySealer } from './infra/key-sealer';
-import { keyContext } from './certificate.service';
 import { certificateMetrics as m } from './metrics';
 
 export const ensureJobOptions = { removeOnComplete: 100, removeOnFail: 500, attempts: 3, backoff: { type: 'exponential', delay: 5_000 } };
@@ -46,11 +45,16 @@ export class CertificateRunner {
   ) {}
 
   async ensure(subject: string, force = false): Promise<EnsureResult> {
-    const result = await withLock(this.redis, `${this.redisPrefix}:certificates:subject:${subject}`, { ttlMs: 15 * 60_000, waitMs: 15 * 60_000 }, () =>
-      this.service.ensure(subject, { force }),
+    const result = await withLock(
+      this.redis,
+      `${this.redisPrefix}:certificates:subject:${subject}`,
+      { ttlMs: 15 * 60_000, waitMs: 15 * 60_000 },
+      () => this.service.ensure(subject, { force }),
     );
     if (result.outcome === 'failed') {
-      await this.scheduler.ensure(subject, `retry after ${result.stage} failure`, { delayMs: Math.max(0, Date.parse(result.retryAt) - Date.now()) });
+      await this.scheduler.ensure(subject, `retry after ${result.stage} failure`, {
+        delayMs: Math.max(0, Date.parse(result.retryAt) - Date.now()),
+      });
     }
     return result;
   }

@@ -15,7 +15,13 @@ import { ProjectorHost } from '@app/projections';
 import { REDIS } from '@app/redis';
 import { CertificateService } from './certificate.service';
 import { CertificatesProjection } from './certificates.projection';
-import { CertificateRunner, CertificateScheduler, EnsureCertificateHandler, ensureJobOptions, ReconcileCertificatesHandler } from './certificates.jobs';
+import {
+  CertificateRunner,
+  CertificateScheduler,
+  EnsureCertificateHandler,
+  ensureJobOptions,
+  ReconcileCertificatesHandler,
+} from './certificates.jobs';
 import { CertificateInstaller } from './edge/installer';
 import { AcmeIssuer } from './infra/acme-issuer';
 import { DevCaIssuer } from './infra/dev-ca-issuer';
@@ -59,7 +65,13 @@ async function issuerFor(config: AppConfig, ds: DataSource, sealer: KeySealer): 
 const runnerProvider = {
   provide: CertificateRunner,
   inject: [APP_CONFIG, DATA_SOURCE, EventStore, REDIS, CERTIFICATES_QUEUE],
-  useFactory: async (config: AppConfig, ds: DataSource, events: EventStore, redis: Redis, queue: Queue): Promise<CertificateRunner | null> => {
+  useFactory: async (
+    config: AppConfig,
+    ds: DataSource,
+    events: EventStore,
+    redis: Redis,
+    queue: Queue,
+  ): Promise<CertificateRunner | null> => {
     const c = config.certificates;
     if (!c.enabled) return null;
     const sealer = keySealerFor(config);
@@ -108,7 +120,9 @@ class CertificatesLifecycle implements OnModuleInit, OnApplicationBootstrap {
     const scheduler = new CertificateScheduler(this.queue);
     this.host.register(
       new CertificatesProjection(
-        enabled ? (orgs) => Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined) : null,
+        enabled
+          ? (orgs) => Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined)
+          : null,
       ),
     );
     if (enabled) this.checks.register(readinessOf(new CertificateStore(poolOf(this.ds))));
@@ -117,8 +131,16 @@ class CertificatesLifecycle implements OnModuleInit, OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     if (!this.runner) return;
     const every = this.config.certificates.reconcileS * 1000;
-    await this.queue.upsertJobScheduler('certificates-reconcile', { every }, { name: 'certificates:reconcile', data: { reason: 'reconcile' }, opts: ensureJobOptions });
-    await this.queue.add('certificates:reconcile', { reason: 'worker start' }, { ...ensureJobOptions, deduplication: { id: 'certificates-reconcile-start' } });
+    await this.queue.upsertJobScheduler(
+      'certificates-reconcile',
+      { every },
+      { name: 'certificates:reconcile', data: { reason: 'reconcile' }, opts: ensureJobOptions },
+    );
+    await this.queue.add(
+      'certificates:reconcile',
+      { reason: 'worker start' },
+      { ...ensureJobOptions, deduplication: { id: 'certificates-reconcile-start' } },
+    );
     this.logger.log(`certificates: ${this.config.certificates.issuer} issuer, Stage 1 include ${this.config.certificates.mapPath}`);
   }
 }

@@ -8,13 +8,16 @@ import { z } from 'zod';
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const httpUrl = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL with protocol ${protocols.join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with protocol ${protocols.join(' or ')}`,
+  );
 const absPath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of plain characters');
 const domain = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
@@ -28,7 +31,10 @@ export const certificatesEnvShape = {
   /** base64 of 32 bytes: AES-256-GCM key sealing private keys at rest (development key in DATA_DIR). */
   CERTS_KEY_ENCRYPTION_KEY: z.string().optional(),
   /** Extra gateway host names for the gateway certificate (besides GATEWAY_DEFAULT_FQDN and registered nodes). */
-  CERTS_GATEWAY_FQDNS: z.string().regex(/^[a-z0-9.,-]+$/, 'comma-separated lower-case DNS names').optional(),
+  CERTS_GATEWAY_FQDNS: z
+    .string()
+    .regex(/^[a-z0-9.,-]+$/, 'comma-separated lower-case DNS names')
+    .optional(),
   CERTS_LAYOUT: z.enum(['map', 'server-blocks']).default('map'),
   CERTS_DIR: absPath.default('/etc/nginx/collab/certs'),
   CERTS_MAP_PATH: absPath.default('/etc/nginx/collab/certs.map'),
@@ -38,7 +44,10 @@ export const certificatesEnvShape = {
   CERTS_RELOAD_CMD: z.string().optional(),
   CERTS_STATUS_URL: httpUrl(['http:']).default('http://127.0.0.1:8444/collab/certs-hash'),
   /** server-blocks layout: the HTTPS listen address of the Stage 1 config. */
-  CERTS_HTTPS_LISTEN: z.string().regex(/^[a-z0-9.:[\]-]+$/).optional(),
+  CERTS_HTTPS_LISTEN: z
+    .string()
+    .regex(/^[a-z0-9.:[\]-]+$/)
+    .optional(),
 
   ACME_DIRECTORY_URL: httpUrl(['https:', 'http:']).optional(),
   ACME_EMAIL: z.string().email().optional(),
@@ -86,8 +95,10 @@ export function certificatesConfig(e: Env, problems: { variable: string; message
   const issuer = e.CERTS_ISSUER ?? (production ? 'acme' : e.ACME_DIRECTORY_URL ? 'acme' : 'dev-ca');
   if (e.CERTS_ENABLED) {
     if (production && issuer !== 'acme') problems.push({ variable: 'CERTS_ISSUER', message: 'must be acme in production' });
-    if (production && !e.CERTS_KEY_ENCRYPTION_KEY) problems.push({ variable: 'CERTS_KEY_ENCRYPTION_KEY', message: 'is required in production' });
-    if (issuer === 'acme' && !e.ACME_DIRECTORY_URL) problems.push({ variable: 'ACME_DIRECTORY_URL', message: 'is required with CERTS_ISSUER=acme' });
+    if (production && !e.CERTS_KEY_ENCRYPTION_KEY)
+      problems.push({ variable: 'CERTS_KEY_ENCRYPTION_KEY', message: 'is required in production' });
+    if (issuer === 'acme' && !e.ACME_DIRECTORY_URL)
+      problems.push({ variable: 'ACME_DIRECTORY_URL', message: 'is required with CERTS_ISSUER=acme' });
     if (issuer === 'acme' && !e.ACME_DNS_CHALLTESTSRV_URL)
       problems.push({ variable: 'ACME_DNS_CHALLTESTSRV_URL', message: 'is required with ACME_DNS_PROVIDER=challtestsrv' });
     if (e.CERTS_LAYOUT === 'server-blocks' && !e.CERTS_HTTPS_LISTEN)
@@ -95,7 +106,8 @@ export function certificatesConfig(e: Env, problems: { variable: string; message
   }
   if (e.CERTS_KEY_ENCRYPTION_KEY && Buffer.from(e.CERTS_KEY_ENCRYPTION_KEY, 'base64').length !== 32)
     problems.push({ variable: 'CERTS_KEY_ENCRYPTION_KEY', message: 'must be base64 of exactly 32 bytes' });
-  if (e.CERTS_RETRY_MAX_S < e.CERTS_RETRY_MIN_S) problems.push({ variable: 'CERTS_RETRY_MAX_S', message: 'must be at least CERTS_RETRY_MIN_S' });
+  if (e.CERTS_RETRY_MAX_S < e.CERTS_RETRY_MIN_S)
+    problems.push({ variable: 'CERTS_RETRY_MAX_S', message: 'must be at least CERTS_RETRY_MIN_S' });
   const extra = (e.CERTS_GATEWAY_FQDNS ?? '').split(',').filter(Boolean);
   for (const n of extra) if (!domain.test(n)) problems.push({ variable: 'CERTS_GATEWAY_FQDNS', message: `${n} is not a DNS name` });
   const bin = e.CERTS_NGINX_BIN ?? 'nginx';

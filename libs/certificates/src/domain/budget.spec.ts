@@ -22,9 +22,15 @@ describe("ACME budget (Let's Encrypt limits)", () => {
     const history = Array.from({ length: 50 }, (_, i) => order({ at: at((i + 1) * H), names: [`*.org-${i}.collab.test`] }));
     const refused = checkBudget(issue('*.org-new.collab.test'), history, LETS_ENCRYPT_LIMITS, now);
     // Free when the oldest of the 50 leaves the 7-day window.
-    expect(refused).toEqual({ ok: false, limit: 'certs_per_registered_domain_per_week', retryAt: new Date(at(50 * H).getTime() + 7 * 24 * H) });
+    expect(refused).toEqual({
+      ok: false,
+      limit: 'certs_per_registered_domain_per_week',
+      retryAt: new Date(at(50 * H).getTime() + 7 * 24 * H),
+    });
     expect(checkBudget({ ...issue('*.org-0.collab.test'), kind: 'renew' }, history, LETS_ENCRYPT_LIMITS, now)).toEqual({ ok: true });
-    expect(checkBudget({ ...issue('*.org-x.other.test'), registeredDomain: 'other.test' }, history, LETS_ENCRYPT_LIMITS, now)).toEqual({ ok: true });
+    expect(checkBudget({ ...issue('*.org-x.other.test'), registeredDomain: 'other.test' }, history, LETS_ENCRYPT_LIMITS, now)).toEqual({
+      ok: true,
+    });
     const older = history.map((o) => ({ ...o, at: new Date(o.at.getTime() - 7 * 24 * H) }));
     expect(checkBudget(issue('*.org-new.collab.test'), older, LETS_ENCRYPT_LIMITS, now)).toEqual({ ok: true });
   });

@@ -1,4 +1,14 @@
-import { CERTIFICATE_FAILED, CERTIFICATE_ISSUED, CERTIFICATE_RENEWED, CertificateEvent, decide, evolve, initialState, onFailed, onObtained } from './certificate';
+import {
+  CERTIFICATE_FAILED,
+  CERTIFICATE_ISSUED,
+  CERTIFICATE_RENEWED,
+  CertificateEvent,
+  decide,
+  evolve,
+  initialState,
+  onFailed,
+  onObtained,
+} from './certificate';
 import { namesOf, parseSubject, registeredDomainOf } from './subjects';
 
 const DAY = 86_400_000;
@@ -28,7 +38,11 @@ describe('certificate decider', () => {
     });
     expect(decide({ names, now: new Date('2026-07-31T00:00:00Z') }, s, policy)).toMatchObject({ action: 'order', kind: 'renew' });
     expect(decide({ names, now, force: true }, s, policy)).toMatchObject({ action: 'order', kind: 'renew' });
-    expect(decide({ names: ['other.collab.test'], now }, s, policy)).toMatchObject({ action: 'order', kind: 'renew', why: 'the names changed' });
+    expect(decide({ names: ['other.collab.test'], now }, s, policy)).toMatchObject({
+      action: 'order',
+      kind: 'renew',
+      why: 'the names changed',
+    });
     expect(onObtained(s, facts('2026-10-01T00:00:00.000Z')).type).toBe(CERTIFICATE_RENEWED);
     expect(onObtained(initialState(), facts('2026-10-01T00:00:00.000Z')).type).toBe(CERTIFICATE_ISSUED);
   });
@@ -58,7 +72,11 @@ describe('certificate decider', () => {
 
   it('a budget refusal retries no earlier than the window frees', () => {
     const now = new Date('2026-06-01T00:00:00Z');
-    const e = onFailed(initialState(), { subject: 'x', names, stage: 'budget', reason: 'r', now, notBefore: new Date('2026-06-02T00:00:00Z') }, policy);
+    const e = onFailed(
+      initialState(),
+      { subject: 'x', names, stage: 'budget', reason: 'r', now, notBefore: new Date('2026-06-02T00:00:00Z') },
+      policy,
+    );
     expect((e.data as { retry_at: string }).retry_at).toBe('2026-06-02T00:00:00.000Z');
   });
 });
@@ -71,7 +89,10 @@ describe('subjects', () => {
       'b.collab.test',
     ]);
     expect(() => namesOf({ kind: 'org', orgId: 'x' }, 'collab.test', [])).toThrow();
-    expect(parseSubject('org-11111111-1111-4111-8111-111111111111')).toEqual({ kind: 'org', orgId: '11111111-1111-4111-8111-111111111111' });
+    expect(parseSubject('org-11111111-1111-4111-8111-111111111111')).toEqual({
+      kind: 'org',
+      orgId: '11111111-1111-4111-8111-111111111111',
+    });
     expect(parseSubject('gateway')).toEqual({ kind: 'gateway' });
     expect(parseSubject('org-../../etc')).toBeNull();
     expect(registeredDomainOf('*.org-1.apps.example.co.uk', 'example.co.uk')).toBe('example.co.uk');

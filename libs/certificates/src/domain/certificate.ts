@@ -63,7 +63,8 @@ export interface CertificatePolicy {
   retryMaxMs: number;
 }
 
-export type Decision = { action: 'order'; kind: 'issue' | 'renew'; why: string } | { action: 'skip'; why: string; nextCheckAt: string | null };
+export type Decision =
+  { action: 'order'; kind: 'issue' | 'renew'; why: string } | { action: 'skip'; why: string; nextCheckAt: string | null };
 
 /**
  * Whether to order a certificate now: none yet -> issue; other names, or within `renewBeforeMs` of
@@ -72,7 +73,8 @@ export type Decision = { action: 'order'; kind: 'issue' | 'renew'; why: string }
  */
 export function decide(cmd: { names: string[]; now: Date; force?: boolean }, state: CertificateState, policy: CertificatePolicy): Decision {
   const now = cmd.now.getTime();
-  if (state.retryAt && Date.parse(state.retryAt) > now) return { action: 'skip', why: 'backing off after a failure', nextCheckAt: state.retryAt };
+  if (state.retryAt && Date.parse(state.retryAt) > now)
+    return { action: 'skip', why: 'backing off after a failure', nextCheckAt: state.retryAt };
   const cur = state.current;
   if (!cur) return { action: 'order', kind: 'issue', why: 'no certificate yet' };
   if (!sameNames(cur.names, cmd.names)) return { action: 'order', kind: 'renew', why: 'the names changed' };

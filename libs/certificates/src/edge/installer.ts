@@ -53,7 +53,8 @@ export class CertificateInstaller {
       const key = join(this.o.certDir, `${stem}.key`);
       if (!existsSync(crt) || !existsSync(key)) {
         const leaf = new X509Certificate(c.chainPem);
-        if (!leaf.checkPrivateKey(createPrivateKey(c.keyPem))) throw new SwapError('write', `${c.subject}: key does not match certificate`, false);
+        if (!leaf.checkPrivateKey(createPrivateKey(c.keyPem)))
+          throw new SwapError('write', `${c.subject}: key does not match certificate`, false);
         await writeFileAtomic(key, c.keyPem, 0o600);
         await writeFileAtomic(crt, c.chainPem, 0o644);
       }

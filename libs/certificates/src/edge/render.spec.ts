@@ -9,13 +9,27 @@ const certs = [
 
 describe('Stage 1 certificate include', () => {
   it('maps SNI to certificate files, the gateway names to the API, with a hash of the content', () => {
-    const out = renderCertInclude({ certs, defaultStem: 'gateway-fedcba9876543210', gatewayFqdns: ['gateway.collab.test'], certDir: '/etc/c', layout: 'map' });
+    const out = renderCertInclude({
+      certs,
+      defaultStem: 'gateway-fedcba9876543210',
+      gatewayFqdns: ['gateway.collab.test'],
+      certDir: '/etc/c',
+      layout: 'map',
+    });
     expect(out.text).toContain(`map $ssl_server_name $collab_cert {\n    hostnames;\n    default "gateway-fedcba9876543210";\n`);
     expect(out.text).toContain(`    *.org-${org}.collab.test "org-${org}-0123456789abcdef";\n`);
     expect(out.text).toContain('map $host $collab_edge_api {\n    hostnames;\n    default 0;\n    gateway.collab.test 1;\n}');
     expect(out.text).toContain(`default "${out.hash}"`);
     expect(out.entries).toBe(2);
-    expect(renderCertInclude({ certs: [...certs].reverse(), defaultStem: 'gateway-fedcba9876543210', gatewayFqdns: ['gateway.collab.test'], certDir: '/etc/c', layout: 'map' }).text).toBe(out.text);
+    expect(
+      renderCertInclude({
+        certs: [...certs].reverse(),
+        defaultStem: 'gateway-fedcba9876543210',
+        gatewayFqdns: ['gateway.collab.test'],
+        certDir: '/etc/c',
+        layout: 'map',
+      }).text,
+    ).toBe(out.text);
   });
 
   it('refuses names and stems that are not plain, and never writes them', () => {
@@ -30,8 +44,18 @@ describe('Stage 1 certificate include', () => {
   });
 
   it('server-blocks layout: one server per certificate with its own files', () => {
-    const out = renderCertInclude({ certs, defaultStem: 'fallback', gatewayFqdns: [], certDir: '/etc/c/', layout: 'server-blocks', listen: '0.0.0.0:443', serverBody: '    # body\n' });
-    expect(out.text).toContain(`server {\n    listen 0.0.0.0:443 ssl;\n    server_name *.org-${org}.collab.test;\n    ssl_certificate /etc/c/org-${org}-0123456789abcdef.crt;`);
+    const out = renderCertInclude({
+      certs,
+      defaultStem: 'fallback',
+      gatewayFqdns: [],
+      certDir: '/etc/c/',
+      layout: 'server-blocks',
+      listen: '0.0.0.0:443',
+      serverBody: '    # body\n',
+    });
+    expect(out.text).toContain(
+      `server {\n    listen 0.0.0.0:443 ssl;\n    server_name *.org-${org}.collab.test;\n    ssl_certificate /etc/c/org-${org}-0123456789abcdef.crt;`,
+    );
   });
 });
 
@@ -58,7 +82,20 @@ describe('Stage 1 nginx.conf', () => {
     expect(conf).toContain('location / { return 301 https://$host$request_uri; }');
     expect(conf).toContain('proxy_set_header Upgrade $http_upgrade;');
     expect(conf).toContain('proxy_set_header Connection $connection_upgrade;');
-    expect(conf).toContain('map $collab_edge_api $collab_edge_target {\n        1       collab_gateway_api;\n        default $collab_gateway;');
-    expect(() => renderStage1TlsConf({ ...({} as never), routesMapPath: '/x;', certMapPath: '/c', certDir: '/d', httpsListen: 'a:1', httpListen: 'a:2', statusListen: 'a:3', gatewayApi: 'g:1', runDir: '/r' })).toThrow();
+    expect(conf).toContain(
+      'map $collab_edge_api $collab_edge_target {\n        1       collab_gateway_api;\n        default $collab_gateway;',
+    );
+    expect(() =>
+      renderStage1TlsConf({
+        routesMapPath: '/x;',
+        certMapPath: '/c',
+        certDir: '/d',
+        httpsListen: 'a:1',
+        httpListen: 'a:2',
+        statusListen: 'a:3',
+        gatewayApi: 'g:1',
+        runDir: '/r',
+      }),
+    ).toThrow();
   });
 });

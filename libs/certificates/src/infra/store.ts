@@ -21,7 +21,14 @@ export class CertificateStore {
     }));
   }
 
-  async openOrder(o: { account: string; subject: string; names: string[]; kind: string; registeredDomain: string; at: Date }): Promise<string> {
+  async openOrder(o: {
+    account: string;
+    subject: string;
+    names: string[];
+    kind: string;
+    registeredDomain: string;
+    at: Date;
+  }): Promise<string> {
     const { rows } = await this.pool.query(
       `INSERT INTO acme_orders (account, subject, names, kind, registered_domain, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
       [o.account, o.subject, o.names, o.kind, o.registeredDomain, o.at],
@@ -30,7 +37,11 @@ export class CertificateStore {
   }
 
   async closeOrder(id: string, outcome: 'valid' | 'invalid', failedNames: string[] = []): Promise<void> {
-    await this.pool.query(`UPDATE acme_orders SET outcome = $2, failed_names = $3, finished_at = now() WHERE id = $1`, [id, outcome, failedNames]);
+    await this.pool.query(`UPDATE acme_orders SET outcome = $2, failed_names = $3, finished_at = now() WHERE id = $1`, [
+      id,
+      outcome,
+      failedNames,
+    ]);
   }
 
   async saveCertificate(f: CertificateFacts, chainPem: string, keySealed: string, account: string): Promise<void> {
@@ -70,7 +81,17 @@ export class CertificateStore {
     );
   }
 
-  async statuses(): Promise<Record<string, any>[]> {
+  async statuses(): Promise<
+    {
+      subject: string;
+      last_outcome: string;
+      failed_stage: string | null;
+      last_error: string | null;
+      failures: number;
+      retry_at: Date | null;
+      not_after: Date | null;
+    }[]
+  > {
     const { rows } = await this.pool.query(
       `SELECT s.subject, s.last_outcome, s.last_attempt_at, s.failed_stage, s.last_error, s.failures, s.retry_at, c.not_after
          FROM certificate_status s LEFT JOIN certificates c USING (subject) ORDER BY s.subject`,
