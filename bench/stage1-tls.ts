@@ -4,12 +4,11 @@
 //   (one server {} per org certificate);
 // - full TLS handshakes/s (a new connection per request, SNI of a random org) and keep-alive
 //   request latency through Stage 1, against the same proxy over plain HTTP.
-// Run: node -r ./test/support/ts-register.js bench/stage1-tls.ts [certs=10000] [seconds=5]
+// Run: node -r ./test/support/ts-register.js bench/stage1-tls.ts [certs=10000] [seconds=5] [layouts=map,server-blocks]
 // The N certificates are copies of one ECDSA P-256 certificate under N names (nginx parses each file).
 import { execFileSync, execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFile, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,43 +55,28 @@ async function handshakes(port: number, names: string[], seconds: number, concur
   return Math.round(n / seconds);
 }
 
-/** New plain-HTTP connection per request (the handshake-free baseline of `handshakes`). */
-async function plainConnections(port: number, host: string, seconds: number, concurrency = 16): Promise<number> {
-  let n = 0;
-  const end = Date.now() + seconds * 1000;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent: false, headers: { host, connection: 'close' } }, (res) => {
-        res.resume();
-        res.on('end', () => (n++, resolve()));
-      });
-      req.on('error', () => resolve());
-      req.end();
-    });
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) await one();
-    }),
-  );
-  return Math.round(n / seconds);
-}
-
-async function wrk(url: string, host: string, seconds: number): Promise<{ rps: number; p50: string; p99: string }> {
-  const { stdout } = await run('wrk', ['-t2', '-c32', `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, url]);
+async function wrk(url: string, host: string, seconds: number, close = false): Promise<{ rps: number; p50: string; p99: string }> {
+  const args = ['-t2', '-c32', `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, ...(close ? ['-H', 'Connection: close'] : []), url];
+  const { stdout } = await run('wrk', args);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
   return { rps: Math.round(rps), p50: /50%\s+(\S+)/.exec(stdout)?.[1] ?? '?', p99: /99%\s+(\S+)/.exec(stdout)?.[1] ?? '?' };
 }
 
 async function measure(layout: CertLayout, count: number, seconds: number) {
-  const [backendPort, plainPort] = [await freePort(), await freePort()];
+  const [backendPort, plainPort, staticPort] = [await freePort(), await freePort(), await freePort()];
+  // A backend, a plain-HTTP twin of the TLS server, and a TLS twin whose certificate is fixed (loaded at
+  // configuration time): the per-handshake cost of `ssl_certificate $variable` is the difference.
   const extra =
     `    server {\n        listen 127.0.0.1:${backendPort};\n        location / { return 200 "ok\\n"; }\n    }\n` +
-    `    server {\n        listen 127.0.0.1:${plainPort};\n${stage1ServerBody().replace(/^/gm, '    ')}    }\n`;
+    `    server {\n        listen 127.0.0.1:${plainPort};\n${stage1ServerBody().replace(/^/gm, '    ')}    }\n` +
+    `    server {\n        listen 127.0.0.1:${staticPort} ssl;\n        ssl_certificate CERTDIR/fallback.crt;\n        ssl_certificate_key CERTDIR/fallback.key;\n` +
+    `${stage1ServerBody().replace(/^/gm, '    ')}    }\n`;
   const stage1 = await startStage1(`bench-${layout}`, {
     stage2: `127.0.0.1:${backendPort}`,
     gatewayApi: `127.0.0.1:${backendPort}`,
     gatewayFqdns: [`gateway.${DOMAIN}`],
     extra,
+    certDirPlaceholder: 'CERTDIR',
   });
   try {
     const key = join(stage1.certDir, 'src.key');
@@ -174,6 +158,9 @@ async function measure(layout: CertLayout, count: number, seconds: number) {
     const hs = await handshakes(stage1.httpsPort, names, seconds);
     const host = names[0];
     const tlsKeepAlive = await wrk(`https://127.0.0.1:${stage1.httpsPort}/`, host, seconds);
+    // wrk (no SNI, so the default certificate): one full handshake per request.
+    const tlsNewConn = await wrk(`https://127.0.0.1:${stage1.httpsPort}/`, host, seconds, true);
+    const staticCertNewConn = await wrk(`https://127.0.0.1:${staticPort}/`, host, seconds, true);
     return {
       layout,
       certs: count,
@@ -181,8 +168,10 @@ async function measure(layout: CertLayout, count: number, seconds: number) {
       install_ms: installMs,
       reload_ms: reloadMs,
       rss_mib: rss,
-      handshakes_per_s: hs,
+      node_sni_handshakes_per_s: hs,
       tlsKeepAlive,
+      tlsNewConn,
+      staticCertNewConn,
       plainPort,
       stage1,
     };
@@ -196,14 +185,15 @@ async function main() {
   const count = Number(process.argv[2] ?? 10_000);
   const seconds = Number(process.argv[3] ?? 5);
   const rows = [];
-  for (const layout of ['map', 'server-blocks'] as const) {
+  const layouts = (process.argv[4] ?? 'map,server-blocks').split(',') as CertLayout[];
+  for (const layout of layouts) {
     const r = await measure(layout, count, seconds);
     const host = `x.org-${randomUUID()}.${DOMAIN}`;
     const plainKeepAlive = await wrk(`http://127.0.0.1:${r.plainPort}/`, host, seconds);
-    const plainNewConn = await plainConnections(r.plainPort, host, seconds);
+    const plainNewConn = await wrk(`http://127.0.0.1:${r.plainPort}/`, host, seconds, true);
     await r.stage1.stop();
     const { stage1: _s, plainPort: _p, ...row } = r;
-    rows.push({ ...row, plainKeepAlive, plain_new_connections_per_s: plainNewConn });
+    rows.push({ ...row, plainKeepAlive, plainNewConn });
     console.log(JSON.stringify(rows[rows.length - 1]));
   }
 }

@@ -27,7 +27,7 @@ export interface TestStage1 {
  */
 export async function startStage1(
   label: string,
-  o: { stage2: string; gatewayApi: string; gatewayFqdns: string[]; extra?: string; workerProcesses?: number },
+  o: { stage2: string; gatewayApi: string; gatewayFqdns: string[]; extra?: string; certDirPlaceholder?: string; workerProcesses?: number },
 ): Promise<TestStage1> {
   const dir = await mkdtemp(join(tmpdir(), `cgw-stage1-${label}-`));
   const certDir = join(dir, 'certs');
@@ -57,7 +57,7 @@ export async function startStage1(
     // The test runs as root: nginx's workers (which read the certificates at the handshake) run as root too.
     user: process.getuid?.() === 0 ? 'root' : undefined,
   });
-  if (o.extra) text = text.replace(/}\n$/, `${o.extra}\n}\n`);
+  if (o.extra) text = text.replace(/}\n$/, `${o.certDirPlaceholder ? o.extra.split(o.certDirPlaceholder).join(certDir) : o.extra}\n}\n`);
   await writeFile(conf, text);
   const prefix = dir + '/';
   const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], {
