@@ -116,16 +116,15 @@ class CertificatesLifecycle implements OnModuleInit, OnApplicationBootstrap {
   ) {}
 
   onModuleInit(): void {
-    const enabled = this.config.certificates.enabled;
+    // Off, nothing runs: no projection (it catches up from the log whenever certificates are turned on).
+    if (!this.config.certificates.enabled) return;
     const scheduler = new CertificateScheduler(this.queue);
     this.host.register(
-      new CertificatesProjection(
-        enabled
-          ? (orgs) => Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined)
-          : null,
+      new CertificatesProjection((orgs) =>
+        Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined),
       ),
     );
-    if (enabled) this.checks.register(readinessOf(new CertificateStore(poolOf(this.ds))));
+    this.checks.register(readinessOf(new CertificateStore(poolOf(this.ds))));
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -29,7 +29,7 @@ export class AcmeIssuer implements CertificateIssuer {
     private readonly o: AcmeOptions,
   ) {
     // acme-client's HTTP calls go through its own axios instance (one directory per process).
-    if (o.caBundlePem) acme.axios.defaults.httpsAgent = new Agent({ ca: o.caBundlePem, keepAlive: true });
+    if (o.caBundlePem) acme.axios.defaults.httpsAgent = new Agent({ ca: o.caBundlePem });
   }
 
   get account(): string {
