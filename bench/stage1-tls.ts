@@ -141,7 +141,7 @@ async function measure(layout: CertLayout, count: number, seconds: number) {
     const testMs = since(t);
     // The installer's whole swap: render, nginx -t, rename, reload, confirm the served hash.
     const installer = new CertificateInstaller(
-      { certDir: stage1.certDir, mapPath: stage1.certMapPath, layout, httpsListen, gatewayFqdns: [`gateway.${DOMAIN}`] },
+      { certDir: stage1.certDir, mapPath: stage1.certMapPath, layout, httpsListen, gatewayFqdns: async () => [`gateway.${DOMAIN}`] },
       control,
     );
     t = performance.now();

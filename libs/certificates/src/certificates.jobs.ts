@@ -87,12 +87,15 @@ export class CertificateRunner {
   }
 }
 
+/** Failed, not dropped: BullMQ retries it, and the failed job says why (CERTS_ENABLED must match on every worker). */
+const DISABLED = 'a certificates job reached a worker with CERTS_ENABLED=false';
+
 export class EnsureCertificateHandler implements JobHandler<'certificates:ensure'> {
   readonly name = 'certificates:ensure' as const;
   constructor(private readonly runner: CertificateRunner | null) {}
 
   async handle(job: Job<JobPayloads['certificates:ensure']>): Promise<unknown> {
-    if (!this.runner) return { disabled: true };
+    if (!this.runner) throw new Error(DISABLED);
     const result = await this.runner.ensure(job.data.subject, job.data.force ?? false);
     const installed = await this.runner.install();
     return { ...result, installed };
@@ -104,7 +107,7 @@ export class ReconcileCertificatesHandler implements JobHandler<'certificates:re
   constructor(private readonly runner: CertificateRunner | null) {}
 
   async handle(): Promise<unknown> {
-    if (!this.runner) return { disabled: true };
+    if (!this.runner) throw new Error(DISABLED);
     const outcomes: Record<string, number> = {};
     for (const subject of await this.runner.subjects()) {
       const r = await this.runner.ensure(subject).catch((err: Error) => ({ outcome: 'error', why: err.message }));

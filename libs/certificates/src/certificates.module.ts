@@ -93,7 +93,7 @@ const runnerProvider = {
       commandTimeoutMs: config.nginx.commandTimeoutMs,
       confirmTimeoutMs: config.nginx.confirmTimeoutMs,
     });
-    const gatewayFqdns = await store.gatewayFqdns(config.onboarding.defaultNode.fqdn, c.extraGatewayFqdns);
+    const gatewayFqdns = () => store.gatewayFqdns(config.onboarding.defaultNode.fqdn, c.extraGatewayFqdns);
     const installer = new CertificateInstaller(
       { certDir: c.dir, mapPath: c.mapPath, layout: c.layout, httpsListen: c.nginx.httpsListen, gatewayFqdns },
       control,

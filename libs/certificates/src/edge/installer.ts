@@ -23,7 +23,8 @@ export interface InstallerOptions {
   layout: CertLayout;
   /** server-blocks layout: the HTTPS listen address of the Stage 1 config. */
   httpsListen?: string;
-  gatewayFqdns: readonly string[];
+  /** The gateway's host names (read at every install: nodes registered later are picked up). */
+  gatewayFqdns: () => Promise<readonly string[]>;
 }
 
 export type InstallOutcome = { status: 'swapped' | 'unchanged'; hash: string; certs: number };
@@ -64,7 +65,7 @@ export class CertificateInstaller {
     const file = renderCertInclude({
       certs: installed,
       defaultStem: gateway?.stem ?? FALLBACK_STEM,
-      gatewayFqdns: this.o.gatewayFqdns,
+      gatewayFqdns: await this.o.gatewayFqdns(),
       certDir: this.o.certDir,
       layout: this.o.layout,
       listen: this.o.httpsListen,
