@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { prepareDatabase } from '@app/database';
-import { EventStore, NewEvent, poolOf } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { EventStore, NewEvent } from '@app/event-store';
 import { containerStream, SERVICE_MAPPED, SERVICE_UNMAPPED, WATCHDOG, watchdogStream } from '@app/container-events';
 import { Projection, Projector, rebuildProjection } from '@app/projections';
-import { DELETED, HEALTH_LAPSED, HealthProjection, REGISTERED, VPN_ASSIGNED, VPN_RELEASED } from '@app/health';
+import { HEALTH_LAPSED, HealthProjection } from '@app/health';
+import { DELETED, REGISTERED, VPN_ADDRESS_ASSIGNED as VPN_ASSIGNED, VPN_ADDRESS_RELEASED as VPN_RELEASED } from '@app/onboarding';
 import { RoutingProjection } from '@app/routing';
 import { createTestDatabase } from '../support/db';
 import { caughtUp as caughtUpOn, READ_MODEL_TABLES, snapshot as snapshotOf } from '../support/read-models';

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
+import type { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { EventStore, poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
+import { EventStore } from '@app/event-store';
 import { QUEUE_NAME } from '@app/jobs';
 import { NginxControl } from '@app/nginx';
 import { ReadinessChecks } from '@app/observability';
@@ -49,11 +49,11 @@ export function keySealerFor(config: AppConfig): KeySealer {
   return AesGcmKeySealer.fromBase64(readFileSync(path, 'utf8').trim());
 }
 
-async function issuerFor(config: AppConfig, ds: DataSource, sealer: KeySealer): Promise<CertificateIssuer> {
+async function issuerFor(config: AppConfig, pool: Pool, sealer: KeySealer): Promise<CertificateIssuer> {
   const c = config.certificates;
   if (c.issuer === 'dev-ca') return DevCaIssuer.load(config.dataDir);
   const a = c.acme;
-  return new AcmeIssuer(poolOf(ds), sealer, new ChallTestSrvDns(a.challtestsrvUrl!), {
+  return new AcmeIssuer(pool, sealer, new ChallTestSrvDns(a.challtestsrvUrl!), {
     directoryUrl: a.directoryUrl!,
     email: a.email,
     caBundlePem: a.caBundlePath ? readFileSync(a.caBundlePath, 'utf8') : undefined,
@@ -64,10 +64,10 @@ async function issuerFor(config: AppConfig, ds: DataSource, sealer: KeySealer): 
 /** Everything the jobs need, or null when CERTS_ENABLED is false (the handlers then answer "disabled"). */
 const runnerProvider = {
   provide: CertificateRunner,
-  inject: [APP_CONFIG, DATA_SOURCE, EventStore, REDIS, CERTIFICATES_QUEUE],
+  inject: [APP_CONFIG, PG_POOL, EventStore, REDIS, CERTIFICATES_QUEUE],
   useFactory: async (
     config: AppConfig,
-    ds: DataSource,
+    pool: Pool,
     events: EventStore,
     redis: Redis,
     queue: Queue,
@@ -75,8 +75,8 @@ const runnerProvider = {
     const c = config.certificates;
     if (!c.enabled) return null;
     const sealer = keySealerFor(config);
-    const store = new CertificateStore(poolOf(ds));
-    const service = new CertificateService(events, store, await issuerFor(config, ds, sealer), sealer, {
+    const store = new CertificateStore(pool);
+    const service = new CertificateService(events, store, await issuerFor(config, pool, sealer), sealer, {
       domain: config.platformDomain,
       policy: { renewBeforeMs: c.renewBeforeDays * 86_400_000, retryMinMs: c.retryMinS * 1000, retryMaxMs: c.retryMaxS * 1000 },
       limits: c.acme.limits,
@@ -108,7 +108,7 @@ class CertificatesLifecycle implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('certificates');
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CERTIFICATES_QUEUE) private readonly queue: Queue,
     @Inject(ProjectorHost) private readonly host: ProjectorHost,
     @Inject(ReadinessChecks) private readonly checks: ReadinessChecks,
@@ -124,7 +124,7 @@ class CertificatesLifecycle implements OnModuleInit, OnApplicationBootstrap {
         Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined),
       ),
     );
-    this.checks.register(readinessOf(new CertificateStore(poolOf(this.ds))));
+    this.checks.register(readinessOf(new CertificateStore(this.pool)));
   }
 
   async onApplicationBootstrap(): Promise<void> {

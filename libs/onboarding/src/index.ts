@@ -19,3 +19,12 @@ export { renderVpnFiles } from './vpn-files.renderer';
 export type { RenderReport } from './vpn-files.renderer';
 export { VpnRenderHandler, VPN_RENDER_JOB } from './vpn-render.handler';
 export { VpnFilesQueue, VpnRenderScheduler } from './vpn-files.queue';
+export {
+  RegisterContainer,
+  RotateContainerToken,
+  DeleteContainer,
+  RegisterGatewayNode,
+  DrainGatewayNode,
+  DescribeContainer,
+  ListGatewayNodes,
+} from './onboarding.commands';

@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL, withTransaction } from '@app/database';
 import { NotFoundError, UnavailableError, AuthenticationError } from '@app/common';
-import { EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { EventMetadata, EventStore } from '@app/event-store';
 import { CERTIFICATE_ISSUED, VPN_ADDRESS_ASSIGNED } from './domain/events';
 import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
 import { addressAt, parsePool, VpnPool } from './domain/vpn-pool';
 import { renderClientProfile } from './domain/vpn-files';
 import { IssuedCertificate, VpnCa } from './pki';
-import { containerStream } from './onboarding.service';
+import { containerStream } from '@app/container-events';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 
 interface Credentials {
@@ -41,17 +40,15 @@ const factId = (...parts: string[]) => {
  */
 @Injectable()
 export class VpnService {
-  private readonly pool: Pool;
   private readonly addresses: VpnPool;
   private ca?: Promise<VpnCa>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly changed?: VpnFilesChangedListener,
   ) {
-    this.pool = poolOf(ds);
     this.addresses = parsePool(config.vpn.poolCidr);
   }
 
@@ -109,9 +106,7 @@ export class VpnService {
   }
 
   private async allocate(containerId: string, fresh: IssuedCertificate): Promise<Credentials> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const creds = await withTransaction(this.pool, async (client) => {
       const { rows: found } = await client.query(
         `SELECT gateway_node, deleted_at IS NOT NULL AS deleted FROM onboarded_containers WHERE container_id = $1 FOR SHARE`,
         [containerId],
@@ -130,16 +125,10 @@ export class VpnService {
          ON CONFLICT (container_id) DO NOTHING`,
         [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
       );
-      const creds = await this.existing(containerId, client);
-      await client.query('COMMIT');
-      if (!creds) throw new Error(`vpn credentials of ${containerId} vanished`);
-      return creds;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return this.existing(containerId, client);
+    });
+    if (!creds) throw new Error(`vpn credentials of ${containerId} vanished`);
+    return creds;
   }
 
   /** The lowest address never used on the node, else the one longest out of quarantine. */
