@@ -65,13 +65,7 @@ async function issuerFor(config: AppConfig, pool: Pool, sealer: KeySealer): Prom
 const runnerProvider = {
   provide: CertificateRunner,
   inject: [APP_CONFIG, PG_POOL, EventStore, REDIS, CERTIFICATES_QUEUE],
-  useFactory: async (
-    config: AppConfig,
-    pool: Pool,
-    events: EventStore,
-    redis: Redis,
-    queue: Queue,
-  ): Promise<CertificateRunner | null> => {
+  useFactory: async (config: AppConfig, pool: Pool, events: EventStore, redis: Redis, queue: Queue): Promise<CertificateRunner | null> => {
     const c = config.certificates;
     if (!c.enabled) return null;
     const sealer = keySealerFor(config);
