@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { RateLimit, RateLimitGuard } from '@app/http';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
@@ -9,6 +10,7 @@ import { VpnService } from './vpn.service';
 /** What a container asks for itself; its identity comes from the token alone. */
 @ApiTags('container events')
 @Controller('collab')
+@UseGuards(RateLimitGuard)
 @Auth('container')
 export class VpnConfigController {
   constructor(
@@ -17,6 +19,8 @@ export class VpnConfigController {
   ) {}
 
   @Get('vpn-config')
+  // The first fetch allocates an address and a certificate.
+  @RateLimit('write')
   @ApiProduces('application/x-openvpn-profile')
   @ApiOperation({ summary: "This container's OpenVPN client profile (CA, certificate and key inline); never cached" })
   async vpnConfig(
@@ -33,6 +37,8 @@ export class VpnConfigController {
   }
 
   @Post('token')
+  // Each rotation appends events that retention keeps: a container needs one now and then, not hundreds.
+  @RateLimit('token')
   @HttpCode(200)
   @ApiOperation({
     summary: "Rotate this container's own token before it expires: the answer holds the new token; the one used here stops working",
