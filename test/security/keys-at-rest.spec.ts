@@ -64,9 +64,11 @@ describe('security: private keys at rest', () => {
   it('a pg_dump after onboarding, VPN profiles, the server certificate and an SSO sign-in holds no private key in the clear', async () => {
     const op = stack.operator();
     const project = randomUUID();
+    // A project belongs to one org (test/security/registration.spec.ts).
+    const org = randomUUID();
     for (let i = 0; i < 3; i++) {
       const reg = await call(stack.url, 'POST', '/onboarding/containers', op, {
-        org_id: randomUUID(),
+        org_id: org,
         project_id: project,
         image_id: 'pgadmin:4',
         display_name: `keys ${i}`,
@@ -94,7 +96,7 @@ describe('security: private keys at rest', () => {
     expect(user.status).toBe(201);
     expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${user.body.user_id}`, op)).status).toBe(200);
     const reg = await call(stack.url, 'POST', '/onboarding/containers', op, {
-      org_id: randomUUID(),
+      org_id: org,
       project_id: project,
       image_id: 'pgadmin:4',
       display_name: 'sso',
