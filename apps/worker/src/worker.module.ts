@@ -48,7 +48,15 @@ export class WorkerModule {
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [PG_POOL, APP_CONFIG, KeySealer, HealthSweepHandler, NginxRenderHandler, EnsureCertificateHandler, ReconcileCertificatesHandler],
+          inject: [
+            PG_POOL,
+            APP_CONFIG,
+            KeySealer,
+            HealthSweepHandler,
+            NginxRenderHandler,
+            EnsureCertificateHandler,
+            ReconcileCertificatesHandler,
+          ],
           useFactory: (
             pool: Pool,
             c: AppConfig,
