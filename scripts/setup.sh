@@ -30,6 +30,8 @@ test_packages=(
   # The fault suites run private PostgreSQL and Redis servers of their own.
   "postgresql /usr/lib/postgresql/*/bin/initdb"
   "redis-server redis-server"
+  # ACME server and its DNS for the TLS-at-the-edge suite (test/e2e/tls-edge.spec.ts).
+  "pebble /usr/bin/pebble"
 )
 bench_packages=(
   "${start_packages[@]}"

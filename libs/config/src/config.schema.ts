@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { certificatesEnvShape } from './certificates-config';
 
 /**
  * Every setting the processes read, with its environment variable, default and bounds.
@@ -195,6 +196,8 @@ export const envSchema = z.object({
   /** How long a protected-service check's answer may be reused (revocation takes effect within it). */
   SSO_CHECK_CACHE_MS: int(0, 10_000).default(1_000),
 
+  /** TLS at the edge (libs/certificates; certificates-config.ts). */
+  ...certificatesEnvShape,
   /** Abuse limits (issue 23, README "Security"): sign-in throttle and per-endpoint write budgets. */
   SIGNIN_MAX_FAILURES_ACCOUNT: int(1, 1_000).default(5),
   SIGNIN_MAX_FAILURES_SOURCE: int(1, 100_000).default(20),
