@@ -39,7 +39,7 @@ describe('security: headers', () => {
   beforeAll(async () => {
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}/oidc`;
-    nginx = await startTestNginx('headers', { gateway: `127.0.0.1:${port}` });
+    nginx = await startTestNginx('headers', { gateway: `127.0.0.1:${port}`, live: true });
     stack = await startStack('sec_headers', { SSO_ISSUER: issuer, AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false' });
     await stack.startGateway(port);
     op = stack.operator();
@@ -185,6 +185,8 @@ describe('security: headers', () => {
         'x-auth-user-email': 'admin@example.com',
         'x-auth-user-name': 'Admin',
         x_auth_user_id: 'underscored',
+        'x-auth-user-role': 'admin',
+        'X-AUTH-USER-ORG': 'other',
       });
       expect([r.status, r.body]).toEqual([200, 'ok']);
       const h = seen[0];
@@ -193,7 +195,15 @@ describe('security: headers', () => {
       expect(h['x-forwarded-host']).toBe(host);
       expect(h['x-forwarded-proto']).toBe('http');
       expect(h.forwarded).toBeUndefined();
-      for (const name of ['x-auth-user-id', 'x-auth-user-email', 'x-auth-user-name', 'x_auth_user_id']) expect(h[name]).toBeUndefined();
+      for (const name of [
+        'x-auth-user-id',
+        'x-auth-user-email',
+        'x-auth-user-name',
+        'x_auth_user_id',
+        'x-auth-user-role',
+        'x-auth-user-org',
+      ])
+        expect(h[name]).toBeUndefined();
     });
   });
 });

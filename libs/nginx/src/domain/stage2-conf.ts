@@ -140,7 +140,12 @@ ${live ? liveHttp(live) : ''}
         server_name _;
 ${live ? `        set_by_lua_block ${route} { return require("collab_routes").lookup(ngx.var.host) or ngx.var.${UPSTREAM_VARIABLE} }\n` : ''}
         location / {
-            if (${route} = "${OFFLINE}") { return 503 '${OFFLINE_BODY}\\n'; }
+${
+  live
+    ? `            # Every X-Auth-User-* a client sends is dropped (core nginx can only replace named headers); the gateway's check sets its three.
+            rewrite_by_lua_block { for name in pairs(ngx.req.get_headers(200, true)) do if string.find(string.lower(name), "^x[-_]auth[-_]user[-_]") then ngx.req.clear_header(name) end end }\n`
+    : ''
+}            if (${route} = "${OFFLINE}") { return 503 '${OFFLINE_BODY}\\n'; }
             if (${route} = "${UNKNOWN}") { return 503 '${UNKNOWN_BODY}\\n'; }
             auth_request ${SSO_AUTH_LOCATION};
 ${AUTH_USER_HEADERS.map(
