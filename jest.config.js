@@ -30,6 +30,7 @@ const libs = [
   'nginx',
   'audit',
   'sso',
+  'vpn-node',
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',

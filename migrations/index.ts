@@ -5,6 +5,7 @@ import { NginxRenderState1732320400000 } from './1732320400000-nginx-render-stat
 import { Onboarding1732320500000 } from './1732320500000-onboarding';
 import { Audit1732320600000 } from './1732320600000-audit';
 import { Sso1732320900000 } from './1732320900000-sso';
+import { VpnServer1732321600000 } from './1732321600000-vpn-server';
 
 /** Every migration, in order. Listed explicitly so compiled builds need no file globbing. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Onboarding1732320500000,
   Audit1732320600000,
   Sso1732320900000,
+  VpnServer1732321600000,
 ];

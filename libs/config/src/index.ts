@@ -2,3 +2,5 @@ export { loadConfig, ConfigError, DEFAULT_CONTAINER_IMAGES, isVpnEndpoint, cidrP
 export type { AppConfig, NginxConfig } from './config';
 export { ConfigModule, APP_CONFIG } from './config.module';
 export { productionSecrets, envFileLines } from './secrets';
+export { loadVpnNodeConfig } from './vpn-node-config';
+export type { VpnNodeConfig } from './vpn-node-config';

@@ -25,6 +25,7 @@ export class VpnRenderHandler implements JobHandler<typeof VPN_RENDER_JOB> {
     return renderVpnFiles(this.db, await this.ca, {
       dir: this.config.vpn.filesDir,
       poolCidr: this.config.vpn.poolCidr,
+      proto: this.config.vpn.proto,
       defaultNode: this.config.onboarding.defaultNode,
     });
   }

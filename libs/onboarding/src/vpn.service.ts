@@ -6,10 +6,11 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { DATA_SOURCE } from '@app/database';
 import { NotFoundError, UnavailableError, AuthenticationError } from '@app/common';
 import { EventMetadata, EventStore, poolOf } from '@app/event-store';
-import { CERTIFICATE_ISSUED, VPN_ADDRESS_ASSIGNED } from './domain/events';
+import { CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, VPN_ADDRESS_ASSIGNED } from './domain/events';
 import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
 import { addressAt, parsePool, VpnPool } from './domain/vpn-pool';
-import { renderClientProfile } from './domain/vpn-files';
+import { ProfileParts } from './domain/vpn-files';
+import { nodeTlsCryptKey } from './tls-crypt';
 import { IssuedCertificate, VpnCa } from './pki';
 import { containerStream } from './onboarding.service';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
@@ -63,25 +64,65 @@ export class VpnService {
     return this.ca;
   }
 
-  async profile(containerId: string, metadata: EventMetadata): Promise<{ profile: string; address: string; serial: string }> {
+  /**
+   * The container's profile parts (address, certificate, node keys): the controller renders them
+   * as the seed's JSON or as an inline profile. A certificate within VPN_CLIENT_CERT_RENEW_DAYS of
+   * its end is replaced here (the old one revoked in the same transaction, so it joins the CRL).
+   */
+  async profile(containerId: string, metadata: EventMetadata, now = new Date()): Promise<{ parts: ProfileParts; address: string; serial: string }> {
     const ca = await this.authority();
     let creds = await this.existing(containerId);
+    let superseded: string | undefined;
     if (!creds) {
       // Key generation and signing happen before the transaction: the pool lock is held for SQL only.
-      const fresh = await ca.issueClient(containerId, this.config.vpn.clientCertDays);
+      const fresh = await ca.issueClient(containerId, this.config.vpn.clientCertDays, now);
       creds = await this.allocate(containerId, fresh);
+    } else if (creds.notAfter.getTime() - now.getTime() < this.config.vpn.clientCertRenewDays * 86_400_000) {
+      superseded = creds.serial;
+      creds = await this.renew(containerId, creds.serial, await ca.issueClient(containerId, this.config.vpn.clientCertDays, now));
     }
-    const recorded = await this.record(containerId, creds, metadata);
-    if (recorded) void this.changed?.vpnFilesChanged(`vpn address for ${containerId}`).catch(() => undefined);
-    const node = await this.nodeEndpoint(creds.node);
-    const profile = renderClientProfile({
-      endpoint: node,
+    const recorded = await this.record(containerId, creds, metadata, superseded);
+    if (recorded) void this.changed?.vpnFilesChanged(`vpn credentials of ${containerId}`).catch(() => undefined);
+    const node = await this.nodeOf(creds.node);
+    const parts: ProfileParts = {
+      endpoint: node.endpoint,
+      serverName: node.fqdn,
       proto: this.config.vpn.proto,
       caPem: ca.certPem,
       certPem: creds.certPem,
       keyPem: creds.keyPem,
-    });
-    return { profile, address: creds.address, serial: creds.serial };
+      tlsCryptKey: await nodeTlsCryptKey(this.pool, creds.node),
+    };
+    return { parts, address: creds.address, serial: creds.serial };
+  }
+
+  /** Replaces the live certificate `old` by `fresh`; a concurrent renewal that won is kept instead. */
+  private async renew(containerId: string, old: string, fresh: IssuedCertificate): Promise<Credentials> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rowCount } = await client.query(
+        `UPDATE vpn_client_certs SET revoked_at = now() WHERE container_id = $1 AND serial = $2 AND revoked_at IS NULL`,
+        [containerId, old],
+      );
+      if (rowCount)
+        await client.query(`INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)`, [
+          containerId,
+          fresh.serial,
+          fresh.certPem,
+          fresh.keyPem,
+          fresh.notAfter,
+        ]);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    const creds = await this.existing(containerId);
+    if (!creds) throw new AuthenticationError('token revoked: the container was deleted');
+    return creds;
   }
 
   private async existing(containerId: string, client: Pool | PoolClient = this.pool): Promise<Credentials | undefined> {
@@ -127,7 +168,7 @@ export class VpnService {
       if (!held.length) await this.takeAddress(client, node, containerId);
       await client.query(
         `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (container_id) DO NOTHING`,
+         ON CONFLICT (container_id) WHERE revoked_at IS NULL DO NOTHING`,
         [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
       );
       const creds = await this.existing(containerId, client);
@@ -174,7 +215,7 @@ export class VpnService {
   }
 
   /** Records the assignment and the certificate in the container's stream unless it already tells them. */
-  private async record(containerId: string, c: Credentials, metadata: EventMetadata): Promise<boolean> {
+  private async record(containerId: string, c: Credentials, metadata: EventMetadata, superseded?: string): Promise<boolean> {
     const state = (await this.store.readStream(containerStream(containerId))).reduce(evolveLifecycle, initialLifecycle());
     // Deleted meanwhile: its trigger released and revoked both, and the deletion recorded that.
     if (state.deleted) throw new AuthenticationError('token revoked: the container was deleted');
@@ -184,6 +225,14 @@ export class VpnService {
         id: factId(VPN_ADDRESS_ASSIGNED, containerId, c.node, c.address),
         type: VPN_ADDRESS_ASSIGNED,
         data: { container_id: containerId, org_id: c.org, project_id: c.project, gateway_node: c.node, address: c.address },
+        metadata,
+      });
+    }
+    if (superseded && state.certificate?.serial === superseded && !state.certificate.revoked) {
+      events.push({
+        id: factId(CERTIFICATE_REVOKED, superseded),
+        type: CERTIFICATE_REVOKED,
+        data: { container_id: containerId, serial: superseded, reason: 'superseded' },
         metadata,
       });
     }
@@ -200,8 +249,9 @@ export class VpnService {
     return true;
   }
 
-  private async nodeEndpoint(node: string): Promise<string> {
-    const { rows } = await this.pool.query(`SELECT vpn_endpoint FROM gateway_nodes WHERE node_id = $1`, [node]);
-    return rows[0]?.vpn_endpoint ?? this.config.onboarding.defaultNode.vpnEndpoint;
+  private async nodeOf(node: string): Promise<{ endpoint: string; fqdn: string }> {
+    const { rows } = await this.pool.query(`SELECT vpn_endpoint, fqdn FROM gateway_nodes WHERE node_id = $1`, [node]);
+    const fallback = this.config.onboarding.defaultNode;
+    return { endpoint: rows[0]?.vpn_endpoint ?? fallback.vpnEndpoint, fqdn: rows[0]?.fqdn ?? fallback.fqdn };
   }
 }
