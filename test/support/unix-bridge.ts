@@ -1,5 +1,5 @@
 import { createConnection, createServer, Server, Socket } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 
 /**
  * A byte pipe between a unix socket and a loopback TCP port, either way. Unix sockets are
@@ -41,6 +41,7 @@ export async function unixToTcp(path: string, port: number): Promise<Bridge> {
   const server = createServer();
   const open = pipe(server, () => createConnection({ host: '127.0.0.1', port }));
   await new Promise<void>((r) => server.listen(path, () => r()));
+  await chmod(path, 0o777); // nginx's workers run unprivileged; connecting needs write permission
   return { close: closer(server, open, path) };
 }
 

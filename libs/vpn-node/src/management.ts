@@ -44,16 +44,23 @@ export class ManagementClient {
     this.socket = undefined;
   }
 
-  /** Common names of the connected clients (`status 3`, CLIENT_LIST rows). */
-  async clients(): Promise<string[]> {
+  /** The connected sessions (`status 3`, CLIENT_LIST rows: common name and client id). */
+  async sessions(): Promise<{ cn: string; cid: string }[]> {
     const lines = await this.command('status 3', true);
-    return lines.filter((l) => l.startsWith('CLIENT_LIST\t')).map((l) => l.split('\t')[1]);
+    return lines
+      .filter((l) => l.startsWith('CLIENT_LIST\t'))
+      .map((l) => l.split('\t'))
+      .map((f) => ({ cn: f[1], cid: f[10] }))
+      .filter((s) => /^\d+$/.test(s.cid));
   }
 
-  /** Disconnects every session of this common name; false when none was connected. */
-  async kill(commonName: string): Promise<boolean> {
-    if (!/^[0-9a-f-]{36}$/.test(commonName)) throw new Error('management kill: not a container id');
-    const [answer] = await this.command(`kill ${commonName}`, false);
+  /**
+   * Ends one session with `client-kill`, which tells the client to RESTART (explicit-exit-notify):
+   * it reconnects at once and meets the CRL, the missing ccd file and the auth script.
+   */
+  async kill(cid: string): Promise<boolean> {
+    if (!/^\d+$/.test(cid)) throw new Error('management client-kill: not a client id');
+    const [answer] = await this.command(`client-kill ${cid}`, false);
     return answer.startsWith('SUCCESS');
   }
 

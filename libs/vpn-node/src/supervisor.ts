@@ -19,6 +19,7 @@ export interface VpnNodeReport {
   sessions: { connected: number; killed: number; last_kill_ms?: number };
 }
 
+const RECONCILE_MS = 5_000;
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} vpn-node: ${msg}\n`);
 
 /**
@@ -41,6 +42,9 @@ export class VpnNodeSupervisor {
   private lastKillMs?: number;
   private nft: { problems: string[]; failedOnce: boolean; repairs: number; checkedAt?: Date } = { problems: ['not checked yet'], failedOnce: false, repairs: 0 };
   private missing: string[] = ['not checked yet'];
+  private lastMgmtError?: string;
+  private clientsText?: string;
+  private reconciledAt = 0;
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private readonly mgmt: ManagementClient;
@@ -116,31 +120,43 @@ export class VpnNodeSupervisor {
       await this.stopOpenvpn();
       this.restartAt = 0;
     }
-    if (!this.running() && Date.now() >= this.restartAt) this.startOpenvpn(conf);
+    if (!this.running() && Date.now() >= this.restartAt) await this.startOpenvpn(conf);
     if (!this.running()) return;
-    if (!this.mgmt.connected) await this.mgmt.connect().catch(() => undefined);
+    if (!this.mgmt.connected) {
+      await this.mgmt.connect().catch((err: Error) => {
+        if (err.message !== this.lastMgmtError) log(`management interface: ${(this.lastMgmtError = err.message)}`);
+      });
+    }
     if (!this.mgmt.connected) return;
     const text = await readFile(join(this.nodeDir, 'clients'), 'utf8').catch(() => null);
     if (text === null) return;
+    // The list of sessions is asked for when the render changed, and every few seconds besides
+    // (a supervisor restarted while a deleted container was still connected).
+    if (text === this.clientsText && Date.now() - this.reconciledAt < RECONCILE_MS) return;
     const now = parseClients(text);
     const started = Date.now();
-    this.connected = await this.mgmt.clients();
-    for (const cn of sessionsToKill(this.clients, now, this.connected)) {
-      if (await this.mgmt.kill(cn).catch(() => false)) {
+    const sessions = await this.mgmt.sessions();
+    this.connected = sessions.map((x) => x.cn);
+    this.reconciledAt = Date.now();
+    const ending = new Set(sessionsToKill(this.clients, now, this.connected));
+    for (const session of sessions.filter((x) => ending.has(x.cn))) {
+      if (await this.mgmt.kill(session.cid).catch(() => false)) {
         this.killed++;
         this.lastKillMs = Date.now() - started;
-        log(`session of ${cn} ended (deleted, or its certificate replaced or revoked)`);
+        log(`session of ${session.cn} ended (deleted, or its certificate replaced or revoked)`);
       }
     }
     this.clients = now;
+    this.clientsText = text;
   }
 
-  private startOpenvpn(conf: string): void {
+  private async startOpenvpn(conf: string): Promise<void> {
     this.starts++;
     this.confText = conf;
     const sock = join(this.runDir, 'management.sock');
-    void rm(sock, { force: true });
-    const args = ['--config', 'server.conf', '--cd', this.nodeDir, '--management', sock, 'unix', '--tmp-dir', this.runDir];
+    await rm(sock, { force: true }); // a stale socket from a previous run; before the spawn, never after
+    // --cd first: options apply in order, and server.conf names files relative to the node directory.
+    const args = ['--cd', this.nodeDir, '--config', 'server.conf', '--management', sock, 'unix', '--tmp-dir', this.runDir];
     const child = spawn(this.config.openvpnBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     log(`openvpn started (pid ${child.pid}, start ${this.starts})`);

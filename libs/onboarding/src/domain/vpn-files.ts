@@ -50,6 +50,8 @@ const commonLines = (p: ProfileParts, remoteHost: string) => [
   'persist-key',
   'persist-tun',
   'remote-cert-tls server',
+  // A container's first connection may beat the node's render of its files by a moment: retry.
+  'auth-retry nointeract',
   `verify-x509-name ${p.serverName} name`,
   'tls-version-min 1.2',
   'verb 3',
