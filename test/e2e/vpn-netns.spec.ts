@@ -180,6 +180,7 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
       NGINX_VPN_RANGES: POOL,
       VPN_FILES_DIR: join(dir, 'openvpn'),
       VPN_RENDER_RECONCILE_S: '5',
+      VPN_CONFIG_RENDER_WAIT_MS: '3000',
       GATEWAY_DEFAULT_NODE_ID: node,
       GATEWAY_DEFAULT_FQDN: fqdn,
       GATEWAY_DEFAULT_VPN_ENDPOINT: `${fqdn}:1194`,
@@ -310,7 +311,8 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
   });
 
   it('B cannot post as A: not through the body, not with A\'s source address', async () => {
-    const before = (await events(A.container_id)).length;
+    const posted = async (id: string) => (await events(id)).filter((e) => e.event_type.startsWith('user-container:')).length;
+    const before = await posted(A.container_id);
     const asA = await postOverTunnel(ns.b, B.token, { event: WATCHDOG, project_id: PROJECT, container_id: A.container_id });
     expect(asA.status).toBe(400);
     const spoofed = await lab.run(ns.b, 'ip', ['addr', 'add', `${addressA}/32`, 'dev', 'tun0']);
@@ -318,7 +320,7 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
     const fromA = await postOverTunnel(ns.b, B.token, { event: WATCHDOG, project_id: PROJECT }, ['--interface', addressA]);
     expect(fromA.status).toBe(0); // OpenVPN drops a packet whose source is not the client's own address
     await lab.must(ns.b, 'ip', ['addr', 'del', `${addressA}/32`, 'dev', 'tun0']);
-    expect((await events(A.container_id)).length).toBe(before);
+    expect(await posted(A.container_id)).toBe(before);
     expect((await postOverTunnel(ns.b, B.token, { event: WATCHDOG, project_id: PROJECT })).status).toBe(202);
   });
 
@@ -375,6 +377,7 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
     // The client keeps trying; the server refuses it (CRL, no ccd, no secret) and it never completes again.
     await new Promise((r) => setTimeout(r, 5_000));
     expect(client.output().split('Initialization Sequence Completed').length - 1).toBe(1);
+    expect(supervisor.output()).toMatch(new RegExp(`certificate revoked.*CN=${A.container_id}`, 'i'));
     expect((await lab.run(ns.a, 'ping', ['-c', '2', '-i', '0.5', '-W', '1', GW_VPN])).code).not.toBe(0);
   });
 

@@ -81,6 +81,7 @@ export interface AppConfig {
     proto: 'udp' | 'tcp-client';
     clientCertDays: number;
     clientCertRenewDays: number;
+    configRenderWaitMs: number;
     addressQuarantineS: number;
     filesDir: string;
     renderReconcileS: number;
@@ -343,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       proto: e.VPN_PROTO,
       clientCertDays: e.VPN_CLIENT_CERT_DAYS,
       clientCertRenewDays: e.VPN_CLIENT_CERT_RENEW_DAYS,
+      configRenderWaitMs: e.VPN_CONFIG_RENDER_WAIT_MS,
       addressQuarantineS: e.VPN_ADDRESS_QUARANTINE_S,
       filesDir: e.VPN_FILES_DIR ?? `${e.DATA_DIR}/openvpn`,
       renderReconcileS: e.VPN_RENDER_RECONCILE_S,

@@ -82,7 +82,13 @@ export class VpnService {
       creds = await this.renew(containerId, creds.serial, await ca.issueClient(containerId, this.config.vpn.clientCertDays, now));
     }
     const recorded = await this.record(containerId, creds, metadata, superseded);
-    if (recorded) void this.changed?.vpnFilesChanged(`vpn credentials of ${containerId}`).catch(() => undefined);
+    if (recorded) {
+      // Answer once the node has the container's ccd file (bounded): its first connection then succeeds.
+      const reason = `vpn credentials of ${containerId}`;
+      const wait = this.config.vpn.configRenderWaitMs;
+      if (wait > 0 && this.changed?.vpnFilesRendered) await this.changed.vpnFilesRendered(reason, wait).catch(() => false);
+      else void this.changed?.vpnFilesChanged(reason).catch(() => undefined);
+    }
     const node = await this.nodeOf(creds.node);
     const parts: ProfileParts = {
       endpoint: node.endpoint,
