@@ -267,6 +267,17 @@ cf_vpn_stop() {
 
 CF_CERT_NAME_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 
+# cf_write NAME TEXT: TEXT to VPN_CONFIG_DIR/NAME through a new temporary file and a rename
+# (atomic; the caller's umask sets the mode). Few forks: a loaded machine feels each one.
+cf_write() {
+  local t="$VPN_CONFIG_DIR/.$1.$$.$RANDOM" clobber=0
+  [[ $- == *C* ]] && clobber=1
+  set -C
+  if ! { printf '%s' "$2" > "$t"; } 2> /dev/null; then (( clobber )) || set +C; return 1; fi
+  (( clobber )) || set +C
+  mv -f "$t" "$VPN_CONFIG_DIR/$1"
+}
+
 # start_vpn: fetch this container's VPN client from GATEWAY_URL/collab/vpn-config (with retries)
 # in the seed contract's JSON, {"certificates": {"<file name>": "<PEM>"}, "config": "<text>"}, as
 # the seed's images read it: each certificate is written to VPN_CONFIG_DIR/<file name>, the literal
@@ -275,7 +286,7 @@ CF_CERT_NAME_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 # renames. OPENVPN_BIN runs in VPN_CONFIG_DIR in the background (VPN_PID) and must stay up
 # CF_VPN_SETTLE_MS.
 start_vpn() {
-  local out config names name cfg tmp rc=0 status=0
+  local out config names name cfg host um rc=0 status=0
   [[ -n "${GATEWAY_URL:-}" && -n "${TOKEN:-}" && -n "${USER_CONTAINER_ID:-}" ]] || { cf_die "call extract_settings first"; return 1; }
   out=$(mktemp) || return 1
   cf_request GET "$GATEWAY_URL/collab/vpn-config" "$out" || rc=$?
@@ -286,31 +297,34 @@ start_vpn() {
     cf_log "start_vpn: the gateway's answer is not the VPN client JSON ({certificates, config})"
     return 1
   fi
-  if ! grep -Eq '^[[:space:]]*(client|remote|tls-client)([[:space:]]|$)' <<< "$config"; then
+  if ! [[ $config =~ (^|$'\n')[[:space:]]*(client|remote|tls-client)([[:space:]]|$) ]]; then
     rm -f "$out"; cf_log "start_vpn: the gateway's config is not an OpenVPN client config"; return 1
   fi
   if grep -Eq "$CF_VPN_FORBIDDEN_RE" <<< "$config"; then
     rm -f "$out"; cf_log "start_vpn: refusing a config that runs scripts or plugins"; return 1
   fi
-  if ! (umask 077 && mkdir -p "$VPN_CONFIG_DIR" && chmod 700 "$VPN_CONFIG_DIR"); then
+  if ! mkdir -p "$VPN_CONFIG_DIR" || ! chmod 700 "$VPN_CONFIG_DIR"; then
     rm -f "$out"; cf_log "start_vpn: cannot create $VPN_CONFIG_DIR"; return 1
   fi
-  # cf_write NAME: stdin to VPN_CONFIG_DIR/NAME, 0600, by an atomic rename.
-  cf_write() { local t; t=$(umask 077 && mktemp "$VPN_CONFIG_DIR/.$1.XXXXXX") && cat > "$t" && chmod 600 "$t" && mv -f "$t" "$VPN_CONFIG_DIR/$1"; }
+  um=$(umask)
+  umask 077
   while IFS= read -r name; do
     [[ -n $name ]] || continue
     if ! [[ $name =~ $CF_CERT_NAME_RE && $name != client.ovpn && $name != vpn-auth.txt ]]; then
-      rm -f "$out"; cf_log "start_vpn: refusing certificate file name ${name@Q}"; return 1
+      cf_log "start_vpn: refusing certificate file name ${name@Q}"; rc=1; break
     fi
-    jq -j --arg n "$name" '.certificates[$n] | strings' "$out" | cf_write "$name" \
-      || { rm -f "$out"; cf_log "start_vpn: cannot write $VPN_CONFIG_DIR/$name"; return 1; }
+    # $(...) drops the final newline a PEM file ends with: put it back.
+    cf_write "$name" "$(jq -j --arg n "$name" '.certificates[$n] | strings' "$out")"$'\n' || { cf_log "start_vpn: cannot write $name"; rc=1; break; }
   done <<< "$names"
   rm -f "$out"
-  printf '%s\n%s\n' "$USER_CONTAINER_ID" "${VPN_SECRET:-$TOKEN}" | cf_write vpn-auth.txt || { cf_log "start_vpn: cannot write the credentials"; return 1; }
   cfg="$VPN_CONFIG_DIR/client.ovpn"
-  tmp=${GATEWAY_FQDN%%:*}
-  printf '%s\nauth-user-pass vpn-auth.txt\nauth-nocache\n' "${config//GATEWAY_FQDN/$tmp}" | cf_write client.ovpn \
-    || { cf_log "start_vpn: cannot write $cfg"; return 1; }
+  host=${GATEWAY_FQDN%%:*}
+  if (( rc == 0 )) && ! { cf_write vpn-auth.txt "$USER_CONTAINER_ID"$'\n'"${VPN_SECRET:-$TOKEN}"$'\n' \
+    && cf_write client.ovpn "${config//GATEWAY_FQDN/$host}"$'\nauth-user-pass vpn-auth.txt\nauth-nocache\n'; }; then
+    cf_log "start_vpn: cannot write $cfg"; rc=1
+  fi
+  umask "$um"
+  (( rc == 0 )) || return 1
   cf_vpn_stop
   # In the directory: the config names its files relative to it, as the seed's does.
   (cd "$VPN_CONFIG_DIR" && exec "$OPENVPN_BIN" --config "$cfg") &
