@@ -45,6 +45,7 @@ export class VpnService {
   private readonly pool: Pool;
   private readonly addresses: VpnPool;
   private ca?: Promise<VpnCa>;
+  private readonly tlsKeys = new Map<string, Promise<string>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -97,7 +98,7 @@ export class VpnService {
       caPem: ca.certPem,
       certPem: creds.certPem,
       keyPem: creds.keyPem,
-      tlsCryptKey: await nodeTlsCryptKey(this.pool, creds.node),
+      tlsCryptKey: await this.tlsCryptKey(creds.node),
     };
     return { parts, address: creds.address, serial: creds.serial };
   }
@@ -253,6 +254,19 @@ export class VpnService {
     if (!events.length) return false;
     await this.store.append(containerStream(containerId), events, 'any');
     return true;
+  }
+
+  /** A node's tls-crypt key never changes once created: read once per process. */
+  private tlsCryptKey(node: string): Promise<string> {
+    let key = this.tlsKeys.get(node);
+    if (!key) {
+      key = nodeTlsCryptKey(this.pool, node).catch((err) => {
+        this.tlsKeys.delete(node);
+        throw err;
+      });
+      this.tlsKeys.set(node, key);
+    }
+    return key;
   }
 
   private async nodeOf(node: string): Promise<{ endpoint: string; fqdn: string }> {
