@@ -78,7 +78,11 @@ function devNginx() {
     env.VPN_POOL_CIDR = '127.77.0.0/16';
     env.NGINX_VPN_RANGES = env.NGINX_VPN_RANGES || '127.77.0.0/16';
   }
-  console.log(`start   | development nginx on http://127.0.0.1:${port} (config in ${dir}); VPN addresses from ${env.VPN_POOL_CIDR}`);
+  const loopback = env.VPN_POOL_CIDR.startsWith('127.');
+  console.log(
+    `start   | development nginx on http://127.0.0.1:${port} (config in ${dir}); VPN addresses from ${env.VPN_POOL_CIDR}` +
+      (loopback ? ' (a loopback pool: no VPN in development; the gateway node image runs the real OpenVPN server)' : ''),
+  );
   run('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
 }
 
