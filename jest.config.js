@@ -1,5 +1,7 @@
-// Two tiers by location: unit specs beside the code (pure, no I/O), integration and end-to-end
-// specs under test/ (real PostgreSQL, Redis, nginx; each file isolates itself).
+// Tiers by location: unit specs beside the code (pure, no I/O); under test/, integration specs
+// (real PostgreSQL and Redis, the apps in-process) and end-to-end specs (processes, HTTP, nginx,
+// browsers, bash: test/e2e, plus the fault and attack suites test/faults and test/security).
+// Every file under test/ isolates itself (own database, Redis prefix, nginx prefix, ports).
 const swc = [
   '@swc/jest',
   {
@@ -34,12 +36,7 @@ const libs = [
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',
-  ...Object.fromEntries(
-    libs.flatMap((l) => [
-      [`^@app/${l}$`, `<rootDir>/libs/${l}/src`],
-      [`^@app/${l}/(.*)$`, `<rootDir>/libs/${l}/src/$1`],
-    ]),
-  ),
+  ...Object.fromEntries(libs.map((l) => [`^@app/${l}$`, `<rootDir>/libs/${l}/src`])),
 };
 // @fastify/static (OpenAPI UI) depends on content-disposition 3, which ships ESM only: let swc
 // turn it into CommonJS for jest; everything else in node_modules is left alone.
@@ -51,16 +48,18 @@ const common = {
   rootDir: __dirname,
 };
 
+const underTest = { slowTestThreshold: 30, globalSetup: '<rootDir>/test/support/global-setup.js' };
+
 module.exports = {
   maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.spec.ts'], ...underTest },
     {
       ...common,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/test/**/*.spec.ts'],
-      slowTestThreshold: 30,
-      globalSetup: '<rootDir>/test/support/global-setup.js',
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.spec.ts', '<rootDir>/test/faults/**/*.spec.ts', '<rootDir>/test/security/**/*.spec.ts'],
+      ...underTest,
     },
   ],
 };

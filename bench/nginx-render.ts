@@ -1,12 +1,11 @@
 // Render + `nginx -t` + reload (confirmed) for 10,000 and 100,000 routes on a real nginx.
 // Run: node -r ./test/support/ts-register.js bench/nginx-render.ts [counts...]
 import { randomUUID } from 'node:crypto';
-import { safeSwap } from '@app/common';
+import { safeSwap, parseCidr } from '@app/common';
 import { loadConfig } from '@app/config';
-import { prepareDatabase } from '@app/database';
-import { poolOf } from '@app/event-store';
-import { parseCidr } from '@app/common';
-import { NginxControl, NginxRenderer, renderStage2Map, RouteRow } from '@app/nginx';
+import { prepareDatabase, poolOf } from '@app/database';
+import { NginxControl, NginxRenderer, renderStage2Map } from '@app/nginx';
+import type { RenderRoute } from '@app/routing';
 import { createRedis } from '@app/redis';
 import { createTestDatabase } from '../test/support/db';
 import { testEnv } from '../test/support/gateway';
@@ -40,7 +39,7 @@ export async function measureRender(count: number): Promise<RenderTiming> {
       confirmTimeoutMs: 120_000,
     });
     const org = randomUUID();
-    const rows: RouteRow[] = Array.from({ length: count }, (_, i) => {
+    const rows: RenderRoute[] = Array.from({ length: count }, (_, i) => {
       const c = randomUUID();
       return {
         fqdn: `uc-${c}--svc.org-${org}.${DOMAIN}`,

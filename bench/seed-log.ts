@@ -14,10 +14,11 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { AppConfig, loadConfig } from '@app/config';
-import { prepareDatabase } from '@app/database';
-import { EventStore, poolOf } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { EventStore } from '@app/event-store';
 import { rebuildProjections, REBUILD_PAGE_EVENTS, Projector } from '@app/projections';
-import { AuditKeys, compactWatchdogs, ensurePartitions, replayableProjections, SealProjection, utcDay, verifyChain } from '@app/audit';
+import { AuditKeys, compactWatchdogs, ensurePartitions, SealProjection, utcDay, verifyChain } from '@app/audit';
+import { replayableProjections } from '../apps/ops/src/commands/replay.command';
 import { createTestDatabase } from '../test/support/db';
 
 export interface SeedOptions {
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
       out.storage = await measureStorage(pool, Math.min(containers, 100));
     } else {
       const watchdogs = Math.ceil(Number(values.events) / containers) - 4;
-      let t = performance.now();
+      const t = performance.now();
       const events = await seedLog(pool, { containers, watchdogs, intervalS: 15, start: Date.now() - (watchdogs * 15 + 600) * 1000 });
       out.seeded = { events, containers, seconds: +((performance.now() - t) / 1000).toFixed(1) };
       if (values.replay) {

@@ -2,7 +2,7 @@ import { measureRender } from '../nginx-render';
 import { BenchContext, Row } from '../lib/context';
 
 /** Render + `nginx -t` on the candidate + swap + reload, confirmed, on a real nginx of its own. */
-export async function nginxRenderScenario(ctx: BenchContext): Promise<Row[]> {
+export async function nginxRenderScenario(_ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   for (const count of [10_000, 100_000]) {
     const t = await measureRender(count);

@@ -1,6 +1,5 @@
 import { loadConfig } from '@app/config';
-import { prepareDatabase } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
 import { createTestDatabase } from '../../test/support/db';
 import { measureReplays, seedLog, waitUntilVisible } from '../seed-log';
 import { BenchContext, Row } from '../lib/context';

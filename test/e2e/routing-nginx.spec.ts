@@ -72,7 +72,7 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
 
     const post = (event: object) => stack.post('/collab/event', { event, project_id: project }, token);
     expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
-    // An open service: the terminal is always protected (sign-in through the gateway, test/sso).
+    // An open service: the terminal is always protected (sign-in through the gateway, test/e2e/sso.spec.ts).
     const mapped = await post({ type: 'user-container:map-http-service', name: 'notebook', port });
     expect(mapped.status).toBe(202);
 

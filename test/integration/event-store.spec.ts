@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { prepareDatabase } from '@app/database';
-import { Checkpoint, ConcurrencyError, EventStore, IdempotencyConflictError, poolOf, START } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { Checkpoint, ConcurrencyError, EventStore, IdempotencyConflictError, START } from '@app/event-store';
 import { createTestDatabase } from '../support/db';
+import { eventually } from '../support/eventually';
 
 describe('EventStore on PostgreSQL', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -180,12 +181,17 @@ describe('EventStore on PostgreSQL', () => {
       // Visibility waits for the oldest transaction in the whole cluster (other test files' too),
       // so poll until both show up, as a projector would.
       let checkpoint = poll1.checkpoint;
-      for (const until = Date.now() + 10_000; !(seen.includes(a) && seen.includes(b)) && Date.now() < until;) {
-        const poll = await readToEnd(checkpoint);
-        seen.push(...poll.ids);
-        checkpoint = poll.checkpoint;
-        if (!poll.ids.length) await new Promise((r) => setTimeout(r, 20));
-      }
+      await eventually(
+        async () => {
+          const poll = await readToEnd(checkpoint);
+          seen.push(...poll.ids);
+          checkpoint = poll.checkpoint;
+          return seen.includes(a) && seen.includes(b);
+        },
+        10_000,
+        20,
+        'both events read',
+      );
       expect(seen).toEqual(expect.arrayContaining([a, b]));
       expect(seen.filter((x) => x === a || x === b)).toHaveLength(2);
 
@@ -240,13 +246,17 @@ describe('EventStore on PostgreSQL', () => {
     let checkpoint = start;
     // Until the append is visible to the gap-safe reader (other sessions' transactions on a shared
     // server hold the horizon back) and read to the end.
-    const deadline = Date.now() + 60_000;
-    while (seen.length < 150 && Date.now() < deadline) {
-      const page = await store.readAll(checkpoint, 40);
-      if (!page.events.length) await new Promise((r) => setTimeout(r, 20));
-      seen.push(...page.events.filter((e) => e.streamId === stream).map((e) => e.globalPosition));
-      checkpoint = page.checkpoint;
-    }
+    await eventually(
+      async () => {
+        const page = await store.readAll(checkpoint, 40);
+        seen.push(...page.events.filter((e) => e.streamId === stream).map((e) => e.globalPosition));
+        checkpoint = page.checkpoint;
+        return seen.length >= 150;
+      },
+      60_000,
+      20,
+      'the reader saw all 150 events',
+    );
     expect(seen).toEqual(written.events.map((e) => e.globalPosition));
   });
 });

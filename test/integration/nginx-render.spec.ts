@@ -10,29 +10,19 @@ import { register } from 'prom-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AppConfig, loadConfig } from '@app/config';
 import { safeSwap, SwapError } from '@app/common';
-import { prepareDatabase } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
 import { QUEUE_NAME } from '@app/jobs';
 import { NginxControl, NginxRenderer, NginxRenderHandler, RenderScheduler } from '@app/nginx';
 import { createRedis } from '@app/redis';
 import { createTestDatabase } from '../support/db';
 import { testEnv } from '../support/gateway';
 import { freePort, startTestNginx, TestNginx, viaNginx } from '../support/nginx';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(60_000);
 const DOMAIN = 'collab.test';
 const ORG = randomUUID();
 const fqdn = (c: string, s?: string) => (s ? `uc-${c}--${s}.org-${ORG}.${DOMAIN}` : `uc-${c}.org-${ORG}.${DOMAIN}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch((e) => e as T);
-    if (ok(v) || Date.now() > deadline) return v;
-    await sleep(25);
-  }
-}
 
 describe('nginx render job against a real nginx', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -112,11 +102,10 @@ describe('nginx render job against a real nginx', () => {
     );
   /** No render job queued or running: nginx serves (only) the last render. */
   const idle = () =>
-    eventually(
-      async () => (await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized')) as Record<string, number>,
-      (n) => !n.active && !n.waiting && !n.delayed && !n.prioritized,
-      15_000,
-    );
+    eventually(async () => {
+      const n = (await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized')) as Record<string, number>;
+      return !n.active && !n.waiting && !n.delayed && !n.prioritized ? n : null;
+    }, 15_000);
   afterEach(() => idle());
   const reloads = async () => (await register.getSingleMetric('nginx_reloads_total')!.get()).values.reduce((n, v) => n + v.value, 0);
   const servedHash = () => control.servingHash();
@@ -125,10 +114,10 @@ describe('nginx render job against a real nginx', () => {
     const c = randomUUID();
     await insert(c, 'jupyter', { primary: true });
     await scheduler.routesChanged('test: map jupyter');
-    const res = await eventually(
-      () => viaNginx(nginx, fqdn(c, 'jupyter')),
-      (r) => r.status === 200,
-    );
+    const res = await eventually(async () => {
+      const r = await viaNginx(nginx, fqdn(c, 'jupyter'));
+      return r.status === 200 ? r : null;
+    });
     expect(res.body).toBe(`hello from ${fqdn(c, 'jupyter')}`);
     // For ~100 ms after a reload the old workers still accept too; the job confirms past that.
     await idle();
@@ -152,28 +141,28 @@ describe('nginx render job against a real nginx', () => {
     const c = randomUUID();
     await insert(c, 'ttyd');
     await scheduler.routesChanged('test');
-    await eventually(
-      () => viaNginx(nginx, fqdn(c, 'ttyd')),
-      (r) => r.status === 200,
-    );
+    await eventually(async () => {
+      const r = await viaNginx(nginx, fqdn(c, 'ttyd'));
+      return r.status === 200 ? r : null;
+    });
     await idle();
 
     await pool.query(`UPDATE routes SET active = false WHERE container_id = $1`, [c]);
     await scheduler.routesChanged('test: offline');
-    const offline = await eventually(
-      () => viaNginx(nginx, fqdn(c, 'ttyd')),
-      (r) => r.status === 503,
-    );
+    const offline = await eventually(async () => {
+      const r = await viaNginx(nginx, fqdn(c, 'ttyd'));
+      return r.status === 503 ? r : null;
+    });
     expect(offline.status).toBe(503);
     expect(JSON.parse(offline.body)).toMatchObject({ error: 'offline' });
     await idle();
 
     await pool.query(`DELETE FROM routes WHERE container_id = $1`, [c]);
     await scheduler.routesChanged('test: unmap');
-    const gone = await eventually(
-      () => viaNginx(nginx, fqdn(c, 'ttyd')),
-      (r) => r.body.includes('unknown_host'),
-    );
+    const gone = await eventually(async () => {
+      const r = await viaNginx(nginx, fqdn(c, 'ttyd'));
+      return r.body.includes('unknown_host') ? r : null;
+    });
     expect(gone.status).toBe(503);
     expect(JSON.parse(gone.body)).toMatchObject({ error: 'unknown_host' });
     expect(JSON.parse((await viaNginx(nginx, 'nobody.example.com')).body)).toMatchObject({ error: 'unknown_host' });
@@ -282,11 +271,10 @@ describe('nginx render job against a real nginx', () => {
       );
     }
     const last = containers[containers.length - 1];
-    await eventually(
-      () => viaNginx(nginx, fqdn(last, 'svc')),
-      (r) => r.status === 200,
-      15_000,
-    );
+    await eventually(async () => {
+      const r = await viaNginx(nginx, fqdn(last, 'svc'));
+      return r.status === 200 ? r : null;
+    }, 15_000);
     await idle();
     const made = (await reloads()) - before;
     console.log(`burst: 1000 changes in ${Date.now() - t0} ms -> ${made} reloads`);

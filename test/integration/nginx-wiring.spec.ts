@@ -11,6 +11,7 @@ import { createWorker } from '../../apps/worker/src/bootstrap';
 import { createTestDatabase } from '../support/db';
 import { testEnv } from '../support/gateway';
 import { startTestNginx, TestNginx, viaNginx } from '../support/nginx';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(60_000);
 
@@ -54,7 +55,7 @@ describe('nginx rendering wired into the gateway and worker', () => {
 
   it('renders once at worker start and again after ROUTES_CHANGED', async () => {
     const state = async () => (await pool.query(`SELECT last_outcome FROM nginx_render_state`)).rows[0];
-    for (let i = 0; i < 100 && !(await state()); i++) await new Promise((r) => setTimeout(r, 100));
+    await eventually(state, 10_000, 100, 'a render recorded');
     // The worker's start render swaps in the first map, unless the gateway's first ROUTES_CHANGED
     // (its routing projector starting up) got there first and the start render found it current.
     expect(['swapped', 'unchanged']).toContain((await state()).last_outcome);
@@ -67,11 +68,14 @@ describe('nginx rendering wired into the gateway and worker', () => {
       [host, c, org, randomUUID()],
     );
     await gateway.get<RoutesChangedListener>(ROUTES_CHANGED).routesChanged('test');
-    let res = await viaNginx(nginx, host);
-    for (let i = 0; i < 100 && res.body.includes('unknown_host'); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      res = await viaNginx(nginx, host);
-    }
+    const res = await eventually(
+      async () => {
+        const r = await viaNginx(nginx, host);
+        return r.body.includes('unknown_host') ? null : r;
+      },
+      5_000,
+      50,
+    );
     // Nothing listens on 127.0.0.9:9: routed, and answered as unreachable.
     expect(res.status).toBe(502);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'unreachable' });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { prepareDatabase } from '@app/database';
-import { EventStore, poolOf, RecordedEvent } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { EventStore, RecordedEvent } from '@app/event-store';
 import { Projection, ProjectionContext, Projector, projectionLag } from '@app/projections';
 import { createTestDatabase } from '../support/db';
+import { eventually } from '../support/eventually';
 
 /** Counts how many times each event was applied: exactly-once means every count is 1. */
 class CountingProjection implements Projection {
@@ -63,10 +64,15 @@ describe('Projector on PostgreSQL', () => {
    * whole cluster (other test files' too), so repeat until every committed event was seen.
    */
   const catchUpFully = async (p: Projector) => {
-    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-      await p.catchUp();
-      if ((await counts()).length >= (await allEventIds()).length) return;
-    }
+    await eventually(
+      async () => {
+        await p.catchUp();
+        return (await counts()).length >= (await allEventIds()).length;
+      },
+      10_000,
+      50,
+      'every committed event applied',
+    );
   };
 
   it('applies events committed out of position order around a batch exactly once', async () => {
@@ -122,18 +128,21 @@ describe('Projector on PostgreSQL', () => {
       return new Promise<void>((r) => (stuck = r));
     };
     const aStep = a.step().catch((e: Error) => e);
-    while (!hung) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => hung, 10_000, 5);
 
     // Another process's projector: it cannot take the lease until the holder's lease expired and
     // Postgres ended the frozen session (idle_in_transaction_session_timeout), rolling it back.
     const b = new Projector(pool, store, new CountingProjection('counting-kill'), opts('b'));
-    const started = Date.now();
     let applied = 0;
-    while (Date.now() - started < 10_000) {
-      applied += await b.step().catch(() => 0);
-      if ((await counts()).length === (await allEventIds()).length) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(
+      async () => {
+        applied += await b.step().catch(() => 0);
+        return (await counts()).length === (await allEventIds()).length;
+      },
+      10_000,
+      50,
+      'the second projector applied every event',
+    );
     stuck();
     const aResult = await aStep;
     expect(aResult).toBeInstanceOf(Error); // its connection was terminated: nothing of it committed
@@ -166,8 +175,7 @@ describe('Projector on PostgreSQL', () => {
     const other = holder === one ? two : one;
     await holder.stop(); // releases the lease; the other takes over
     await appendSome(3);
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && (await counts()).length < (await allEventIds()).length) await new Promise((r) => setTimeout(r, 50));
+    await eventually(async () => (await counts()).length >= (await allEventIds()).length, 5_000, 50, 'the other instance caught up');
     expect(other.holdsLease).toBe(true);
     await other.stop();
     const c = await counts();

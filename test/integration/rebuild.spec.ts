@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { prepareDatabase } from '@app/database';
-import { EventStore, NewEvent, poolOf } from '@app/event-store';
+import { prepareDatabase, poolOf } from '@app/database';
+import { EventStore, NewEvent } from '@app/event-store';
 import { containerStream, SERVICE_MAPPED, SERVICE_UNMAPPED, WATCHDOG, watchdogStream } from '@app/container-events';
 import { Projection, Projector, rebuildProjection } from '@app/projections';
 import { DELETED, HEALTH_LAPSED, HealthProjection, REGISTERED, VPN_ASSIGNED, VPN_RELEASED } from '@app/health';

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { startTestGateway, TestGateway, testEnv } from '../support/gateway';
+import { containerToken, startTestGateway, TestGateway, testEnv } from '../support/gateway';
 import { createTestDatabase } from '../support/db';
 import { spawnApp, AppProcess } from '../support/processes';
 import { tokenServiceFor } from '@app/auth';
 import { loadConfig } from '@app/config';
-import { containerToken } from '../support/gateway';
 
 /**
  * Hostile bodies beyond test/e2e/ingest.spec.ts (every bad name and port, unknown fields, invalid

@@ -5,7 +5,7 @@ import { startTestGateway, TestGateway, TEST_KID } from '../support/gateway';
 
 /**
  * Token and identity attacks beyond test/e2e/ingest.spec.ts "tokens" (alg none, wrong key, no exp,
- * expired, aud, iss, unknown kid) and test/onboarding/onboarding.spec.ts (rotated and deleted
+ * expired, aud, iss, unknown kid) and test/integration/onboarding.spec.ts (rotated and deleted
  * tokens): key confusion, roles on every operator endpoint, another org's viewer, and container A
  * writing as B on each container endpoint. Each: the status, the field named, nothing stored.
  */

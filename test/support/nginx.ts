@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMPTY_STAGE2_MAP, renderStage2Conf } from '@app/nginx';
+import { eventually, StopWaiting } from './eventually';
 
 export const NGINX_BIN = process.env.TEST_NGINX_BIN ?? '/usr/sbin/nginx';
 
@@ -65,17 +66,18 @@ export async function startTestNginx(label: string, options: { gateway?: string 
   const reap = () => child.kill('SIGTERM');
   process.once('exit', reap);
   const statusUrl = `http://127.0.0.1:${statusPort}/collab/routes-hash`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-    const ok = await fetch(statusUrl).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`nginx did not answer on ${statusUrl}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(
+    () => {
+      if (child.exitCode !== null) throw new StopWaiting(`nginx exited: ${stderr}`);
+      return fetch(statusUrl).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    10_000,
+    50,
+    () => `nginx answering on ${statusUrl} (${stderr})`,
+  );
   return {
     dir,
     conf,

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,18 +89,7 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
   };
   // If the test process dies without close(), don't leave a server behind.
   const reap = () => {
-    if (running)
-      require('node:child_process').spawnSync('runuser', [
-        '-u',
-        'postgres',
-        '--',
-        join(PG_BIN, 'pg_ctl'),
-        '-D',
-        data,
-        '-m',
-        'immediate',
-        'stop',
-      ]);
+    if (running) spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop']);
   };
   process.once('exit', reap);
   await pg.start();

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { freePort } from './nginx';
+import { eventually, StopWaiting } from './eventually';
 
 /**
  * A Redis server of the test's own (fault tests restart and flush it; the shared one on 6379 is
@@ -65,12 +66,16 @@ export async function startPrivateRedis(label: string, settings: Record<string, 
         ],
         { stdio: 'ignore' },
       );
-      const deadline = Date.now() + 10_000;
-      while (!(await ping())) {
-        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-        if (Date.now() > deadline) throw new Error(`redis-server did not answer on ${port}`);
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      const started = child;
+      await eventually(
+        () => {
+          if (started.exitCode !== null) throw new StopWaiting(`redis-server exited with ${started.exitCode}`);
+          return ping();
+        },
+        10_000,
+        50,
+        `redis-server answering on ${port}`,
+      );
     },
     async stop() {
       const c = child;

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './nginx';
+import { eventually, StopWaiting } from './eventually';
 
 const ROOT = join(__dirname, '../..');
 
@@ -44,21 +45,22 @@ export async function spawnUntilReady(
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode) throw new Error(`${label} exited during start:\n${out}`);
-    if (
-      await fetch(readyUrl).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${label} did not answer ${readyUrl} within ${timeoutMs} ms:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await eventually(
+      () => {
+        if (child.exitCode !== null || child.signalCode) throw new StopWaiting(`${label} exited during start:\n${out}`);
+        return fetch(readyUrl).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      timeoutMs,
+      100,
+      () => `${label} answering ${readyUrl}:\n${out}`,
+    );
+  } catch (err) {
+    if (!(err instanceof StopWaiting)) child.kill('SIGKILL');
+    throw err;
   }
   const done = async () => {
     process.removeListener('exit', reap);

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { projectionLag } from '@app/projections';
+import { eventually } from './eventually';
 
 /** The health and routing read models' tables and the key that orders their rows. */
 export const READ_MODEL_TABLES: Record<string, string> = {
@@ -11,13 +12,13 @@ export const READ_MODEL_TABLES: Record<string, string> = {
 
 /** Waits until the named projections have applied every committed event. */
 export async function caughtUp(pool: Pool, names = ['health', 'routing'], timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lags = await Promise.all(names.map((n) => projectionLag(pool, n, true)));
-    if (lags.every((l) => l && l.events_behind === 0)) return;
-    if (Date.now() > deadline) throw new Error(`projections did not catch up: ${JSON.stringify(lags)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const lags = () => Promise.all(names.map((n) => projectionLag(pool, n, true)));
+  await eventually(
+    async () => (await lags()).every((l) => l && l.events_behind === 0),
+    timeoutMs,
+    50,
+    async () => `projections caught up (${JSON.stringify(await lags())})`,
+  );
 }
 
 /** Every row of the read models as text, in key order: two snapshots compare row by row. */

@@ -3,14 +3,16 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { EventStore, poolOf } from '@app/event-store';
+import { DATA_SOURCE, poolOf } from '@app/database';
+import { EventStore } from '@app/event-store';
 import { TokenClaims, tokenServiceFor } from '@app/auth';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { createWorker } from '../../apps/worker/src/bootstrap';
 import { createTestDatabase } from './db';
 import { containerToken, testEnv } from './gateway';
 import { call } from './http';
+
+export { eventually, StopWaiting } from './eventually';
 
 /**
  * A gateway and a worker on one test database and Redis prefix, each of which can be stopped and
@@ -88,22 +90,6 @@ export async function startStack(label: string, extra: Record<string, string> = 
     },
   };
   return stack;
-}
-
-/** Polls `fn` until it returns a truthy value or the time is up. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Reads a Server-Sent Events stream, collecting parsed events until closed. */

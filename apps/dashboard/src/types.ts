@@ -1,7 +1,20 @@
 import type { Status } from './format';
 
-// The API's own type, shared with the gateway (a plain type file, no dependency).
-export type { RenderState } from '../../../libs/nginx/src/domain/render-state';
+/** One row of GET /nginx/renders (libs/nginx's RenderState, as the page uses it). */
+export interface RenderState {
+  node: string;
+  stage: string;
+  last_attempt_at: string;
+  last_outcome: 'swapped' | 'unchanged' | 'failed';
+  last_success_at: string | null;
+  duration_ms: number;
+  routes?: number;
+  skipped_rows?: number;
+  config_hash?: string | null;
+  skipped_sample?: { fqdn: string; reason: string }[];
+  failed_stage?: string | null;
+  last_error?: string | null;
+}
 
 /** The read API's shapes, as far as the page uses them (libs/health, libs/routing, libs/nginx). */
 export interface Stats {

@@ -1,95 +1,93 @@
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
-import { ConfigError, envFileLines, loadConfig, productionSecrets } from '@app/config';
-import { prepareDatabase } from '@app/database';
-import { ROLES, Role, tokenServiceFor } from '@app/auth';
-import { isOpsCommand, OPS_USAGE, runOps } from '@app/audit';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { ConfigError } from '@app/config';
+import { EXIT, OpsContext, UsageError, USAGE, usageOf, type OpsCommand } from './cli';
+import { auditCommand } from './commands/audit.command';
+import { migrateCommand } from './commands/migrate.command';
+import { replayCommand } from './commands/replay.command';
+import { compactCommand, partitionsCommand } from './commands/retention.command';
+import { secretsCommand } from './commands/secrets.command';
+import { statusCommand } from './commands/status.command';
+import { mintTokenCommand } from './commands/token.command';
+import { verifyCommand } from './commands/verify.command';
 
-/**
- * Operators' command line: `npm run ops -- <command> [options]`.
- * Exit codes: 0 done, 1 failed (or verification failed), 2 bad usage, 3 cannot connect.
- * The audit and retention commands live in libs/audit (runOps).
- */
-const USAGE = `usage: npm run ops -- <command> [options]
+/** Operators' command line: `npm run ops -- <command> [options]`; exit codes in EXIT. */
+const COMMANDS: Record<string, OpsCommand> = {
+  migrate: migrateCommand,
+  'mint-token': mintTokenCommand,
+  secrets: secretsCommand,
+  audit: auditCommand,
+  replay: replayCommand,
+  status: statusCommand,
+  verify: verifyCommand,
+  partitions: partitionsCommand,
+  compact: compactCommand,
+};
 
-commands:
-  migrate                      apply pending database migrations
-  mint-token --role R [--sub ID] [--org UUID] [--project UUID] [--projects UUID,...] [--ttl SECONDS]
-                               print a signed token (roles: ${ROLES.join(', ')})
-  secrets                      print fresh production secrets as .env lines (JWT_KEYS,
-                               AUDIT_SIGNING_KEY, SSO_JWKS): npm run -s ops -- secrets > .env
-${OPS_USAGE}`;
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  '28P01',
+  '28000',
+  '3D000',
+  '57P03',
+]);
 
-class UsageError extends Error {}
-
-async function migrate(): Promise<void> {
-  const config = loadConfig();
-  const ds = await prepareDatabase({ ...config.database, migrate: true, log: (m) => console.log(m) });
-  await ds.destroy();
-  console.log('schema is up to date');
-}
-
-function mintToken(args: string[]): void {
-  const { values } = parseArgs({
-    args,
-    options: {
-      role: { type: 'string' },
-      sub: { type: 'string' },
-      org: { type: 'string' },
-      project: { type: 'string' },
-      projects: { type: 'string' },
-      ttl: { type: 'string', default: '3600' },
+/** Library logs (e.g. "rebuilt health ...") go to stderr: stdout carries the result only. */
+const stderrLogger: LoggerService = Object.fromEntries(
+  (['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const).map((level) => [
+    level,
+    (message: unknown, ...rest: unknown[]) => {
+      if (level === 'debug' || level === 'verbose') return;
+      const context = typeof rest[rest.length - 1] === 'string' ? ` [${rest[rest.length - 1]}]` : '';
+      process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()}${context} ${String(message)}\n`);
     },
-  });
-  if (!values.role || !ROLES.includes(values.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-  const ttl = Number(values.ttl);
-  if (!Number.isInteger(ttl) || ttl < 1) throw new UsageError('--ttl must be a positive integer');
-  const tokens = tokenServiceFor(loadConfig());
-  const sub = values.sub ?? `${values.role}-cli`;
-  console.log(
-    tokens.sign(
-      {
-        sub,
-        role: values.role as Role,
-        org: values.org,
-        project: values.project,
-        projects: values.projects ? values.projects.split(',') : undefined,
-      },
-      ttl,
-    ),
-  );
-}
+  ]),
+) as unknown as LoggerService;
 
+/** Runs one command; returns the exit code. Errors are printed, never thrown. */
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (isOpsCommand(command)) return runOps(command, rest);
+  const [command, ...args] = argv;
+  if (command === undefined || command === 'help' || command === '--help') {
+    process.stdout.write(USAGE);
+    return command ? EXIT.ok : EXIT.usage;
+  }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  Logger.overrideLogger(stderrLogger);
+  const ctx = new OpsContext(args);
   try {
-    switch (command) {
-      case 'migrate':
-        await migrate();
-        return 0;
-      case 'mint-token':
-        mintToken(rest);
-        return 0;
-      case 'secrets':
-        process.stdout.write(envFileLines(productionSecrets()));
-        return 0;
-      case undefined:
-      case 'help':
-      case '--help':
-        process.stdout.write(USAGE);
-        return command ? 0 : 2;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
+    return await run(ctx);
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-      return 2;
+    const code = (err as { code?: string }).code;
+    if (err instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${command}: ${(err as Error).message}\n\n${usageOf(command)}`);
+      return EXIT.usage;
     }
-    process.stderr.write(`${err instanceof ConfigError ? err.message : ((err as Error).stack ?? err)}\n`);
-    return 1;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (code && UNREACHABLE.has(code)) {
+      process.stderr.write(`cannot connect to PostgreSQL: ${(err as Error).message || code}\n`);
+      return EXIT.unreachable;
+    }
+    if (code === '42P01' || code === '42883') {
+      process.stderr.write(`${(err as Error).message}: the schema is not migrated (npm run ops -- migrate)\n`);
+      return EXIT.failed;
+    }
+    process.stderr.write(`${command} failed: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  } finally {
+    await ctx.close();
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,9 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig, ConfigModule } from '@app/config';
-import { DATA_SOURCE, DatabaseModule } from '@app/database';
+import { DatabaseModule, PG_POOL } from '@app/database';
 import { RedisModule } from '@app/redis';
-import { EventStoreModule, poolOf } from '@app/event-store';
+import { EventStoreModule } from '@app/event-store';
 import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
@@ -41,10 +42,10 @@ export class WorkerModule {
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [DATA_SOURCE, APP_CONFIG, HealthSweepHandler, NginxRenderHandler],
-          useFactory: (ds: DataSource, c: AppConfig, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
+          inject: [PG_POOL, APP_CONFIG, HealthSweepHandler, NginxRenderHandler],
+          useFactory: (pool: Pool, c: AppConfig, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
             new PingHandler(),
-            new VpnRenderHandler(poolOf(ds), c),
+            new VpnRenderHandler(pool, c),
             sweep,
             nginx,
           ],

@@ -41,8 +41,19 @@ export function whereOf(f: AuditFilters, after: string | null): { where: string;
   return { where: and.length ? `WHERE ${and.join(' AND ')}` : '', params };
 }
 
-export function toItem(r: Record<string, any>): AuditItem {
-  const d = (r.data ?? {}) as Record<string, unknown>;
+/** An event as the audit queries select it (position as text). */
+interface EventRow {
+  position: string;
+  recorded_at: Date | string;
+  stream_id: string;
+  event_id: string;
+  event_type: string;
+  data: Record<string, unknown> | null;
+  metadata: unknown;
+}
+
+export function toItem(r: EventRow): AuditItem {
+  const d = r.data ?? {};
   const s = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
     position: r.position,
@@ -62,7 +73,7 @@ export function toItem(r: Record<string, any>): AuditItem {
 /** One page in log position order; next_cursor is null on the last page. */
 export async function searchEvents(pool: Pool, q: AuditQuery): Promise<{ items: AuditItem[]; next_cursor: string | null }> {
   const { where, params } = whereOf(q, q.cursor ?? null);
-  const { rows } = await pool.query(`${SELECT} ${where} ORDER BY global_position LIMIT ${q.limit + 1}`, params);
+  const { rows } = await pool.query<EventRow>(`${SELECT} ${where} ORDER BY global_position LIMIT ${q.limit + 1}`, params);
   const items = rows.slice(0, q.limit).map(toItem);
   return { items, next_cursor: rows.length > q.limit ? encodeCursor(items[items.length - 1].position) : null };
 }
@@ -72,7 +83,7 @@ export async function* eachEvent(pool: Pool, f: AuditFilters, pageSize = 2_000):
   let after: string | null = null;
   for (;;) {
     const { where, params } = whereOf(f, after);
-    const { rows } = await pool.query(`${SELECT} ${where} ORDER BY global_position LIMIT ${pageSize}`, params);
+    const { rows } = await pool.query<EventRow>(`${SELECT} ${where} ORDER BY global_position LIMIT ${pageSize}`, params);
     for (const r of rows) yield toItem(r);
     if (rows.length < pageSize) return;
     after = rows[rows.length - 1].position;
@@ -109,13 +120,13 @@ export interface TimelineItem {
  * after each lapse.
  */
 export async function containerTimeline(pool: Pool, containerId: string): Promise<{ container_id: string; items: TimelineItem[] } | null> {
-  const life = await pool.query(
+  const life = await pool.query<Omit<EventRow, 'stream_id' | 'event_id'>>(
     `SELECT global_position::text AS position, recorded_at, event_type, data, metadata FROM events
       WHERE stream_id = $1 ORDER BY stream_version`,
     [containerStream(containerId)],
   );
   const wd = watchdogStream(containerId);
-  const transitions = await pool.query(
+  const transitions = await pool.query<Omit<EventRow, 'stream_id' | 'event_id'> & { prev: boolean | null }>(
     `SELECT position, recorded_at, event_type, data, metadata, prev FROM (
        SELECT global_position::text AS position, global_position, recorded_at, event_type, data, metadata,
               lag(h) OVER (ORDER BY stream_version) AS prev, h
@@ -127,7 +138,7 @@ export async function containerTimeline(pool: Pool, containerId: string): Promis
   );
   const lapses = life.rows.filter((r) => r.event_type === 'user-container:health-lapsed').map((r) => r.position);
   const resumed = lapses.length
-    ? await pool.query(
+    ? await pool.query<Omit<EventRow, 'stream_id' | 'event_id'>>(
         `SELECT DISTINCT ON (l.p) w.global_position::text AS position, w.recorded_at, w.event_type, w.data, w.metadata
            FROM unnest($2::bigint[]) AS l(p)
            JOIN LATERAL (SELECT * FROM events WHERE stream_id = $1 AND global_position > l.p ORDER BY stream_version LIMIT 1) w ON true`,
@@ -138,7 +149,7 @@ export async function containerTimeline(pool: Pool, containerId: string): Promis
 
   const seen = new Set<string>();
   const items: TimelineItem[] = [];
-  const add = (r: Record<string, any>, transition?: 'first' | 'recovered' | 'healthy' | 'degraded') => {
+  const add = (r: Omit<EventRow, 'stream_id' | 'event_id'>, transition?: 'first' | 'recovered' | 'healthy' | 'degraded') => {
     if (seen.has(r.position)) return;
     const actor = actorOf(r.metadata);
     const summary = summarize({ type: r.event_type, data: r.data ?? {}, actor, transition });

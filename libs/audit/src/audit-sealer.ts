@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { EventStore, poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
+import { EventStore } from '@app/event-store';
 import { ensureProjectionRow, Projector, takeLease } from '@app/projections';
 import { compactWatchdogs } from './compaction';
 import { ensurePartitionsAhead } from './partitions';
@@ -29,7 +28,6 @@ export const compactionOptionsOf = (config: AppConfig, vacuumFull = true) => ({
 @Injectable()
 export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('audit');
-  private readonly pool: Pool;
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private projector?: Projector;
   private timer?: NodeJS.Timeout;
@@ -37,12 +35,10 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
   private stopping = false;
 
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const a = this.config.audit;

@@ -1,11 +1,9 @@
 import { Controller, Get, Header, Inject, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { Auth } from '@app/auth';
 import { NotFoundError, parseInput } from '@app/common';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
 import { containerTimeline, exportNdjson, searchEvents } from './audit-query';
 import { auditQuery, containerIdParam, exportQuery } from './domain/filters';
 
@@ -40,10 +38,7 @@ const filters = [
 @Controller('audit')
 @Auth('operator')
 export class AuditController {
-  private readonly pool: Pool;
-  constructor(@Inject(DATA_SOURCE) ds: DataSource) {
-    this.pool = poolOf(ds);
-  }
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   @Get('events')
   @ApiOperation({ summary: 'Events by container, project, org, type, actor and time, in log order, by pages (cursor)' })

@@ -3,6 +3,7 @@ import { WATCHDOG } from '@app/container-events';
 import { compactionMessage, SealDigest } from './domain/chain';
 import { listPartitions } from './partitions';
 import type { AuditKeys } from './signing';
+import { Rollback, withTransaction } from '@app/database';
 
 export interface CompactionOptions {
   /** Raw watchdogs of UTC days that ended more than this many days ago are compacted. */
@@ -66,9 +67,7 @@ async function compactDay(
   day: string,
   keepAfterSilenceMs: number,
 ): Promise<CompactionResult | null> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return withTransaction(pool, async (client) => {
     await client.query(`SET LOCAL collab.allow_event_rewrite = 'on'`);
     // Nothing unsealed may go: the chain must cover what is removed.
     const unsealed = (
@@ -76,10 +75,7 @@ async function compactDay(
         `SELECT count(*)::int AS n FROM "${partition}" e WHERE NOT EXISTS (SELECT 1 FROM audit_seals s WHERE s.global_position = e.global_position)`,
       )
     ).rows[0].n;
-    if (unsealed) {
-      await client.query('ROLLBACK');
-      return null;
-    }
+    if (unsealed) throw new Rollback(null);
     const bytesBefore = Number((await client.query(`SELECT pg_total_relation_size($1::regclass)::bigint AS b`, [partition])).rows[0].b);
     const id = (
       await client.query(
@@ -105,8 +101,7 @@ async function compactDay(
     ).rows[0];
     if (!counts.watchdogs) {
       // A day without watchdogs (cheap to look at again): no compaction record.
-      await client.query('ROLLBACK');
-      return null;
+      throw new Rollback(null);
     }
     await client.query(`DELETE FROM "${partition}" e USING compact_watchdogs g WHERE g.remove AND e.global_position = g.global_position`);
     await client.query(`DELETE FROM event_keys k USING compact_watchdogs g WHERE g.remove AND k.event_id = g.event_id`);
@@ -130,7 +125,6 @@ async function compactDay(
       keys.keyId,
       signature,
     ]);
-    await client.query('COMMIT');
     return {
       id,
       day,
@@ -142,12 +136,7 @@ async function compactDay(
       bytes_before: bytesBefore,
       bytes_after: bytesBefore,
     };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function sealDigest(client: PoolClient, compactionId: string): Promise<Buffer> {

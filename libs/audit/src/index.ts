@@ -1,6 +1,6 @@
 export { AuditModule } from './audit.module';
 export { AuditWorkerModule } from './audit-worker.module';
-export { AuditSealer, compactionOptionsOf } from './audit-sealer';
+export { AuditSealer, compactionOptionsOf, MAINTENANCE_LEASE } from './audit-sealer';
 export { AuditKeys } from './signing';
 export { SealProjection, SEAL_PROJECTION } from './seal.projection';
 export { verifyChain } from './verify';
@@ -11,5 +11,3 @@ export { ensurePartitions, ensurePartitionsAhead, listPartitions, partitionName,
 export { searchEvents, eachEvent, exportNdjson, containerTimeline } from './audit-query';
 export { auditQuery, exportQuery } from './domain/filters';
 export type { ChainProblem } from './domain/chain';
-export { runOps, isOpsCommand, OPS_USAGE, EXIT } from './ops/cli';
-export { replayableProjections } from './ops/replay.command';

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '@app/database';
 
 /** events is partitioned by UTC day: events_pYYYYMMDD holds [day, day + 1); events_default the rest. */
 export const partitionName = (day: string) => `events_p${day.replace(/-/g, '')}`;
@@ -45,25 +46,21 @@ export async function ensurePartitions(
     const name = partitionName(day);
     const from = `${day} 00:00:00+00`;
     const to = `${nextDay(day)} 00:00:00+00`;
-    const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL collab.allow_event_rewrite = 'on'`);
-      await client.query(`CREATE TABLE "${name}" (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-      await client.query(
-        `WITH moved AS (DELETE FROM events_default WHERE recorded_at >= $1 AND recorded_at < $2 RETURNING *)
-         INSERT INTO "${name}" SELECT * FROM moved`,
-        [from, to],
-      );
-      await client.query(`ALTER TABLE events ATTACH PARTITION "${name}" FOR VALUES FROM ('${from}') TO ('${to}')`);
-      await client.query('COMMIT');
+      await withTransaction(pool, async (client) => {
+        await client.query(`SET LOCAL collab.allow_event_rewrite = 'on'`);
+        await client.query(`CREATE TABLE "${name}" (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+        await client.query(
+          `WITH moved AS (DELETE FROM events_default WHERE recorded_at >= $1 AND recorded_at < $2 RETURNING *)
+           INSERT INTO "${name}" SELECT * FROM moved`,
+          [from, to],
+        );
+        await client.query(`ALTER TABLE events ATTACH PARTITION "${name}" FOR VALUES FROM ('${from}') TO ('${to}')`);
+      });
       created.push(name);
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       // Another maintainer made it meanwhile: fine.
       if ((err as { code?: string }).code !== '42P07') throw err;
-    } finally {
-      client.release();
     }
   }
   return created;

@@ -1,6 +1,6 @@
 /**
  * Allow-lists for every value that can reach a config file, a path, a query or an identity
- * (DESIGN.md, wire contracts and FQDN scheme). Checked at ingest and again wherever such a value
+ * (docs/design.md, wire contracts and FQDN scheme). Checked at ingest and again wherever such a value
  * is written out (nginx maps, VPN client files).
  */
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -44,3 +44,9 @@ export function serviceFqdn(p: { containerId: string; orgId: string; domain: str
   const first = p.service ? `uc-${p.containerId}--${p.service}` : `uc-${p.containerId}`;
   return `${first}.org-${p.orgId}.${p.domain}`;
 }
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** True when `v` holds a C0 control character or DEL (display names and other free text refuse them). */
+export const hasControlCharacters = (v: string): boolean => CONTROL_CHARACTERS.test(v);

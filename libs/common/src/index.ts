@@ -6,3 +6,4 @@ export { safeSwap, removeStaleCandidates, lastGoodPath, SwapError } from './safe
 export type { SwapSteps, SwapOutcome } from './safe-swap';
 export { ipv4ToInt, intToIpv4, parseCidr, inRanges } from './ipv4';
 export type { Cidr } from './ipv4';
+export type { Stored } from './stored';

@@ -108,7 +108,7 @@ export const envSchema = z.object({
   PROJECTION_LEASE_MS: int(500, 600_000).default(10_000),
   READINESS_MAX_PROJECTION_LAG_S: int(0, 86_400).default(60),
 
-  /** Health model (libs/health, DESIGN.md "Health model"). */
+  /** Health model (libs/health, docs/design.md "Health model"). */
   HEALTH_WATCHDOG_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   HEALTH_STALE_AFTER_INTERVALS: int(1, 100).default(2),
   HEALTH_OFFLINE_GRACE_MS: int(200, 7 * 24 * 3_600_000).default(5 * 60_000),

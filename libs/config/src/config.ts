@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { parseCidr } from '@app/common/ipv4';
+import { parseCidr } from '@app/common';
 import { envSchema } from './config.schema';
 
 export class ConfigError extends Error {

@@ -1,23 +1,17 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL } from '@app/database';
 import { EventStore } from './event-store';
-
-/** The pg pool under TypeORM's DataSource: the hot path talks to it directly. */
-export function poolOf(ds: DataSource): Pool {
-  return (ds.driver as unknown as { master: Pool }).master;
-}
 
 @Global()
 @Module({
   providers: [
     {
       provide: EventStore,
-      inject: [DATA_SOURCE, APP_CONFIG],
-      useFactory: (ds: DataSource, config: AppConfig) =>
-        new EventStore(poolOf(ds), { maxBatchEvents: config.append.maxBatchEvents, maxInFlight: config.append.maxInFlight }),
+      inject: [PG_POOL, APP_CONFIG],
+      useFactory: (pool: Pool, config: AppConfig) =>
+        new EventStore(pool, { maxBatchEvents: config.append.maxBatchEvents, maxInFlight: config.append.maxInFlight }),
     },
   ],
   exports: [EventStore],

@@ -24,7 +24,7 @@ const COLUMNS = `global_position::text AS global_position, transaction_id::text 
   stream_version, event_id::text AS event_id, event_type, data, metadata, recorded_at`;
 
 /**
- * PostgreSQL event store (DESIGN.md, event store rules 1-3, 5).
+ * PostgreSQL event store (docs/design.md, event store rules 1-3, 5).
  *
  * Appends are group-committed: concurrent callers queue, and each flush writes up to
  * maxBatchEvents events from many callers in one transaction and one commit. A caller's promise
@@ -79,7 +79,7 @@ export class EventStore {
    * Reads committed events after `after`, in (transaction_id, global_position) order, stopping short
    * of any transaction still in flight: rows of a transaction that may yet commit below the
    * returned checkpoint are never visible, so a reader that resumes from it can never skip one
-   * (DESIGN.md, rule 2).
+   * (docs/design.md, rule 2).
    */
   async readAll(
     after: Checkpoint,
@@ -251,7 +251,20 @@ export class EventStore {
   }
 }
 
-function toRecorded(r: Record<string, any>): RecordedEvent {
+/** An `events` row as selected by the reads. */
+interface EventRow {
+  global_position: string;
+  transaction_id: string;
+  stream_id: string;
+  stream_version: string | number;
+  event_id: string;
+  event_type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date;
+}
+
+function toRecorded(r: EventRow): RecordedEvent {
   return {
     globalPosition: r.global_position,
     transactionId: r.transaction_id,

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL } from '@app/database';
 import { containerStream } from '@app/container-events';
-import { EventStore, poolOf } from '@app/event-store';
+import { EventStore } from '@app/event-store';
 import { projectionLag } from '@app/projections';
 import { decideLapses, LapseCandidate, looksLikeIngestOutage } from './domain/lapses';
 import { HEALTH_LAPSED, HealthLapsedData } from './domain/lifecycle';
@@ -27,7 +26,7 @@ function lapseId(containerId: string, status: string, lastSeen: string): string 
 }
 
 /**
- * Appends `user-container:health-lapsed` for containers that went quiet (DESIGN.md, health model).
+ * Appends `user-container:health-lapsed` for containers that went quiet (docs/design.md, health model).
  * It never blames containers for a silence nobody was there to hear:
  * - no active health projector, or a read model behind by more than one interval: skip;
  * - silence counts from the later of the last watchdog, the health projector's lease take-over
@@ -37,15 +36,12 @@ function lapseId(containerId: string, status: string, lastSeen: string): string 
 @Injectable()
 export class HealthSweeper {
   private readonly logger = new Logger('health-sweeper');
-  private readonly pool: Pool;
 
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   async sweep(): Promise<SweepReport> {
     const h = this.config.health;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isUuid } from '@app/common';
+import { isUuid, type Stored } from '@app/common';
 import { WATCHDOG } from '@app/container-events';
 import type { RecordedEvent } from '@app/event-store';
 import type { AfterCommit, Projection, ProjectionContext } from '@app/projections';
@@ -43,9 +43,15 @@ const COLUMNS = [
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
-export function rowFromDb(r: Record<string, any>): HealthRow {
+export type HealthDbRow = Stored<
+  HealthRow,
+  'last_watchdog_at' | 'status_since' | 'created_at' | 'updated_at',
+  'watchdogs' | 'updated_position'
+>;
+
+export function rowFromDb(r: HealthDbRow): HealthRow {
   return {
-    ...(r as HealthRow),
+    ...r,
     last_watchdog_at: iso(r.last_watchdog_at),
     status_since: iso(r.status_since)!,
     created_at: iso(r.created_at)!,

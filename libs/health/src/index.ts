@@ -12,3 +12,5 @@ export { decideLapses, looksLikeIngestOutage } from './domain/lapses';
 export * from './domain/lifecycle';
 export { scopeOf, scopeSql, inScope } from './read/scope';
 export type { Scope } from './read/scope';
+export { CONTAINER_ROUTES } from './read/container-routes';
+export type { ContainerRoutes } from './read/container-routes';

@@ -7,7 +7,7 @@ export type { Stage2Layout } from './domain/stage2-conf';
 export { HASH_VARIABLE } from './domain/render-map';
 export type { MapFile } from './domain/render-map';
 export { checkRoute } from './domain/route';
-export type { RouteRow, RenderPolicy, SkippedRow } from './domain/route';
+export type { RenderPolicy, SkippedRow } from './domain/route';
 export { NginxControl } from './infra/nginx-control';
 export type { NginxControlOptions } from './infra/nginx-control';
 export { run } from './infra/run';

@@ -10,10 +10,9 @@ import {
 } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import type { Pool } from 'pg';
+import { PG_POOL } from '@app/database';
 import { QUEUE_NAME, ROUTES_CHANGED } from '@app/jobs';
 import { REDIS } from '@app/redis';
 import { ReadinessChecks } from '@app/observability';
@@ -102,7 +101,7 @@ class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
 class NginxReadiness implements OnModuleInit {
   constructor(
     @Inject(ReadinessChecks) private readonly checks: ReadinessChecks,
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -112,7 +111,7 @@ class NginxReadiness implements OnModuleInit {
     this.checks.register({
       name: 'nginx',
       check: async () => {
-        const { rows } = await poolOf(this.ds).query(
+        const { rows } = await this.pool.query(
           `SELECT last_outcome, last_attempt_at, last_success_at, config_hash, failed_stage, last_error FROM nginx_render_state WHERE node = $1`,
           [node],
         );
@@ -164,11 +163,11 @@ export class NginxModule {
         NginxReadiness,
         {
           provide: NginxRenderHandler,
-          inject: [DATA_SOURCE, REDIS, APP_CONFIG],
-          useFactory: (ds: DataSource, redis: Redis, config: AppConfig) => {
+          inject: [PG_POOL, REDIS, APP_CONFIG],
+          useFactory: (pool: Pool, redis: Redis, config: AppConfig) => {
             const n = config.nginx;
             const control = new NginxControl({ ...n, reloadCmd: n.reloadCmd });
-            const renderer = new NginxRenderer(poolOf(ds), redis, config.redis.prefix, n, config.platformDomain, control);
+            const renderer = new NginxRenderer(pool, redis, config.redis.prefix, n, config.platformDomain, control);
             return new NginxRenderHandler(renderer, n.nodeId);
           },
         },

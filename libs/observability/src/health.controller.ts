@@ -3,10 +3,9 @@ import type { FastifyReply } from 'fastify';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import type { Pool } from 'pg';
+import { PG_POOL } from '@app/database';
 import { projectionsBehindSeconds } from '@app/projections';
 import { REDIS } from '@app/redis';
 import { ReadinessChecks } from './readiness';
@@ -22,7 +21,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
-    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ReadinessChecks) private readonly extra: ReadinessChecks,
@@ -56,7 +55,7 @@ export class HealthController {
 
   private checkAll() {
     return this.health.check([
-      () => this.probe('postgres', async () => void (await this.ds.query('SELECT 1'))),
+      () => this.probe('postgres', async () => void (await this.pool.query('SELECT 1'))),
       () => this.probe('redis', async () => void (await this.redis.ping())),
       () => this.probe('projections', () => this.projectionLag()),
       ...this.extra.all().map((c) => () => this.probe(c.name, () => c.check())),
@@ -66,7 +65,7 @@ export class HealthController {
   private async projectionLag() {
     const max = this.config.projections.readyMaxLagS;
     if (max === 0) return { up: true, details: { checked: false } };
-    const lag = await projectionsBehindSeconds(poolOf(this.ds));
+    const lag = await projectionsBehindSeconds(this.pool);
     const behind = lag.filter((l) => l.seconds_behind > max);
     return { up: behind.length === 0, details: { max_lag_s: max, lagging: behind } };
   }

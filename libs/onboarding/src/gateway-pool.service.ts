@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, AppConfig, isVpnEndpoint } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL } from '@app/database';
 import { isDomain, NotFoundError, parseInput } from '@app/common';
-import { ConcurrencyError, EventStore, poolOf } from '@app/event-store';
+import { ConcurrencyError, EventStore } from '@app/event-store';
 import { nodeStream } from './domain/events';
 import { decideNode, evolveNode, initialNode, NodeCommand, NodeLoad } from './domain/pool';
 import { NODE_ID_RE } from './domain/vpn-files';
-import type { Actor } from './onboarding.service';
+import type { Actor } from './actor';
 
 export const registerNodeBody = z.strictObject({
   node_id: z.string().regex(NODE_ID_RE, 'must match ^[a-z0-9][a-z0-9-]{0,62}$'),
@@ -21,15 +20,11 @@ export const registerNodeBody = z.strictObject({
 /** The gateway pool: nodes registered and drained as events on `gateway-node-{id}`. */
 @Injectable()
 export class GatewayPoolService {
-  private readonly pool: Pool;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   async register(body: unknown, actor: Actor): Promise<{ status: 'registered' | 'unchanged'; node: Record<string, unknown> }> {
     const node = parseInput(registerNodeBody, body);

@@ -1,12 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
-import { ConcurrencyError, EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
+import { hasControlCharacters, NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
+import { ConcurrencyError, EventStore } from '@app/event-store';
 import { TokenService } from '@app/auth';
 import { CERTIFICATE_REVOKED, VPN_ADDRESS_RELEASED } from './domain/events';
 import { decideLifecycle, evolveLifecycle, initialLifecycle, LifecycleCommand, LifecycleState } from './domain/lifecycle';
@@ -17,6 +16,7 @@ import { GatewayPoolService } from './gateway-pool.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 import { OAUTH_CLIENTS, OAuthClientIssuer } from './oauth-clients';
+import type { Actor } from './actor';
 
 const MAX_ATTEMPTS = 5;
 export const containerStream = (id: string) => `container-${id}`;
@@ -26,7 +26,7 @@ const displayName = z
   .string()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+  .refine((v) => !hasControlCharacters(v), 'must not contain control characters');
 export const registerBody = z.strictObject({ org_id: uuid, project_id: uuid, image_id: z.string().max(130), display_name: displayName });
 export const deleteBody = z
   .strictObject({
@@ -51,28 +51,19 @@ export interface Onboarded {
   docker_run: string;
 }
 
-/** Who asked, for the events' metadata. */
-export interface Actor {
-  metadata: EventMetadata;
-}
-
 /** The onboarding use cases: load the container stream, decide, append with the expected version. */
 @Injectable()
 export class OnboardingService {
-  private readonly pool: Pool;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(GatewayPoolService) private readonly nodes: GatewayPoolService,
     @Inject(ContainerTokenFeed) private readonly feed: ContainerTokenFeed,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly vpnFiles?: VpnFilesChangedListener,
     @Optional() @Inject(OAUTH_CLIENTS) private readonly oauthClients?: OAuthClientIssuer,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   async register(body: unknown, actor: Actor): Promise<Onboarded> {
     const input = parseInput(registerBody, body);

@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Client, Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
 import { TokenVerdict, TokenVersionMap, TokenVersionSource, verdictOf } from '@app/auth';
 
 const CHANNEL = 'container_tokens';
@@ -20,7 +18,6 @@ const NOTE = /^([0-9a-f-]{36}):(\d+):([01])$/;
 export class ContainerTokenFeed implements TokenVersionSource, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('token-feed');
   private readonly map = new TokenVersionMap();
-  private readonly pool: Pool;
   private client?: Client;
   private synced = false;
   private closed = false;
@@ -30,10 +27,8 @@ export class ContainerTokenFeed implements TokenVersionSource, OnApplicationBoot
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
-  ) {
-    this.pool = poolOf(ds);
-  }
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
 
   get inSync(): boolean {
     return this.synced;

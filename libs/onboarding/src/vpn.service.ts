@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL, withTransaction } from '@app/database';
 import { NotFoundError, UnavailableError, AuthenticationError } from '@app/common';
-import { EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { EventMetadata, EventStore } from '@app/event-store';
 import { CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, VPN_ADDRESS_ASSIGNED } from './domain/events';
 import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
 import { addressAt, parsePool, VpnPool } from './domain/vpn-pool';
@@ -42,18 +41,16 @@ const factId = (...parts: string[]) => {
  */
 @Injectable()
 export class VpnService {
-  private readonly pool: Pool;
   private readonly addresses: VpnPool;
   private ca?: Promise<VpnCa>;
   private readonly tlsKeys = new Map<string, Promise<string>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly changed?: VpnFilesChangedListener,
   ) {
-    this.pool = poolOf(ds);
     this.addresses = parsePool(config.vpn.poolCidr);
   }
 
@@ -105,9 +102,7 @@ export class VpnService {
 
   /** Replaces the live certificate `old` by `fresh`; a concurrent renewal that won is kept instead. */
   private async renew(containerId: string, old: string, fresh: IssuedCertificate): Promise<Credentials> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.pool, async (client) => {
       const { rowCount } = await client.query(
         `UPDATE vpn_client_certs SET revoked_at = now() WHERE container_id = $1 AND serial = $2 AND revoked_at IS NULL`,
         [containerId, old],
@@ -120,13 +115,7 @@ export class VpnService {
           fresh.keyPem,
           fresh.notAfter,
         ]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     const creds = await this.existing(containerId);
     if (!creds) throw new AuthenticationError('token revoked: the container was deleted');
     return creds;
@@ -157,9 +146,7 @@ export class VpnService {
   }
 
   private async allocate(containerId: string, fresh: IssuedCertificate): Promise<Credentials> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const creds = await withTransaction(this.pool, async (client) => {
       const { rows: found } = await client.query(
         `SELECT gateway_node, deleted_at IS NOT NULL AS deleted FROM onboarded_containers WHERE container_id = $1 FOR SHARE`,
         [containerId],
@@ -178,16 +165,10 @@ export class VpnService {
          ON CONFLICT (container_id) WHERE revoked_at IS NULL DO NOTHING`,
         [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
       );
-      const creds = await this.existing(containerId, client);
-      await client.query('COMMIT');
-      if (!creds) throw new Error(`vpn credentials of ${containerId} vanished`);
-      return creds;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return this.existing(containerId, client);
+    });
+    if (!creds) throw new Error(`vpn credentials of ${containerId} vanished`);
+    return creds;
   }
 
   /** The lowest address never used on the node, else the one longest out of quarantine. */

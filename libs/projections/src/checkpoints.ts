@@ -44,7 +44,7 @@ export type ApplyOutcome = { kind: 'applied'; after?: AfterCommit } | { kind: 'l
 const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
 const DIGITS = /^\d+$/;
 
-type Result = { rows: Record<string, any>[] };
+type Result = { rows: { t: string; p: string; lease_owner: string | null; lease_valid: boolean }[] };
 const lastResult = (r: Result | Result[]): Result => (Array.isArray(r) ? r[r.length - 1] : r);
 
 export interface ApplyOptions {

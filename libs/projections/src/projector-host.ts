@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { EventStore, poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
+import { EventStore } from '@app/event-store';
 import { NotFoundError } from '@app/common';
 import { projectionLag } from './lag';
 import { projectionMetrics } from './metrics';
@@ -23,17 +22,14 @@ export class ProjectorHost implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger('projections');
   private readonly projections = new Map<string, Projection>();
   private readonly projectors = new Map<string, Projector>();
-  private readonly pool: Pool;
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private lagTimer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   register(projection: Projection): void {
     if (this.projections.has(projection.name)) throw new Error(`projection ${projection.name} is registered twice`);

@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { START, type Checkpoint, type EventStore } from '@app/event-store';
 import { applyInTransaction, ensureProjectionRow, readCheckpoint } from './checkpoints';
 import type { Projection } from './types';
+import { withTransaction } from '@app/database';
 
 export interface RebuildResult {
   projection: string;
@@ -16,24 +17,9 @@ const IDENT = /^[a-z_][a-z0-9_]{0,40}$/;
 export const REBUILD_PAGE_EVENTS = 10_000;
 const logger = new Logger('projection:rebuild');
 
-async function inTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
 /**
  * Rebuilds a projection from the whole log into fresh copies of its tables while the live tables
- * keep serving and the live projector keeps running (DESIGN.md, rule 6), then swaps them in:
+ * keep serving and the live projector keeps running (docs/design.md, rule 6), then swaps them in:
  *
  * 1. `CREATE TABLE <t>__rb_<id> (LIKE <t> INCLUDING ALL)` for each table; a checkpoint row
  *    `<name>:rebuild` starts at the beginning of the log.
@@ -93,7 +79,7 @@ export async function rebuildProjections(
         events: 0,
       };
       await ensureProjectionRow(pool, projection.name);
-      await inTransaction(pool, async (c) => {
+      await withTransaction(pool, async (c) => {
         // Refuses a second rebuild of the same projection running at the same time.
         await c.query(`INSERT INTO projections (name) VALUES ($1)`, [job.rowName]).catch((err) => {
           if ((err as { code?: string }).code === '23505') throw new Error(`a rebuild of ${projection.name} is already running`);
@@ -115,7 +101,7 @@ export async function rebuildProjections(
       const from = checkpoint;
       await Promise.all(
         jobs.map((job) =>
-          inTransaction(pool, async (c) => {
+          withTransaction(pool, async (c) => {
             const out = await applyInTransaction(c, job.rowName, job.projection, job.shadow, from, current.events, null, true);
             if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${job.projection.name} moved under it`);
             job.events += current.events.length;
@@ -149,7 +135,7 @@ export async function rebuildProjections(
 /** The swap: under the live checkpoint's lock, apply what is left, rename the tables, hand over the checkpoint. */
 async function swapIn(pool: Pool, store: EventStore, job: Job, id: string, batchSize: number): Promise<Checkpoint> {
   const { projection, shadow, rowName } = job;
-  return inTransaction(pool, async (c) => {
+  return withTransaction(pool, async (c) => {
     await c.query(`SELECT 1 FROM projections WHERE name = $1 FOR UPDATE`, [projection.name]);
     let cp = await readCheckpoint(c, rowName);
     for (;;) {

@@ -1,7 +1,11 @@
-import { Inject, Module, OnModuleInit, Optional } from '@nestjs/common';
+import { Global, Inject, Module, OnModuleInit, Optional } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ROUTES_CHANGED, type RoutesChangedListener } from '@app/jobs';
 import { ProjectorHost } from '@app/projections';
+import { PG_POOL } from '@app/database';
+import { CONTAINER_ROUTES, type ContainerRoutes } from '@app/health';
+import { readContainerRoutes } from './read/routes.reader';
 import { RoutingProjection } from './routing.projection';
 import { RoutesController } from './read/routes.controller';
 import { RoutesReadService } from './read/routes.service';
@@ -29,6 +33,23 @@ export class RoutingProjectionModule implements OnModuleInit {
   }
 }
 
-/** Gateway side: the routing projection and the dashboards' read API on its routes (GET /routes). */
-@Module({ imports: [RoutingProjectionModule], controllers: [RoutesController], providers: [RoutesReadService] })
+/**
+ * Gateway side: the routing projection, the dashboards' read API on its routes (GET /routes), and
+ * the container page's routes for health's dashboard API (CONTAINER_ROUTES, global: health cannot
+ * import routing).
+ */
+@Global()
+@Module({
+  imports: [RoutingProjectionModule],
+  controllers: [RoutesController],
+  providers: [
+    RoutesReadService,
+    {
+      provide: CONTAINER_ROUTES,
+      inject: [PG_POOL],
+      useFactory: (pool: Pool): ContainerRoutes => ({ of: (id) => readContainerRoutes(pool, id) }),
+    },
+  ],
+  exports: [CONTAINER_ROUTES],
+})
 export class RoutingModule {}

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isUuid } from '@app/common';
+import { isUuid, type Stored } from '@app/common';
 import type { RecordedEvent } from '@app/event-store';
 import type { RoutesChangedListener } from '@app/jobs';
 import type { AfterCommit, Projection, ProjectionContext } from '@app/projections';
@@ -39,17 +39,17 @@ const CONTENT = ROUTE_COLUMNS.filter((c) => c !== 'updated_position' && c !== 'u
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
-function stateFromDb(r: Record<string, any>): RoutingState {
+function stateFromDb(r: Stored<RoutingState, 'withdrawn_at' | 'last_watchdog_at', 'updated_position'>): RoutingState {
   return {
-    ...(r as RoutingState),
+    ...r,
     withdrawn_at: iso(r.withdrawn_at),
     last_watchdog_at: iso(r.last_watchdog_at),
     updated_position: String(r.updated_position),
   };
 }
 
-function routeFromDb(r: Record<string, any>): RouteRow {
-  return { ...(r as RouteRow), updated_position: String(r.updated_position), updated_at: iso(r.updated_at)! };
+function routeFromDb(r: Stored<RouteRow, 'updated_at', 'updated_position'>): RouteRow {
+  return { ...r, updated_position: String(r.updated_position), updated_at: iso(r.updated_at)! };
 }
 
 /** What the routes depend on; a change elsewhere (last_watchdog_at, counters) leaves them alone. */

@@ -7,8 +7,17 @@ import {
   type ServiceMappedData,
   type ServiceUnmappedData,
 } from '@app/container-events';
-import { DELETED, HEALTH_LAPSED, REGISTERED, serverTime, VPN_ASSIGNED, VPN_RELEASED } from '@app/health';
-import type { HealthLapsedData, RegisteredData, VpnAssignedData } from '@app/health';
+import {
+  DELETED,
+  HEALTH_LAPSED,
+  REGISTERED,
+  serverTime,
+  VPN_ASSIGNED,
+  VPN_RELEASED,
+  type HealthLapsedData,
+  type RegisteredData,
+  type VpnAssignedData,
+} from '@app/health';
 
 /** The routing projection's per-container state (table routing_containers). */
 export interface RoutingState {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { DATA_SOURCE } from '@app/database';
-import { ConflictError, parseInput, UUID_RE, ValidationError } from '@app/common';
-import { ConcurrencyError, EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
+import { ConflictError, hasControlCharacters, parseInput, UUID_RE, ValidationError } from '@app/common';
+import { ConcurrencyError, EventMetadata, EventStore } from '@app/event-store';
 import { decideAccess, evolveProjectAccess, initialProjectAccess } from './domain/access';
 import { projectAccessStream, USER_REGISTERED, userStream } from './domain/events';
 import { hashPassword } from './users';
@@ -16,7 +15,7 @@ const printable = (max: number) =>
     .string()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+    .refine((v) => !hasControlCharacters(v), 'must not contain control characters');
 export const registerUserBody = z.strictObject({
   user_id: uuid.optional(),
   email: z
@@ -33,14 +32,10 @@ const MAX_ATTEMPTS = 5;
 /** The platform's side: users and project access, as events. */
 @Injectable()
 export class AccessService {
-  private readonly pool: Pool;
-
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   async registerUser(body: unknown, metadata: EventMetadata): Promise<{ user_id: string; email: string; name: string; position: string }> {
     const input = parseInput(registerUserBody, body);

@@ -1,10 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
 import { ForbiddenError, UnavailableError, ValidationError } from '@app/common';
 import { GUARD_CALLBACK_PATH, GUARD_CLIENT_ID } from './domain/clients';
 import { hostCookie, parseCookies, parseServiceHost, safeReturnPath, serviceOrigin, ServiceHost } from './domain/hosts';
@@ -30,16 +28,13 @@ export type CheckResult =
  */
 @Injectable()
 export class GuardService {
-  private readonly pool: Pool;
   private readonly cache = new Map<string, { at: number; result: CheckResult }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(OidcProviderService) private readonly oidc: OidcProviderService,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   /** Every guard answer starts here: with SSO off, protected routes are closed (nginx answers 500), never open. */
   private host(value: unknown): ServiceHost {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { OidcProvider } from './oidc.provider';
+import type { OidcProvider } from './oidc-types';
 import type { UserDirectory } from './users';
 
 const UID = /^[A-Za-z0-9_-]{10,64}$/;

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { EventMetadata, EventStore, poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
+import { EventMetadata, EventStore } from '@app/event-store';
 import type { OAuthClientIssuer } from '@app/onboarding';
 import {
   clientIdFor,
@@ -28,15 +27,11 @@ const newSecret = () => randomBytes(32).toString('base64url');
  */
 @Injectable()
 export class OAuthClientsService implements OAuthClientIssuer, OnModuleInit {
-  private readonly pool: Pool;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   /**
    * The guard's own client: it redeems its codes in-process (see GuardService), so its secret is

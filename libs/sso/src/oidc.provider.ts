@@ -1,12 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
 import { TokenService } from '@app/auth';
 import { redirectUriAllowed, RedirectPolicy, secretMatches, ServiceOrigins } from './domain/clients';
 import { nativePlain, requireEsm } from './infra/esm';
@@ -14,35 +12,9 @@ import { postgresAdapter, pruneExpired } from './infra/oidc-adapter';
 import { cookieKeys, providerJwks } from './signing-keys';
 import { USER_DIRECTORY, UserDirectory } from './users';
 import { registerInteractionRoutes } from './interaction.routes';
+import type { GrantEntity, OidcProvider } from './oidc-types';
 
-/** The parts of oidc-provider's Provider this gateway uses (the package ships no CommonJS types). */
-export interface OidcProvider {
-  callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  interactionDetails(
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown> }>;
-  interactionFinished(req: IncomingMessage, res: ServerResponse, result: unknown, o?: { mergeWithLastSubmission?: boolean }): Promise<void>;
-  AuthorizationCode: { find(code: string): Promise<AuthorizationCodeEntity | undefined> };
-  Client: { prototype: Record<string, unknown> };
-  Grant: new (o: { accountId: string; clientId: string }) => GrantEntity;
-  proxy: boolean;
-  on(event: string, fn: (...args: unknown[]) => void): void;
-}
-export interface AuthorizationCodeEntity {
-  clientId: string;
-  redirectUri: string;
-  accountId: string;
-  codeChallenge?: string;
-  codeChallengeMethod?: string;
-  nonce?: string;
-  consumed?: number;
-  consume(): Promise<void>;
-}
-interface GrantEntity {
-  addOIDCScope(scope: string): void;
-  save(): Promise<string>;
-}
+export type { AuthorizationCodeEntity, OidcProvider } from './oidc-types';
 
 const ownToken = async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId;
 
@@ -61,19 +33,16 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 @Injectable()
 export class OidcProviderService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('sso:provider');
-  private readonly pool: Pool;
   private instance?: OidcProvider;
   private pruner?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
-  ) {
-    this.pool = poolOf(ds);
-  }
+  ) {}
 
   /**
    * Built on first use (the first /oidc request, sign-in or guard callback): loading oidc-provider
@@ -198,7 +167,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
    * service host) in addition to the registered list.
    */
   private harden(provider: OidcProvider): void {
-    const proto = provider.Client.prototype as Record<string, any>;
+    const proto = provider.Client.prototype;
     const origins = this.origins;
     proto.compareClientSecret = function compareClientSecret(this: { clientSecret: string }, actual: string) {
       return Promise.resolve(secretMatches(this.clientSecret, actual));

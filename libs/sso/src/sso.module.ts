@@ -1,7 +1,6 @@
 import { Global, Inject, Module, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import type { Pool } from 'pg';
+import { PG_POOL } from '@app/database';
 import { OAUTH_CLIENTS } from '@app/onboarding';
 import { ProjectorHost } from '@app/projections';
 import { AccessController } from './access.controller';
@@ -33,7 +32,7 @@ export class AccessProjectionModule implements OnModuleInit {
   imports: [AccessProjectionModule],
   controllers: [GuardController, AccessController],
   providers: [
-    { provide: USER_DIRECTORY, inject: [DATA_SOURCE], useFactory: (ds: DataSource) => new PlatformUserDirectory(poolOf(ds)) },
+    { provide: USER_DIRECTORY, inject: [PG_POOL], useFactory: (pool: Pool) => new PlatformUserDirectory(pool) },
     OidcProviderService,
     GuardService,
     AccessService,

@@ -6,7 +6,7 @@
  */
 export interface TimelineInput {
   type: string;
-  data: Record<string, any>;
+  data: Record<string, unknown>;
   actor: string | null;
   /** For watchdogs: why this one is on the timeline. */
   transition?: 'first' | 'recovered' | 'healthy' | 'degraded';
@@ -15,8 +15,13 @@ export interface TimelineInput {
 const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
 const by = (actor: string | null) => (actor ? ` by ${actor}` : '');
 
-function unhealthyServices(data: Record<string, any>): string[] {
-  return Array.isArray(data.services) ? data.services.filter((s: any) => s && s.healthy === false).map((s: any) => str(s.name)) : [];
+type Readiness = { healthy?: unknown; name?: unknown };
+
+function unhealthyServices(data: Record<string, unknown>): string[] {
+  const services: unknown[] = Array.isArray(data.services) ? data.services : [];
+  return services
+    .filter((s): s is Readiness => typeof s === 'object' && s !== null && (s as Readiness).healthy === false)
+    .map((s) => str(s.name));
 }
 
 /** A human-readable one-liner for a state-changing event; null when the event is not one. */
@@ -57,7 +62,7 @@ export function summarize(e: TimelineInput): string | null {
 }
 
 /** A watchdog's health as the health projection sees it (any unhealthy service: degraded). */
-export const watchdogHealth = (data: Record<string, any>): 'healthy' | 'degraded' =>
+export const watchdogHealth = (data: Record<string, unknown>): 'healthy' | 'degraded' =>
   unhealthyServices(data).length ? 'degraded' : 'healthy';
 
 /** `type:id` of metadata.actor, or null. */

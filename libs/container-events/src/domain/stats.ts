@@ -1,7 +1,7 @@
 import type { RawStat, RawSystem } from './events';
 
 /**
- * Parses the free-text stats of a watchdog (DESIGN.md: "Stats") into numbers where they parse;
+ * Parses the free-text stats of a watchdog (docs/design.md: "Stats") into numbers where they parse;
  * anything else is null (unknown). Never throws: the heartbeat matters more than any one stat.
  */
 export interface ParsedStats {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { serviceNameProblem, UUID_RE } from '@app/common';
 
 /**
- * The wire format of POST /collab/event (DESIGN.md, wire contracts). Strict: unknown fields are
+ * The wire format of POST /collab/event (docs/design.md, wire contracts). Strict: unknown fields are
  * refused. Stats are free text, bounded; names, ports and ids are allow-listed.
  */
 export const STAT_MAX_CHARS = 256;

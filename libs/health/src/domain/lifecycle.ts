@@ -3,12 +3,7 @@
  * writes most of them and owns their definitions (imported here from its pure domain file, so the
  * strings live in one place); the health sweeper writes `health-lapsed`.
  */
-export {
-  REGISTERED,
-  DELETED,
-  VPN_ADDRESS_ASSIGNED as VPN_ASSIGNED,
-  VPN_ADDRESS_RELEASED as VPN_RELEASED,
-} from '@app/onboarding/domain/events';
+export { REGISTERED, DELETED, VPN_ADDRESS_ASSIGNED as VPN_ASSIGNED, VPN_ADDRESS_RELEASED as VPN_RELEASED } from '@app/onboarding';
 const CANONICAL_ISO = /^\d{4}-(0\d|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 export const HEALTH_LAPSED = 'user-container:health-lapsed';
 

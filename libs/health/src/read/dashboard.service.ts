@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DATA_SOURCE } from '@app/database';
+import { PG_POOL } from '@app/database';
 import { NotFoundError, ValidationError } from '@app/common';
-import { poolOf } from '@app/event-store';
 import { STATUSES } from '../domain/health';
 import { encodeCursor, ListQuery } from './queries';
 import { Scope, scopeSql } from './scope';
+import { CONTAINER_ROUTES, type ContainerRoutes } from './container-routes';
 
 const CONTAINER_COLUMNS = `h.container_id, h.org_id, h.project_id, h.gateway_node, h.display_name, h.status, h.deleted,
   h.last_watchdog_at, h.status_since, h.stats, h.services, h.watchdogs::int AS watchdogs, h.created_at, h.updated_at`;
@@ -16,14 +15,11 @@ const MAX_SAMPLES = 5_000;
 /** The dashboards' queries on the health and routing read models, always within a scope. */
 @Injectable()
 export class DashboardService {
-  private readonly pool: Pool;
-
   constructor(
-    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.pool = poolOf(ds);
-  }
+    @Inject(CONTAINER_ROUTES) private readonly routes: ContainerRoutes,
+  ) {}
 
   async list(scope: Scope, q: ListQuery) {
     const where: string[] = [];
@@ -78,14 +74,11 @@ export class DashboardService {
     const { rows } = await this.pool.query(`SELECT ${CONTAINER_COLUMNS} FROM container_health h WHERE ${where.join(' AND ')}`, params);
     // Out of scope and absent look the same: a viewer learns nothing about other orgs' ids.
     if (!rows[0]) throw new NotFoundError(`no container ${containerId}`, [{ field: 'id', message: 'no such container' }]);
-    const { rows: routes } = await this.pool.query(
-      `SELECT fqdn, service, port, is_primary, active, vpn_address, gateway_node, updated_at FROM routes WHERE container_id = $1 ORDER BY is_primary DESC, service`,
-      [containerId],
-    );
+    const routes = await this.routes.of(containerId);
     const readiness = new Map<string, { healthy: boolean; message?: string }>(
       (rows[0].services as { name: string; healthy: boolean; message?: string }[]).map((s) => [s.name, s]),
     );
-    const names = [...new Set([...routes.map((r) => r.service as string), ...readiness.keys()])];
+    const names = [...new Set([...routes.map((r) => r.service), ...readiness.keys()])];
     const services = names.map((name) => {
       const route = routes.find((r) => r.service === name);
       const ready = readiness.get(name);

@@ -1,4 +1,5 @@
-import { checkRoute, NODE_ID_RE, RenderPolicy, RouteRow, SkippedRow } from './route';
+import type { RenderRoute } from '@app/routing';
+import { checkRoute, NODE_ID_RE, RenderPolicy, SkippedRow } from './route';
 import { MapFile, renderMapFile } from './render-map';
 import { printable } from './render-stage2';
 
@@ -18,7 +19,7 @@ const ADDRESS_RE = /^[a-z0-9.-]{1,253}:\d{1,5}$/;
  * node, which answers them as unknown. Rows naming a node that is not configured are refused.
  */
 export function renderStage1Map(
-  rows: readonly RouteRow[],
+  rows: readonly RenderRoute[],
   policy: RenderPolicy & { nodes: readonly GatewayNode[]; defaultNode: string },
 ): MapFile {
   const skipped: SkippedRow[] = [];

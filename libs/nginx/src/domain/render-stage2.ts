@@ -1,4 +1,5 @@
-import { checkRoute, RenderPolicy, RouteRow, SkippedRow } from './route';
+import type { RenderRoute } from '@app/routing';
+import { checkRoute, RenderPolicy, SkippedRow } from './route';
 import { MapFile, renderMapFile } from './render-map';
 
 export const UPSTREAM_VARIABLE = 'collab_upstream';
@@ -16,7 +17,10 @@ export const PROTECTED_PREFIX = 'sso:';
  * node (`sso:address:port` when the route is protected); inactive routes (or ones without an address yet) -> `offline`; anything else -> `unknown`.
  * `node` filters by gateway_node (null rows belong to the default node).
  */
-export function renderStage2Map(rows: readonly RouteRow[], policy: RenderPolicy & { node?: { id: string; isDefault: boolean } }): MapFile {
+export function renderStage2Map(
+  rows: readonly RenderRoute[],
+  policy: RenderPolicy & { node?: { id: string; isDefault: boolean } },
+): MapFile {
   const skipped: SkippedRow[] = [];
   const pairs: { host: string; value: string }[] = [];
   for (const row of rows) {

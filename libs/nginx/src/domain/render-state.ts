@@ -1,4 +1,4 @@
-/** One row of nginx_render_state as GET /nginx/renders shows it (the web dashboard reads this type too). */
+/** One row of nginx_render_state as GET /nginx/renders shows it (apps/dashboard/src/types.ts declares the same shape). */
 export interface RenderState {
   node: string;
   stage: string;

@@ -1,5 +1,5 @@
 import { parseCidr } from '@app/common';
-import { RouteRow } from './route';
+import type { RenderRoute } from '@app/routing';
 import { renderStage1Map } from './render-stage1';
 import { renderStage2Map } from './render-stage2';
 import { renderStage2Conf } from './stage2-conf';
@@ -8,7 +8,7 @@ const C = '11111111-1111-4111-8111-111111111111';
 const C2 = '22222222-2222-4222-8222-222222222222';
 const O = '00000000-0000-4000-8000-000000000000';
 const policy = { domain: 'collab.test', vpnRanges: [parseCidr('172.16.0.0/16')] };
-const row = (p: Partial<RouteRow> = {}): RouteRow => {
+const row = (p: Partial<RenderRoute> = {}): RenderRoute => {
   const r = {
     container_id: C,
     org_id: O,

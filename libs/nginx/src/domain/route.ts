@@ -1,20 +1,5 @@
-import { isDomain, isPort, isServiceName, isUuid, serviceFqdn } from '@app/common';
-import { Cidr, inRanges } from '@app/common';
-
-/** One row of the `routes` read model, as read from PostgreSQL (vpn_address cast to text). */
-export interface RouteRow {
-  fqdn: string;
-  container_id: string;
-  org_id: string;
-  service: string;
-  port: number;
-  is_primary: boolean;
-  vpn_address: string | null;
-  gateway_node: string | null;
-  active: boolean;
-  /** Behind the gateway's sign-in (nginx auth_request, docs/sso.md). Absent reads as false. */
-  protected?: boolean;
-}
+import type { RenderRoute } from '@app/routing';
+import { isDomain, isPort, isServiceName, isUuid, serviceFqdn, Cidr, inRanges } from '@app/common';
 
 export interface RenderPolicy {
   domain: string;
@@ -40,7 +25,7 @@ export interface CheckedRoute {
  * Re-checks every value of a row against the allow-lists. The host names are derived from the
  * checked ids, never copied from the `fqdn` column, and a row whose column disagrees is refused.
  */
-export function checkRoute(row: RouteRow, policy: RenderPolicy): { ok: true; route: CheckedRoute } | { ok: false; reason: string } {
+export function checkRoute(row: RenderRoute, policy: RenderPolicy): { ok: true; route: CheckedRoute } | { ok: false; reason: string } {
   if (!isDomain(policy.domain)) return { ok: false, reason: 'platform domain is not a valid domain' };
   if (!isUuid(row.container_id)) return { ok: false, reason: 'container_id is not a uuid' };
   if (!isUuid(row.org_id)) return { ok: false, reason: 'org_id is not a uuid' };

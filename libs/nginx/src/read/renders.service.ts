@@ -1,19 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import type { Role } from '@app/auth';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
 import { RenderState, renderStateFor } from '../domain/render-state';
 
 /** Reads nginx_render_state (written by the render job after every attempt) for dashboards. */
 @Injectable()
 export class RenderStateReader {
-  private readonly pool: Pool;
-
-  constructor(@Inject(DATA_SOURCE) ds: DataSource) {
-    this.pool = poolOf(ds);
-  }
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   async lastRenders(role: Role): Promise<RenderState[]> {
     const { rows } = await this.pool.query<RenderState>(

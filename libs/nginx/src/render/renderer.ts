@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { NginxConfig } from '@app/config';
-import { safeSwap, SwapError, SwapSteps } from '@app/common';
-import { parseCidr } from '@app/common';
+import { safeSwap, SwapError, SwapSteps, parseCidr } from '@app/common';
 import { MapFile } from '../domain/render-map';
-import { RouteRow, SkippedRow } from '../domain/route';
+import { readRenderRoutes, type RenderRoute } from '@app/routing';
+import { SkippedRow } from '../domain/route';
 import { renderStage1Map } from '../domain/render-stage1';
 import { renderStage2Map } from '../domain/render-stage2';
 import { NginxControl } from '../infra/nginx-control';
@@ -65,7 +65,7 @@ export class NginxRenderer {
     let file: MapFile | undefined;
     let stage = 'query';
     try {
-      const rows = await this.loadRoutes();
+      const rows = await readRenderRoutes(this.pool);
       stage = 'render';
       file = this.renderRows(rows);
       m.skippedRows.set({ node }, file.skipped.length);
@@ -122,22 +122,13 @@ export class NginxRenderer {
     end();
   }
 
-  private renderRows(rows: RouteRow[]): MapFile {
+  private renderRows(rows: RenderRoute[]): MapFile {
     const policy = { domain: this.domain, vpnRanges: this.ranges };
     if (this.config.stage === 'stage1') {
       return renderStage1Map(rows, { ...policy, nodes: this.config.gatewayNodes, defaultNode: this.config.defaultGatewayNode });
     }
     const node = { id: this.config.nodeId, isDefault: this.config.nodeId === this.config.defaultGatewayNode };
     return renderStage2Map(rows, { ...policy, node });
-  }
-
-  private async loadRoutes(): Promise<RouteRow[]> {
-    const { rows } = await this.pool.query<RouteRow>(
-      `SELECT fqdn, container_id::text AS container_id, org_id::text AS org_id, service, port, is_primary,
-              host(vpn_address) AS vpn_address, gateway_node, active, protected
-         FROM routes`,
-    );
-    return rows;
   }
 
   private async record(r: RenderResult): Promise<void> {

@@ -28,28 +28,29 @@ export const initialLifecycle = (): LifecycleState => ({ version: -1, tokenVersi
 
 export function evolveLifecycle(s: LifecycleState, e: { type: string; data: unknown; streamVersion: number }): LifecycleState {
   const next: LifecycleState = { ...s, version: e.streamVersion };
-  const d = e.data as Record<string, any>;
-  switch (e.type) {
+  // The stream also holds ingest's map/unmap events: they fall through the switch.
+  const ev = { type: e.type, data: e.data } as LifecycleEvent;
+  switch (ev.type) {
     case REGISTERED:
-      next.registered = d as RegisteredData;
+      next.registered = ev.data;
       break;
     case TOKEN_ISSUED:
-      next.tokenVersion = Math.max(s.tokenVersion, d.token_version);
+      next.tokenVersion = Math.max(s.tokenVersion, ev.data.token_version);
       break;
     case DELETED:
       next.deleted = true;
       break;
     case VPN_ADDRESS_ASSIGNED:
-      next.address = d.address;
+      next.address = ev.data.address;
       break;
     case VPN_ADDRESS_RELEASED:
       next.address = undefined;
       break;
     case CERTIFICATE_ISSUED:
-      next.certificate = { serial: d.serial, revoked: false };
+      next.certificate = { serial: ev.data.serial, revoked: false };
       break;
     case CERTIFICATE_REVOKED:
-      if (s.certificate?.serial === d.serial) next.certificate = { serial: d.serial, revoked: true };
+      if (s.certificate?.serial === ev.data.serial) next.certificate = { serial: ev.data.serial, revoked: true };
       break;
   }
   return next;

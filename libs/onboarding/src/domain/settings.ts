@@ -1,7 +1,7 @@
 import { isUuid, serviceFqdn } from '@app/common';
 
 /**
- * What a container boots with (DESIGN.md wire contracts; the seed's container-functions.sh reads
+ * What a container boots with (docs/design.md wire contracts; the seed's container-functions.sh reads
  * gateway_fqdn, token, user_container_id, project_id and oauth_clients with jq).
  */
 export interface ContainerSettings {

@@ -1,19 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
-import { DATA_SOURCE } from '@app/database';
-import { poolOf } from '@app/event-store';
+import { PG_POOL } from '@app/database';
 import { Scope, scopeSql } from '@app/health';
 import { encodeRoutesCursor, RoutesQuery } from './routes.query';
 
 /** Reads the routing read model (`routes`) for dashboards, always within a token's scope. */
 @Injectable()
 export class RoutesReadService {
-  private readonly pool: Pool;
-
-  constructor(@Inject(DATA_SOURCE) ds: DataSource) {
-    this.pool = poolOf(ds);
-  }
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   async list(scope: Scope, q: RoutesQuery) {
     const where: string[] = [];

@@ -35,6 +35,7 @@ export function serviceOrigin(host: string, o: { scheme: 'https' | 'http'; port?
 export function safeReturnPath(rd: unknown): string | null {
   if (typeof rd !== 'string' || rd.length === 0 || rd.length > 2048) return null;
   if (!rd.startsWith('/') || rd.startsWith('//') || rd.includes('\\')) return null;
+  // eslint-disable-next-line no-control-regex -- refusing control characters (C0, space, DEL, C1) is the point
   if (/[\u0000-\u0020\u007f-\u009f]/.test(rd)) return null;
   // Resolved against a dummy origin, it must stay on it (catches encoded and dot tricks browsers normalise).
   try {

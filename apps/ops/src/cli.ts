@@ -1,0 +1,91 @@
+import { parseArgs } from 'node:util';
+import { Pool } from 'pg';
+import { loadConfig, type AppConfig } from '@app/config';
+import { ROLES } from '@app/auth';
+
+/** Exit codes of every ops command (README, Operations). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+/** The one usage text of `npm run ops`; `usageOf(command)` cuts one command's lines out of it. */
+export const USAGE = `usage: npm run ops -- <command> [options]
+
+commands:
+  migrate                      apply pending database migrations
+  mint-token --role R [--sub ID] [--org UUID] [--project UUID] [--projects UUID,...] [--ttl SECONDS]
+                               print a signed token (roles: ${ROLES.join(', ')})
+  secrets                      print fresh production secrets as .env lines (JWT_KEYS,
+                               AUDIT_SIGNING_KEY, SSO_JWKS): npm run -s ops -- secrets > .env
+  audit [--container UUID] [--project UUID] [--org UUID] [--type T,...] [--actor TYPE:ID]
+        [--from ISO] [--to ISO] [--format ndjson|table] [--out FILE]
+                               events matching the filters, in log order (stdout or FILE)
+  replay <health|routing|all> [--batch N] [--json]
+                               rebuild projections into fresh tables and swap (safe while the gateway runs)
+  status [--json]              projection checkpoints and lag, sealer, queue depth, last nginx render
+  verify [--json]              walk the hash chain; exit 1 naming the first bad event
+  partitions [--ahead DAYS] [--json]
+                               create the day partitions of the log ahead, list them with their size
+  compact [--retention-days N] [--no-vacuum-full] [--json]
+                               compact raw watchdogs older than N days into per-container summaries
+
+exit codes: 0 ok, 1 failed (verification failed, command error), 2 bad usage, 3 cannot connect
+`;
+
+/** Bad arguments: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** The lines of USAGE that describe `command` (its line and the indented ones after it). */
+export function usageOf(command: string): string {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  ${command} `) || l === `  ${command}`);
+  if (start < 0) return USAGE;
+  const end = lines.findIndex((l, i) => i > start && /^ {2}[a-z]/.test(l));
+  const own = lines
+    .slice(start, end < 0 ? undefined : end)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('\n  ');
+  return `usage: npm run ops -- ${own}\n`;
+}
+
+type Options = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+
+/** What a command gets: its arguments, the config and a small pool, both made on first use. */
+export class OpsContext {
+  private loaded?: AppConfig;
+  private opened?: Pool;
+  constructor(readonly args: string[]) {}
+
+  get config(): AppConfig {
+    return (this.loaded ??= loadConfig());
+  }
+
+  get pool(): Pool {
+    if (!this.opened) {
+      this.opened = new Pool({ connectionString: this.config.database.url, max: 4, connectionTimeoutMillis: 5_000 });
+      this.opened.on('error', () => undefined);
+    }
+    return this.opened;
+  }
+
+  /** parseArgs (strict) with --json added. */
+  parse(options: Options, positionals = false): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+    const parsed = parseArgs({
+      args: this.args,
+      options: { ...options, json: { type: 'boolean' } },
+      allowPositionals: positionals,
+      strict: true,
+    });
+    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+  }
+
+  async close(): Promise<void> {
+    await this.opened?.end().catch(() => undefined);
+  }
+}
+
+export type OpsCommand = (ctx: OpsContext) => Promise<number>;
+
+/** Prints `value` as JSON or as the human text. */
+export function print(json: boolean, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : text());
+}

@@ -1,0 +1,9 @@
+/**
+ * The routes of one container, for its dashboard page. The routing lib owns the `routes` table and
+ * provides this (RoutingModule); health cannot import routing, which consumes health's events.
+ */
+export const CONTAINER_ROUTES = Symbol('CONTAINER_ROUTES');
+
+export interface ContainerRoutes {
+  of(containerId: string): Promise<{ service: string; port: number; fqdn: string }[]>;
+}
