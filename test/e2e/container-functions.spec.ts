@@ -197,8 +197,10 @@ describe('container-functions.sh against a running gateway', () => {
   describe('start_vpn and vpn_loop (the seed JSON from a stub gateway)', () => {
     const CONFIG = 'client\ndev tun\nproto udp\nremote GATEWAY_FQDN 1194\nca ca.crt\ncert client.crt\nkey client.key\n';
     const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-    const json = (config = CONFIG, certificates: Record<string, string> = { 'ca.crt': CA, 'client.crt': 'CERT\n', 'client.key': 'KEY\n' }) =>
-      JSON.stringify({ certificates, config });
+    const json = (
+      config = CONFIG,
+      certificates: Record<string, string> = { 'ca.crt': CA, 'client.crt': 'CERT\n', 'client.key': 'KEY\n' },
+    ) => JSON.stringify({ certificates, config });
     const PROFILE = json();
 
     function stubOpenvpn(name: string, behaviour: string): { bin: string; log: string } {

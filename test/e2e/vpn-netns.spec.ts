@@ -7,7 +7,8 @@ import { EMPTY_STAGE2_MAP, renderStage2Conf } from '@app/nginx';
 import { VpnRenderHandler } from '@app/onboarding';
 import { NetnsLab, NsChild } from '../support/netns';
 import { freePort, NGINX_BIN } from '../support/nginx';
-import { eventually, startStack } from '../support/stack';
+import { eventually } from '../support/eventually';
+import { startStack } from '../support/stack';
 import { Bridge, tcpToUnix, unixToTcp } from '../support/unix-bridge';
 
 /**
@@ -106,11 +107,13 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
   };
   const connect = async (where: string, reg: Registered, label: string) => startClient(where, await fetchProfile(reg, label), label);
   const tunnelUp = (c: NsChild, times = 1) =>
-    eventually(async () => (c.output().split('Initialization Sequence Completed').length - 1 >= times ? true : undefined), 30_000, 100).catch(
-      (err) => {
-        throw new Error(`${(err as Error).message}\nclient:\n${c.output().slice(-3000)}\nserver:\n${supervisor.output().slice(-3000)}`);
-      },
-    );
+    eventually(
+      async () => (c.output().split('Initialization Sequence Completed').length - 1 >= times ? true : undefined),
+      30_000,
+      100,
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}\nclient:\n${c.output().slice(-3000)}\nserver:\n${supervisor.output().slice(-3000)}`);
+    });
   const events = async (id: string) =>
     (await stack.pool.query(`SELECT event_type, data FROM events WHERE stream_id LIKE '%' || $1 ORDER BY global_position`, [id])).rows;
 
@@ -204,22 +207,29 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
 
     // The node's files: the worker renders them on its schedule; render once now so the supervisor starts at once.
     await new VpnRenderHandler(stack.pool, stack.config).handle({} as never);
-    supervisor = lab.spawn(ns.gw, process.execPath, ['-r', join(ROOT, 'test/support/ts-register.js'), join(ROOT, 'apps/vpn-node/src/main.ts')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        VPN_NODE_ID: node,
-        VPN_FILES_DIR: join(dir, 'openvpn'),
-        VPN_POOL_CIDR: POOL,
-        VPN_RUN_DIR: join(dir, 'run'),
-        VPN_NFT_CHECK_MS: '1000',
-        VPN_WATCH_MS: '200',
-        VPN_NODE_HTTP_HOST: '0.0.0.0',
-        VPN_NODE_HTTP_PORT: '3002',
+    supervisor = lab.spawn(
+      ns.gw,
+      process.execPath,
+      ['-r', join(ROOT, 'test/support/ts-register.js'), join(ROOT, 'apps/vpn-node/src/main.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          VPN_NODE_ID: node,
+          VPN_FILES_DIR: join(dir, 'openvpn'),
+          VPN_POOL_CIDR: POOL,
+          VPN_RUN_DIR: join(dir, 'run'),
+          VPN_NFT_CHECK_MS: '1000',
+          VPN_WATCH_MS: '200',
+          VPN_NODE_HTTP_HOST: '0.0.0.0',
+          VPN_NODE_HTTP_PORT: '3002',
+        },
       },
-    });
+    );
     await eventually(async () => (await ready()).status === 200, 60_000, 200).catch(async (err) => {
-      throw new Error(`vpn-node never ready: ${(err as Error).message}\n${JSON.stringify((await ready()).body)}\n${supervisor.output().slice(-4000)}`);
+      throw new Error(
+        `vpn-node never ready: ${(err as Error).message}\n${JSON.stringify((await ready()).body)}\n${supervisor.output().slice(-4000)}`,
+      );
     });
     // nginx binds the gateway's VPN address, which exists once the server's tun device is up.
     nginx = lab.spawn(ns.gw, NGINX_BIN, ['-p', `${nginxDir}/`, '-c', conf, '-e', errorLog, '-g', 'daemon off;']);
@@ -248,10 +258,14 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
     const ccd = readFileSync(join(dir, 'openvpn', node, 'ccd', A.container_id), 'utf8');
     expect(ccd).toBe(`ifconfig-push ${addressA} 255.255.255.0\n`);
 
-    const watchdog = await eventually(async () => {
-      const r = await postOverTunnel(ns.a, A.token, { event: WATCHDOG, project_id: PROJECT });
-      return r.status === 202 ? r : undefined;
-    }, 20_000, 100);
+    const watchdog = await eventually(
+      async () => {
+        const r = await postOverTunnel(ns.a, A.token, { event: WATCHDOG, project_id: PROJECT });
+        return r.status === 202 ? r : undefined;
+      },
+      20_000,
+      100,
+    );
     measured.vpn_config_to_first_watchdog_ms = Date.now() - t0;
     expect(JSON.parse(watchdog.body).status).toBe('accepted');
     expect((await events(A.container_id)).map((e) => e.event_type)).toContain('user-container:watchdog');
@@ -260,14 +274,24 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
   });
 
   it("serves A's HTTP service through nginx at its FQDN over the tunnel", async () => {
-    lab.spawn(ns.a, process.execPath, ['-e', `require('http').createServer((q, r) => r.end('A ' + q.headers.host)).listen(7681, '0.0.0.0')`]);
-    const mapped = await postOverTunnel(ns.a, A.token, { event: { type: 'user-container:map-http-service', name: 'web', port: 7681 }, project_id: PROJECT });
+    lab.spawn(ns.a, process.execPath, [
+      '-e',
+      `require('http').createServer((q, r) => r.end('A ' + q.headers.host)).listen(7681, '0.0.0.0')`,
+    ]);
+    const mapped = await postOverTunnel(ns.a, A.token, {
+      event: { type: 'user-container:map-http-service', name: 'web', port: 7681 },
+      project_id: PROJECT,
+    });
     expect(mapped.status).toBe(202);
     const host = `uc-${A.container_id}--web.org-${ORG}.collab.localhost`;
-    const viaNginx = await eventually(async () => {
-      const r = await curlIn(ns.gw, ['-H', `Host: ${host}`, 'http://127.0.0.1:8080/']);
-      return r.status === 200 ? r : undefined;
-    }, 20_000, 100).catch(async (err) => {
+    const viaNginx = await eventually(
+      async () => {
+        const r = await curlIn(ns.gw, ['-H', `Host: ${host}`, 'http://127.0.0.1:8080/']);
+        return r.status === 200 ? r : undefined;
+      },
+      20_000,
+      100,
+    ).catch(async (err) => {
       const last = await curlIn(ns.gw, ['-H', `Host: ${host}`, 'http://127.0.0.1:8080/']);
       const renders = await stack.pool.query(`SELECT * FROM nginx_render_state`).catch((e) => ({ rows: [String(e)] }));
       throw new Error(
@@ -310,7 +334,7 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
     expect(rules).toContain('iifname "collabvpn0" drop');
   });
 
-  it('B cannot post as A: not through the body, not with A\'s source address', async () => {
+  it("B cannot post as A: not through the body, not with A's source address", async () => {
     const posted = async (id: string) => (await events(id)).filter((e) => e.event_type.startsWith('user-container:')).length;
     const before = await posted(A.container_id);
     const asA = await postOverTunnel(ns.b, B.token, { event: WATCHDOG, project_id: PROJECT, container_id: A.container_id });
@@ -326,40 +350,56 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
 
   it('fails readiness when the isolation rules go missing, and puts them back', async () => {
     await lab.must(ns.gw, 'nft', ['delete', 'table', 'inet', 'collab_vpn']);
-    const failed = await eventually(async () => {
-      const r = await ready();
-      return r.status === 503 ? r : undefined;
-    }, 10_000, 50);
+    const failed = await eventually(
+      async () => {
+        const r = await ready();
+        return r.status === 503 ? r : undefined;
+      },
+      10_000,
+      50,
+    );
     expect(failed.body.problems.join('\n')).toMatch(/nftables/);
-    const back = await eventually(async () => {
-      const r = await ready();
-      return r.status === 200 ? r : undefined;
-    }, 10_000, 100);
+    const back = await eventually(
+      async () => {
+        const r = await ready();
+        return r.status === 200 ? r : undefined;
+      },
+      10_000,
+      100,
+    );
     expect(back.body.nftables.repairs).toBeGreaterThanOrEqual(1);
     expect((await lab.run(ns.b, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', addressA])).code).not.toBe(0);
   });
 
   it("a certificate near expiry is re-issued at vpn-config; the old one's session ends and it is refused at reconnect", async () => {
-    const old = (await stack.pool.query(`SELECT serial FROM vpn_client_certs WHERE container_id = $1 AND revoked_at IS NULL`, [B.container_id]))
-      .rows[0].serial;
+    const old = (
+      await stack.pool.query(`SELECT serial FROM vpn_client_certs WHERE container_id = $1 AND revoked_at IS NULL`, [B.container_id])
+    ).rows[0].serial;
     await stack.pool.query(`UPDATE vpn_client_certs SET not_after = now() + interval '1 day' WHERE serial = $1`, [old]);
     const oldClient = clients.get('b')!;
     const killedBefore = (await ready()).body.sessions.killed;
     const renewedDir = await fetchProfile(B, 'b-renewed');
-    const renewed = (await stack.pool.query(`SELECT serial, revoked_at FROM vpn_client_certs WHERE container_id = $1 ORDER BY issued_at`, [B.container_id]))
-      .rows;
+    const renewed = (
+      await stack.pool.query(`SELECT serial, revoked_at FROM vpn_client_certs WHERE container_id = $1 ORDER BY issued_at`, [B.container_id])
+    ).rows;
     expect(renewed).toHaveLength(2);
     expect(renewed[0].serial).toBe(old);
     expect(renewed[0].revoked_at).not.toBeNull();
     expect(renewed[1].revoked_at).toBeNull();
-    expect((await events(B.container_id)).map((e) => `${e.event_type}:${e.data.reason ?? ''}`)).toContain('user-container:certificate-revoked:superseded');
+    expect((await events(B.container_id)).map((e) => `${e.event_type}:${e.data.reason ?? ''}`)).toContain(
+      'user-container:certificate-revoked:superseded',
+    );
     // The session on the old certificate ends within seconds, and the old certificate is refused at its reconnect.
     const t0 = Date.now();
     await eventually(async () => (await ready()).body.sessions.killed > killedBefore, 20_000, 50);
     measured.renewal_to_session_killed_ms = Date.now() - t0;
-    await eventually(async () => new RegExp(`certificate revoked.*CN=${B.container_id}`, 'i').test(supervisor.output()), 30_000, 200).catch(() => {
-      throw new Error(`the old certificate was not refused:\n${supervisor.output().slice(-4000)}\nold client:\n${oldClient.output().slice(-2000)}`);
-    });
+    await eventually(async () => new RegExp(`certificate revoked.*CN=${B.container_id}`, 'i').test(supervisor.output()), 30_000, 200).catch(
+      () => {
+        throw new Error(
+          `the old certificate was not refused:\n${supervisor.output().slice(-4000)}\nold client:\n${oldClient.output().slice(-2000)}`,
+        );
+      },
+    );
     await oldClient.stop();
     await tunnelUp(startClient(ns.b, renewedDir, 'b-renewed'));
     expect((await lab.run(ns.b, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', GW_VPN])).code).toBe(0);
@@ -369,7 +409,10 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
     const client = clients.get('a')!;
     const killedBefore = (await ready()).body.sessions.killed;
     const t0 = Date.now();
-    const del = await fetch(`${stack.url}/onboarding/containers/${A.container_id}`, { method: 'DELETE', headers: { authorization: `Bearer ${op}` } });
+    const del = await fetch(`${stack.url}/onboarding/containers/${A.container_id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${op}` },
+    });
     expect(del.status).toBe(200);
     await eventually(async () => (await ready()).body.sessions.killed > killedBefore, 20_000, 50);
     measured.delete_to_session_killed_ms = Date.now() - t0;

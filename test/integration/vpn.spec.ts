@@ -46,7 +46,8 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const vpnConfig = (token: string) => call(g.url, 'GET', '/collab/vpn-config', token, undefined, { accept: 'application/x-openvpn-profile' });
+  const vpnConfig = (token: string) =>
+    call(g.url, 'GET', '/collab/vpn-config', token, undefined, { accept: 'application/x-openvpn-profile' });
 
   it('answers an OpenVPN profile whose certificate openssl accepts, then rejects once revoked (CRL)', async () => {
     const c = await onboard(g, op);
@@ -128,7 +129,12 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
   it('gives 200 containers calling at once 200 distinct valid addresses', async () => {
     const containers = await Promise.all(Array.from({ length: 200 }, () => onboard(g, op)));
     const answers = await Promise.all(containers.map((c) => vpnConfig(c.token)));
-    expect(answers.filter((a) => a.status !== 200).map((a) => a.text).slice(0, 3)).toEqual([]);
+    expect(
+      answers
+        .filter((a) => a.status !== 200)
+        .map((a) => a.text)
+        .slice(0, 3),
+    ).toEqual([]);
     expect(answers.map((a) => a.status)).toEqual(containers.map(() => 200));
     const { rows } = await g.pool.query(
       `SELECT container_id::text, host(address) AS address FROM vpn_addresses WHERE released_at IS NULL AND container_id = ANY($1::uuid[])`,
@@ -223,12 +229,15 @@ describe('the seed contract: JSON by default, vpn_secret, renewal near expiry', 
     const first = await call(g.url, 'GET', '/collab/vpn-config', c.token);
     const serial = (await g.pool.query(`SELECT serial FROM vpn_client_certs WHERE container_id = $1`, [c.container_id])).rows[0].serial;
     // Unchanged while far from its end.
-    expect((await call(g.url, 'GET', '/collab/vpn-config', c.token)).body.certificates['client.crt']).toBe(first.body.certificates['client.crt']);
+    expect((await call(g.url, 'GET', '/collab/vpn-config', c.token)).body.certificates['client.crt']).toBe(
+      first.body.certificates['client.crt'],
+    );
     await g.pool.query(`UPDATE vpn_client_certs SET not_after = now() + interval '2 days' WHERE serial = $1`, [serial]);
     const answers = await Promise.all(Array.from({ length: 5 }, () => call(g.url, 'GET', '/collab/vpn-config', c.token)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    const certs = (await g.pool.query(`SELECT serial, revoked_at FROM vpn_client_certs WHERE container_id = $1 ORDER BY issued_at`, [c.container_id]))
-      .rows;
+    const certs = (
+      await g.pool.query(`SELECT serial, revoked_at FROM vpn_client_certs WHERE container_id = $1 ORDER BY issued_at`, [c.container_id])
+    ).rows;
     expect(certs).toHaveLength(2);
     expect(certs[0]).toMatchObject({ serial });
     expect(certs[0].revoked_at).not.toBeNull();

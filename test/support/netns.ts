@@ -51,7 +51,9 @@ export class NetnsLab {
     try {
       await execFileP('ip', ['netns', 'exec', probe, 'ip', 'tuntap', 'add', 'dev', 'probe0', 'mode', 'tun']);
     } catch (err) {
-      throw new Error(`the VPN end-to-end test cannot run here: cannot create a tun device in a namespace (${(err as Error).message.trim()})`);
+      throw new Error(
+        `the VPN end-to-end test cannot run here: cannot create a tun device in a namespace (${(err as Error).message.trim()})`,
+      );
     } finally {
       await execFileP('ip', ['netns', 'del', probe]).catch(() => undefined);
     }
@@ -98,14 +100,23 @@ export class NetnsLab {
     });
   }
 
-  async must(ns: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<string> {
+  async must(
+    ns: string,
+    cmd: string,
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+  ): Promise<string> {
     const r = await this.run(ns, cmd, args, opts);
     if (r.code !== 0) throw new Error(`[${ns}] ${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr || r.stdout}`);
     return r.stdout;
   }
 
   spawn(ns: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): NsChild {
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const keep = (d: Buffer) => (out = (out + d.toString()).slice(-200_000));
     child.stdout!.on('data', keep);

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     json(404, { error: 'not_found' });
   });
   server.listen(config.http.port, config.http.host, () =>
-    process.stdout.write(`vpn-node: node ${config.nodeId}, files ${config.nodeDir}, health on http://${config.http.host}:${config.http.port}\n`),
+    process.stdout.write(
+      `vpn-node: node ${config.nodeId}, files ${config.nodeDir}, health on http://${config.http.host}:${config.http.port}\n`,
+    ),
   );
   const stop = () => {
     server.close();

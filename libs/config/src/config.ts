@@ -265,7 +265,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     problems.push({ variable: 'AUTH_ALLOW_UNREGISTERED_CONTAINERS', message: 'must be false in production' });
   }
   if (e.VPN_CLIENT_CERT_RENEW_DAYS >= e.VPN_CLIENT_CERT_DAYS) {
-    problems.push({ variable: 'VPN_CLIENT_CERT_RENEW_DAYS', message: `must be less than VPN_CLIENT_CERT_DAYS (${e.VPN_CLIENT_CERT_DAYS})` });
+    problems.push({
+      variable: 'VPN_CLIENT_CERT_RENEW_DAYS',
+      message: `must be less than VPN_CLIENT_CERT_DAYS (${e.VPN_CLIENT_CERT_DAYS})`,
+    });
   }
   const cidr = cidrProblem(e.VPN_POOL_CIDR);
   if (cidr) problems.push({ variable: 'VPN_POOL_CIDR', message: cidr });

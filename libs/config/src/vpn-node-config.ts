@@ -7,7 +7,10 @@ import { ConfigError, cidrProblem } from './config';
  */
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const schema = z.object({
-  VPN_NODE_ID: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a node id (lower-case letters, digits, dashes)').optional(),
+  VPN_NODE_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a node id (lower-case letters, digits, dashes)')
+    .optional(),
   GATEWAY_DEFAULT_NODE_ID: z.string().default('default'),
   DATA_DIR: z.string().min(1).default('.data'),
   VPN_FILES_DIR: z.string().min(1).optional(),

@@ -33,7 +33,9 @@ export class VpnServerTables implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE vpn_tls_crypt_keys, vpn_secrets`);
     await q.query(`DROP INDEX vpn_client_certs_container_idx, vpn_client_certs_live_uq`);
-    await q.query(`DELETE FROM vpn_client_certs a USING vpn_client_certs b WHERE a.container_id = b.container_id AND a.issued_at < b.issued_at`);
+    await q.query(
+      `DELETE FROM vpn_client_certs a USING vpn_client_certs b WHERE a.container_id = b.container_id AND a.issued_at < b.issued_at`,
+    );
     await q.query(`ALTER TABLE vpn_client_certs DROP CONSTRAINT vpn_client_certs_pkey`);
     await q.query(`ALTER TABLE vpn_client_certs ADD PRIMARY KEY (container_id)`);
   }

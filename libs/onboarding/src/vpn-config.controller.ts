@@ -53,7 +53,5 @@ export class VpnConfigController {
 
 /** The inline profile only when asked for by name; no Accept, *\/\* or JSON get the seed's JSON. */
 function wantsProfile(accept: string | undefined): boolean {
-  return (accept ?? '')
-    .split(',')
-    .some((part) => part.split(';')[0].trim().toLowerCase() === PROFILE_TYPE);
+  return (accept ?? '').split(',').some((part) => part.split(';')[0].trim().toLowerCase() === PROFILE_TYPE);
 }

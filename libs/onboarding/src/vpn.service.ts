@@ -67,7 +67,11 @@ export class VpnService {
    * as the seed's JSON or as an inline profile. A certificate within VPN_CLIENT_CERT_RENEW_DAYS of
    * its end is replaced here (the old one revoked in the same transaction, so it joins the CRL).
    */
-  async profile(containerId: string, metadata: EventMetadata, now = new Date()): Promise<{ parts: ProfileParts; address: string; serial: string }> {
+  async profile(
+    containerId: string,
+    metadata: EventMetadata,
+    now = new Date(),
+  ): Promise<{ parts: ProfileParts; address: string; serial: string }> {
     const ca = await this.authority();
     let creds = await this.existing(containerId);
     let superseded: string | undefined;
@@ -108,13 +112,10 @@ export class VpnService {
         [containerId, old],
       );
       if (rowCount)
-        await client.query(`INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)`, [
-          containerId,
-          fresh.serial,
-          fresh.certPem,
-          fresh.keyPem,
-          fresh.notAfter,
-        ]);
+        await client.query(
+          `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)`,
+          [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
+        );
     });
     const creds = await this.existing(containerId);
     if (!creds) throw new AuthenticationError('token revoked: the container was deleted');

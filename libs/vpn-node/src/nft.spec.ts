@@ -24,7 +24,9 @@ describe('tenant isolation ruleset', () => {
   it('renders one atomic replacement of the table', () => {
     const r = renderRuleset(P);
     expect(r.startsWith('table inet collab_vpn\ndelete table inet collab_vpn\ntable inet collab_vpn {\n')).toBe(true);
-    expect(r).toContain('type filter hook forward priority filter; policy accept;\n    iifname "collabvpn0" drop\n    oifname "collabvpn0" drop');
+    expect(r).toContain(
+      'type filter hook forward priority filter; policy accept;\n    iifname "collabvpn0" drop\n    oifname "collabvpn0" drop',
+    );
     expect(() => renderRuleset({ device: 'x; flush ruleset', gatewayAddress: '1.2.3.4' })).toThrow();
   });
 
@@ -33,10 +35,12 @@ describe('tenant isolation ruleset', () => {
     expect(rulesetProblems(LISTED.replace('\t\toifname "collabvpn0" drop\n', ''), P)).toEqual([
       'chain collab_vpn/forward lacks: oifname "collabvpn0" drop',
     ]);
-    expect(rulesetProblems(LISTED.replace('\t\tiifname "collabvpn0" drop\n\t}\n\n', '\t}\n\n'), P)[0]).toMatch(/input lacks: iifname "collabvpn0" drop/);
-    expect(rulesetProblems(LISTED.replace('icmp type echo-request accept', 'icmp type echo-request accept\n\t\tiifname "collabvpn0" accept'), P)).toEqual([
-      'chain collab_vpn/input has unexpected rules: iifname "collabvpn0" accept',
-    ]);
+    expect(rulesetProblems(LISTED.replace('\t\tiifname "collabvpn0" drop\n\t}\n\n', '\t}\n\n'), P)[0]).toMatch(
+      /input lacks: iifname "collabvpn0" drop/,
+    );
+    expect(
+      rulesetProblems(LISTED.replace('icmp type echo-request accept', 'icmp type echo-request accept\n\t\tiifname "collabvpn0" accept'), P),
+    ).toEqual(['chain collab_vpn/input has unexpected rules: iifname "collabvpn0" accept']);
     expect(rulesetProblems('', P)).toEqual(['chain collab_vpn/input is missing', 'chain collab_vpn/forward is missing']);
   });
 });

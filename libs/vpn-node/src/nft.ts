@@ -35,7 +35,9 @@ export function expectedChains(p: IsolationParts): Record<'input' | 'forward', s
 export function renderRuleset(p: IsolationParts): string {
   const c = expectedChains(p);
   const chain = (name: string, rules: string[]) =>
-    [`  chain ${name} {`, `    type filter hook ${name} priority filter; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'].join('\n');
+    [`  chain ${name} {`, `    type filter hook ${name} priority filter; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'].join(
+      '\n',
+    );
   return [
     `table ${NFT_FAMILY} ${NFT_TABLE}`,
     `delete table ${NFT_FAMILY} ${NFT_TABLE}`,

@@ -40,7 +40,11 @@ export class VpnNodeSupervisor {
   private connected: string[] = [];
   private killed = 0;
   private lastKillMs?: number;
-  private nft: { problems: string[]; failedOnce: boolean; repairs: number; checkedAt?: Date } = { problems: ['not checked yet'], failedOnce: false, repairs: 0 };
+  private nft: { problems: string[]; failedOnce: boolean; repairs: number; checkedAt?: Date } = {
+    problems: ['not checked yet'],
+    failedOnce: false,
+    repairs: 0,
+  };
   private missing: string[] = ['not checked yet'];
   private lastMgmtError?: string;
   private clientsText?: string;
@@ -101,7 +105,12 @@ export class VpnNodeSupervisor {
       problems,
       openvpn: { running, pid: this.child?.pid, starts: this.starts },
       management: { connected: this.mgmt.connected },
-      nftables: { ok: this.nft.problems.length === 0, problems: this.nft.problems, repairs: this.nft.repairs, checked_at: this.nft.checkedAt?.toISOString() },
+      nftables: {
+        ok: this.nft.problems.length === 0,
+        problems: this.nft.problems,
+        repairs: this.nft.repairs,
+        checked_at: this.nft.checkedAt?.toISOString(),
+      },
       sessions: { connected: this.connected.length, killed: this.killed, last_kill_ms: this.lastKillMs },
     };
   }
@@ -160,7 +169,8 @@ export class VpnNodeSupervisor {
     const child = spawn(this.config.openvpnBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     log(`openvpn started (pid ${child.pid}, start ${this.starts})`);
-    for (const s of [child.stdout!, child.stderr!]) s.on('data', (d: Buffer) => process.stdout.write(prefixLines('openvpn | ', d.toString())));
+    for (const s of [child.stdout!, child.stderr!])
+      s.on('data', (d: Buffer) => process.stdout.write(prefixLines('openvpn | ', d.toString())));
     child.on('error', (err) => log(`openvpn: ${err.message}`));
     child.on('exit', (code, signal) => {
       this.mgmt.close();

@@ -45,7 +45,8 @@ const UNREACHABLE_BODY = '{"error":"unreachable","message":"The service did not 
 export function renderStage2Conf(l: Stage2Layout): string {
   const run = l.runDir.replace(/\/$/, '');
   if (l.gateway !== undefined && !GATEWAY_RE.test(l.gateway)) throw new Error('stage 2 conf: gateway must be host:port');
-  if (l.vpnGatewayAddress !== undefined && !IPV4_RE.test(l.vpnGatewayAddress)) throw new Error('stage 2 conf: vpnGatewayAddress must be IPv4');
+  if (l.vpnGatewayAddress !== undefined && !IPV4_RE.test(l.vpnGatewayAddress))
+    throw new Error('stage 2 conf: vpnGatewayAddress must be IPv4');
   // A unix socket upstream is written http://unix:/path:/uri.
   const upstream = (path: string) => (l.gateway!.startsWith('unix:') ? `http://${l.gateway}:${path}` : `http://${l.gateway}${path}`);
   const toGateway = (path: string) =>
@@ -156,11 +157,15 @@ ${
     server {
         listen ${l.vpnGatewayAddress}:80;
         location /collab/ {
-            ${l.gateway ? `proxy_pass ${upstream('/collab/')};
+            ${
+              l.gateway
+                ? `proxy_pass ${upstream('/collab/')};
             proxy_http_version 1.1;
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
-            client_max_body_size 1m;` : `return 503 '{"error":"gateway_unavailable"}\\n';`}
+            client_max_body_size 1m;`
+                : `return 503 '{"error":"gateway_unavailable"}\\n';`
+            }
         }
         location / { return 404; }
     }

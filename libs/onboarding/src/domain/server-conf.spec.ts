@@ -46,7 +46,9 @@ describe('OpenVPN server.conf', () => {
 describe('auth-user-pass-verify script (run by sh, as OpenVPN does)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgw-vpn-auth-'));
   const secret = 'c2VjcmV0LXNlY3JldA';
-  const sha = execFileSync('sh', ['-c', `printf '%s' '${secret}' | sha256sum | cut -d' ' -f1`]).toString().trim();
+  const sha = execFileSync('sh', ['-c', `printf '%s' '${secret}' | sha256sum | cut -d' ' -f1`])
+    .toString()
+    .trim();
   writeFileSync(join(dir, 'vpn-auth.sh'), AUTH_SCRIPT, { mode: 0o755 });
   writeFileSync(join(dir, 'auth-users'), `${ID} ${sha}\n`);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -87,7 +87,13 @@ export function formatStaticKey(bytes: Buffer): string {
   if (bytes.length !== 256) throw new Error('tls-crypt key: 256 bytes');
   const hex = bytes.toString('hex');
   const lines = Array.from({ length: 16 }, (_, i) => hex.slice(i * 32, i * 32 + 32));
-  return ['#', '# 2048 bit OpenVPN static key', '#', '-----BEGIN OpenVPN Static key V1-----', ...lines, '-----END OpenVPN Static key V1-----', ''].join(
-    '\n',
-  );
+  return [
+    '#',
+    '# 2048 bit OpenVPN static key',
+    '#',
+    '-----BEGIN OpenVPN Static key V1-----',
+    ...lines,
+    '-----END OpenVPN Static key V1-----',
+    '',
+  ].join('\n');
 }
