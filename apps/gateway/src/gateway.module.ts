@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
@@ -23,6 +24,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         ConfigModule.forRoot(config),
+        CqrsModule.forRoot(),
         loggerModule(config.logLevel, 'gateway'),
         DatabaseModule.forRoot(ds),
         RedisModule.forRoot(config.redis.url, 'gateway'),

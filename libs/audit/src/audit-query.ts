@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { containerStream, watchdogStream } from '@app/container-events';
+import { HEALTH_LAPSED } from '@app/health';
 import { actorOf, summarize, watchdogHealth } from './domain/timeline';
 import { encodeCursor, type AuditFilters, type AuditQuery } from './domain/filters';
 
@@ -136,7 +137,7 @@ export async function containerTimeline(pool: Pool, containerId: string): Promis
       ORDER BY global_position`,
     [wd],
   );
-  const lapses = life.rows.filter((r) => r.event_type === 'user-container:health-lapsed').map((r) => r.position);
+  const lapses = life.rows.filter((r) => r.event_type === HEALTH_LAPSED).map((r) => r.position);
   const resumed = lapses.length
     ? await pool.query<Omit<EventRow, 'stream_id' | 'event_id'>>(
         `SELECT DISTINCT ON (l.p) w.global_position::text AS position, w.recorded_at, w.event_type, w.data, w.metadata

@@ -4,3 +4,4 @@ export { EventStoreModule } from './event-store.module';
 export { ConcurrencyError, IdempotencyConflictError, StoreUnavailableError, EventStoreError, InvalidEventDataError } from './errors';
 export { START } from './types';
 export type { AppendResult, Checkpoint, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent } from './types';
+export { eventDecoder } from './decode';

@@ -22,3 +22,12 @@ export { VpnFilesQueue, VpnRenderScheduler } from './vpn-files.queue';
 export { renderServerConf, VPN_DEVICE, SERVER_FILES, AUTH_SCRIPT, formatStaticKey } from './domain/server-conf';
 export { renderClientJson, CLIENT_FILES } from './domain/vpn-files';
 export type { ProfileParts } from './domain/vpn-files';
+export {
+  RegisterContainer,
+  RotateContainerToken,
+  DeleteContainer,
+  RegisterGatewayNode,
+  DrainGatewayNode,
+  DescribeContainer,
+  ListGatewayNodes,
+} from './onboarding.commands';

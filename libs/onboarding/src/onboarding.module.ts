@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TOKEN_VERSIONS } from '@app/auth';
 import { GatewayPoolService } from './gateway-pool.service';
+import { ONBOARDING_HANDLERS } from './onboarding.commands';
 import { OnboardingController } from './onboarding.controller';
 import { OnboardingService } from './onboarding.service';
 import { ContainerTokenFeed } from './token-feed';
@@ -24,6 +25,7 @@ import { VpnFilesQueue } from './vpn-files.queue';
     { provide: TOKEN_VERSIONS, useExisting: ContainerTokenFeed },
     VpnFilesQueue,
     { provide: VPN_FILES_CHANGED, useExisting: VpnFilesQueue },
+    ...ONBOARDING_HANDLERS,
   ],
   exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, VpnService],
 })

@@ -3,6 +3,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { containerStream } from '@app/container-events';
 import { PG_POOL } from '@app/database';
 import { hasControlCharacters, NotFoundError, parseInput, UUID_RE, ValidationError } from '@app/common';
 import { ConcurrencyError, EventStore } from '@app/event-store';
@@ -19,7 +20,6 @@ import { OAUTH_CLIENTS, OAuthClientIssuer } from './oauth-clients';
 import type { Actor } from './actor';
 
 const MAX_ATTEMPTS = 5;
-export const containerStream = (id: string) => `container-${id}`;
 
 const uuid = z.string().regex(UUID_RE, 'must be a lower-case UUID');
 const displayName = z

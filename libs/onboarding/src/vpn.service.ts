@@ -11,7 +11,7 @@ import { addressAt, parsePool, VpnPool } from './domain/vpn-pool';
 import { ProfileParts } from './domain/vpn-files';
 import { nodeTlsCryptKey } from './tls-crypt';
 import { IssuedCertificate, VpnCa } from './pki';
-import { containerStream } from './onboarding.service';
+import { containerStream } from '@app/container-events';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 
 interface Credentials {

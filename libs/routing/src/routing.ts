@@ -6,18 +6,20 @@ import {
   WATCHDOG,
   type ServiceMappedData,
   type ServiceUnmappedData,
+  type WatchdogData,
 } from '@app/container-events';
+import { eventDecoder } from '@app/event-store';
+import { HEALTH_LAPSED, serverTime, type HealthLapsedData } from '@app/health';
 import {
   DELETED,
-  HEALTH_LAPSED,
   REGISTERED,
-  serverTime,
-  VPN_ASSIGNED,
-  VPN_RELEASED,
-  type HealthLapsedData,
+  VPN_ADDRESS_ASSIGNED,
+  VPN_ADDRESS_RELEASED,
+  type DeletedData,
   type RegisteredData,
-  type VpnAssignedData,
-} from '@app/health';
+  type VpnAddressAssignedData,
+  type VpnAddressReleasedData,
+} from '@app/onboarding';
 
 /** The routing projection's per-container state (table routing_containers). */
 export interface RoutingState {
@@ -61,7 +63,28 @@ export interface RoutingEvent {
   globalPosition: string;
 }
 
-const TYPES = new Set([WATCHDOG, SERVICE_MAPPED, SERVICE_UNMAPPED, REGISTERED, DELETED, VPN_ASSIGNED, VPN_RELEASED, HEALTH_LAPSED]);
+/** The events the routing read model takes, as a union (one decoder instead of a cast per case). */
+export type RoutingInput =
+  | { type: typeof WATCHDOG; data: WatchdogData }
+  | { type: typeof SERVICE_MAPPED; data: ServiceMappedData }
+  | { type: typeof SERVICE_UNMAPPED; data: ServiceUnmappedData }
+  | { type: typeof REGISTERED; data: RegisteredData }
+  | { type: typeof DELETED; data: DeletedData }
+  | { type: typeof VPN_ADDRESS_ASSIGNED; data: VpnAddressAssignedData }
+  | { type: typeof VPN_ADDRESS_RELEASED; data: VpnAddressReleasedData }
+  | { type: typeof HEALTH_LAPSED; data: HealthLapsedData };
+const ROUTING_TYPES = [
+  WATCHDOG,
+  SERVICE_MAPPED,
+  SERVICE_UNMAPPED,
+  REGISTERED,
+  DELETED,
+  VPN_ADDRESS_ASSIGNED,
+  VPN_ADDRESS_RELEASED,
+  HEALTH_LAPSED,
+] as const;
+export const decodeRoutingEvent = eventDecoder<RoutingInput>(ROUTING_TYPES);
+const TYPES = new Set<string>(ROUTING_TYPES);
 export const isRoutingEvent = (type: string) => TYPES.has(type);
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const NODE = /^[a-z0-9][a-z0-9.-]{0,62}$/;
@@ -79,7 +102,9 @@ export interface RoutingOptions {
  */
 export function evolveRouting(s: RoutingState | undefined, e: RoutingEvent, o: RoutingOptions): RoutingState | undefined {
   const at = serverTime(e);
-  const d = e.data as { container_id: string; org_id?: string; project_id?: string };
+  const ev = decodeRoutingEvent(e);
+  if (!ev) return s;
+  const d: { container_id: string; org_id?: string; project_id?: string } = ev.data;
   const fresh = (): RoutingState => ({
     container_id: d.container_id,
     org_id: d.org_id!,
@@ -99,7 +124,7 @@ export function evolveRouting(s: RoutingState | undefined, e: RoutingEvent, o: R
     ...patch,
     updated_position: e.globalPosition,
   });
-  switch (e.type) {
+  switch (ev.type) {
     case WATCHDOG: {
       // Routing only cares about containers that publish something.
       if (!s || s.deleted) return s;
@@ -112,7 +137,7 @@ export function evolveRouting(s: RoutingState | undefined, e: RoutingEvent, o: R
         : next({ last_watchdog_at: last, returning_watchdogs: returning });
     }
     case SERVICE_MAPPED: {
-      const m = e.data as ServiceMappedData;
+      const m = ev.data;
       if (!isServiceName(m.name) || !isPort(m.port)) return s;
       const base = s ?? fresh();
       const i = base.services.findIndex((x) => x.name === m.name);
@@ -122,23 +147,23 @@ export function evolveRouting(s: RoutingState | undefined, e: RoutingEvent, o: R
       return next({ services }, base);
     }
     case SERVICE_UNMAPPED: {
-      const name = (e.data as ServiceUnmappedData).name;
+      const name = ev.data.name;
       if (!s || !s.services.some((x) => x.name === name)) return s;
       return next({ services: s.services.filter((x) => x.name !== name) });
     }
     case REGISTERED: {
-      const r = e.data as RegisteredData;
+      const r = ev.data;
       const node = r.gateway_node && NODE.test(r.gateway_node) ? r.gateway_node : null;
       return next({ org_id: r.org_id, project_id: r.project_id, gateway_node: node ?? s?.gateway_node ?? null });
     }
-    case VPN_ASSIGNED: {
-      const v = e.data as VpnAssignedData;
+    case VPN_ADDRESS_ASSIGNED: {
+      const v = ev.data;
       if (!IPV4.test(v.address)) return s;
       const node = v.gateway_node && NODE.test(v.gateway_node) ? v.gateway_node : null;
       return next({ vpn_address: v.address, gateway_node: node ?? s?.gateway_node ?? null });
     }
-    case VPN_RELEASED: {
-      const v = e.data as { address: string };
+    case VPN_ADDRESS_RELEASED: {
+      const v = ev.data;
       if (!s || s.vpn_address !== v.address) return s;
       return next({ vpn_address: null });
     }
@@ -146,13 +171,11 @@ export function evolveRouting(s: RoutingState | undefined, e: RoutingEvent, o: R
       if (!s || s.deleted) return s;
       return next({ deleted: true });
     case HEALTH_LAPSED: {
-      const l = e.data as HealthLapsedData;
+      const l = ev.data;
       if (!s || s.deleted || l.status !== 'offline' || s.withdrawn) return s;
       if (s.last_watchdog_at && (!l.last_seen_at || s.last_watchdog_at > new Date(l.last_seen_at).toISOString())) return s;
       return next({ withdrawn: true, withdrawn_at: at, returning_watchdogs: 0 });
     }
-    default:
-      return s;
   }
 }
 

@@ -1,14 +1,22 @@
-import { parseStats, SERVICE_MAPPED, WATCHDOG, type ParsedStats, type ServiceReadiness, type WatchdogData } from '@app/container-events';
+import {
+  parseStats,
+  SERVICE_MAPPED,
+  WATCHDOG,
+  type ParsedStats,
+  type ServiceMappedData,
+  type ServiceReadiness,
+  type WatchdogData,
+} from '@app/container-events';
+import { eventDecoder } from '@app/event-store';
 import {
   DELETED,
-  HEALTH_LAPSED,
-  HealthLapsedData,
   REGISTERED,
-  RegisteredData,
-  serverTime,
-  VPN_ASSIGNED,
-  VpnAssignedData,
-} from './lifecycle';
+  VPN_ADDRESS_ASSIGNED,
+  type DeletedData,
+  type RegisteredData,
+  type VpnAddressAssignedData,
+} from '@app/onboarding';
+import { HEALTH_LAPSED, serverTime, type HealthLapsedData } from './lifecycle';
 
 export const STATUSES = ['starting', 'healthy', 'degraded', 'stale', 'offline'] as const;
 export type HealthStatus = (typeof STATUSES)[number];
@@ -40,8 +48,18 @@ export interface HealthEvent {
   globalPosition: string;
 }
 
-const HEALTH_TYPES = new Set([WATCHDOG, SERVICE_MAPPED, REGISTERED, DELETED, VPN_ASSIGNED, HEALTH_LAPSED]);
-export const isHealthEvent = (type: string) => HEALTH_TYPES.has(type);
+/** The events the health read model takes, as a union (one decoder instead of a cast per case). */
+export type HealthInput =
+  | { type: typeof WATCHDOG; data: WatchdogData }
+  | { type: typeof SERVICE_MAPPED; data: ServiceMappedData }
+  | { type: typeof REGISTERED; data: RegisteredData }
+  | { type: typeof DELETED; data: DeletedData }
+  | { type: typeof VPN_ADDRESS_ASSIGNED; data: VpnAddressAssignedData }
+  | { type: typeof HEALTH_LAPSED; data: HealthLapsedData };
+const HEALTH_TYPES = [WATCHDOG, SERVICE_MAPPED, REGISTERED, DELETED, VPN_ADDRESS_ASSIGNED, HEALTH_LAPSED] as const;
+export const decodeHealthEvent = eventDecoder<HealthInput>(HEALTH_TYPES);
+const TYPES = new Set<string>(HEALTH_TYPES);
+export const isHealthEvent = (type: string) => TYPES.has(type);
 
 function fresh(d: { container_id: string; org_id: string; project_id: string }, at: string, position: string): HealthRow {
   return {
@@ -74,9 +92,11 @@ function withStatus(row: HealthRow, status: HealthStatus, at: string): HealthRow
 export function evolveHealth(row: HealthRow | undefined, e: HealthEvent): HealthRow | undefined {
   const at = serverTime(e);
   const touch = (r: HealthRow): HealthRow => ({ ...r, updated_at: at, updated_position: e.globalPosition });
-  switch (e.type) {
+  const ev = decodeHealthEvent(e);
+  if (!ev) return row;
+  switch (ev.type) {
     case WATCHDOG: {
-      const d = e.data as WatchdogData;
+      const d = ev.data;
       const base = row ?? fresh(d, at, e.globalPosition);
       if (base.deleted) return row;
       // A packet older than the newest one seen (a late retry) counts, but changes nothing else.
@@ -92,9 +112,9 @@ export function evolveHealth(row: HealthRow | undefined, e: HealthEvent): Health
       );
     }
     case SERVICE_MAPPED:
-      return row ?? fresh(e.data as WatchdogData, at, e.globalPosition);
+      return row ?? fresh(ev.data, at, e.globalPosition);
     case REGISTERED: {
-      const d = e.data as RegisteredData;
+      const d = ev.data;
       const base = row ?? fresh(d, at, e.globalPosition);
       return touch({
         ...base,
@@ -104,8 +124,8 @@ export function evolveHealth(row: HealthRow | undefined, e: HealthEvent): Health
         display_name: d.display_name ?? base.display_name,
       });
     }
-    case VPN_ASSIGNED: {
-      const d = e.data as VpnAssignedData;
+    case VPN_ADDRESS_ASSIGNED: {
+      const d = ev.data;
       if (!row || !d.gateway_node || d.gateway_node === row.gateway_node) return row;
       return touch({ ...row, gateway_node: d.gateway_node });
     }
@@ -113,15 +133,13 @@ export function evolveHealth(row: HealthRow | undefined, e: HealthEvent): Health
       if (!row || row.deleted) return row;
       return touch(withStatus({ ...row, deleted: true }, 'offline', at));
     case HEALTH_LAPSED: {
-      const d = e.data as HealthLapsedData;
+      const d = ev.data;
       if (!row || row.deleted) return row;
       // A watchdog arrived after the sweeper looked: the lapse is out of date.
       if (row.last_watchdog_at && (!d.last_seen_at || row.last_watchdog_at > new Date(d.last_seen_at).toISOString())) return row;
       if (row.status === d.status || (row.status === 'offline' && d.status === 'stale')) return row;
       return touch(withStatus(row, d.status, at));
     }
-    default:
-      return row;
   }
 }
 

@@ -1,9 +1,8 @@
 /**
- * Container lifecycle event types from docs/events.md that the read models consume. Onboarding
- * writes most of them and owns their definitions (imported here from its pure domain file, so the
- * strings live in one place); the health sweeper writes `health-lapsed`.
+ * Health's own event contract: `health-lapsed`, written by the sweeper. The container lifecycle
+ * events health and routing read are onboarding's (@app/onboarding), the container's own events
+ * container-events' (@app/container-events).
  */
-export { REGISTERED, DELETED, VPN_ADDRESS_ASSIGNED as VPN_ASSIGNED, VPN_ADDRESS_RELEASED as VPN_RELEASED } from '@app/onboarding';
 const CANONICAL_ISO = /^\d{4}-(0\d|1[0-2])-([0-2]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 export const HEALTH_LAPSED = 'user-container:health-lapsed';
 
@@ -16,23 +15,6 @@ export interface HealthLapsedData {
   status: LapseStatus;
   /** Server time of the last watchdog the sweeper saw (null: never had one). */
   last_seen_at: string | null;
-}
-
-export interface RegisteredData {
-  container_id: string;
-  org_id: string;
-  project_id: string;
-  image_id?: string;
-  display_name?: string;
-  gateway_node?: string | null;
-}
-
-export interface VpnAssignedData {
-  container_id: string;
-  org_id: string;
-  project_id: string;
-  gateway_node?: string | null;
-  address: string;
 }
 
 /** The server time an event stands for: received_at (set by ingest) or the store's recorded_at. */
