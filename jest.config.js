@@ -33,16 +33,15 @@ const libs = [
   'audit',
   'sso',
   'vpn-node',
+  'explain',
+  'secrets',
 ];
 const moduleNameMapper = {
   '^@app/migrations$': '<rootDir>/migrations',
   ...Object.fromEntries(libs.map((l) => [`^@app/${l}$`, `<rootDir>/libs/${l}/src`])),
 };
-// @fastify/static (OpenAPI UI) depends on content-disposition 3, which ships ESM only: let swc
-// turn it into CommonJS for jest; everything else in node_modules is left alone.
 const common = {
-  transform: { '^.+\\.ts$': swc, '/node_modules/content-disposition/.+\\.js$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  transform: { '^.+\\.ts$': swc },
   moduleNameMapper,
   testEnvironment: 'node',
   rootDir: __dirname,

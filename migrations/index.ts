@@ -7,9 +7,12 @@ import { NginxRenderStateTable } from '../libs/nginx/migrations/1732320400000-ng
 import { OnboardingTables } from '../libs/onboarding/migrations/1732320500000-onboarding';
 import { VpnServerTables } from '../libs/onboarding/migrations/1732321600000-vpn-server';
 import { ProjectionCheckpoints } from '../libs/projections/migrations/1732320200000-projections';
+import { ProjectionLeaseRows } from '../libs/projections/migrations/1732321500000-lease-rows';
 import { RoutesTable } from '../libs/routing/migrations/1732320100000-routes';
 import { RoutingContainers } from '../libs/routing/migrations/1732320200000-routing-containers';
 import { SsoTables } from '../libs/sso/migrations/1732320900000-sso';
+import { PlatformUsersTable } from '../libs/sso/migrations/1732321000000-platform-users';
+import { SealedSecretsTable } from '../libs/secrets/migrations/1732321100000-sealed-secrets';
 
 type Step = new () => MigrationInterface;
 
@@ -40,5 +43,8 @@ export const migrations = [
   migration('Onboarding1732320500000', OnboardingTables),
   migration('Audit1732320600000', PartitionedEvents, AuditChain),
   migration('Sso1732320900000', SsoTables),
+  migration('PlatformUsers1732321000000', PlatformUsersTable),
+  migration('SealedSecrets1732321100000', SealedSecretsTable),
+  migration('LeaseRows1732321500000', ProjectionLeaseRows),
   migration('VpnServer1732321600000', VpnServerTables),
 ];

@@ -62,7 +62,7 @@ for entry in "${wanted[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+if [ "$EUID" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   why="not root"; command -v apt-get >/dev/null 2>&1 || why="no apt-get on this machine"
   echo "setup: missing system packages for 'npm $role': ${missing[*]}" >&2
   echo "setup: cannot install them here ($why). Install them with:" >&2

@@ -2,7 +2,12 @@
 // `npm start` after the build: runs the gateway and the worker side by side, and, for a local
 // development setup, a Stage 2 nginx under DATA_DIR/nginx that the worker renders into.
 // Output is prefixed per process; if one exits, the others are stopped and its exit code passed on.
+// On a terminal in development the processes' JSON logs are printed short and readable (pino-pretty,
+// Nest's start-up chatter left out), and once both answer a summary says where everything is;
+// in production, when the output is not a terminal, or with LOG_FORMAT=json, the JSON lines as they are.
+// Ctrl-C (SIGINT) or SIGTERM stops gateway, worker and nginx.
 'use strict';
+/* global fetch */
 const { spawn, execFileSync } = require('node:child_process');
 const { existsSync, mkdirSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
@@ -11,6 +16,34 @@ const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist', 'apps');
 const env = { ...process.env };
 const procs = [];
+const pretty = Boolean(process.stdout.isTTY) && env.NODE_ENV !== 'production' && env.LOG_FORMAT !== 'json';
+// Nest's start-up lines (one per module and route: ~140) that bury what a newcomer needs.
+const CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+const format = pretty
+  ? require('pino-pretty').prettyFactory({
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname,name,context',
+      messageFormat: '{if context}[{context}] {end}{msg}',
+    })
+  : null;
+
+/** One output line of a child: as it is, or (on a terminal) pino's JSON made short and readable. */
+function show(name, line) {
+  if (format && line.startsWith('{')) {
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      entry = null;
+    }
+    if (entry && typeof entry.level === 'number') {
+      if (entry.level <= 30 && CHATTER.has(entry.context) && env.LOG_LEVEL !== 'debug') return;
+      line = format(entry).trimEnd();
+    }
+  }
+  process.stdout.write(`${name.padEnd(7)} | ${line}\n`);
+}
 
 function run(name, cmd, args, extraEnv = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...extraEnv } });
@@ -19,7 +52,7 @@ function run(name, cmd, args, extraEnv = {}) {
     stream.on('data', (chunk) => {
       const lines = (rest + chunk).split('\n');
       rest = lines.pop();
-      for (const line of lines) process.stdout.write(`${name.padEnd(7)} | ${line}\n`);
+      for (const line of lines) show(name, line);
     });
   }
   procs.push({ name, child });
@@ -40,14 +73,23 @@ function findNginx() {
 
 /**
  * A development nginx, unless the environment already points the worker at one (NGINX_CONF) or
- * turns rendering off. VPN addresses then come from a loopback pool, so a local process can stand
- * in for a container; production settings leave all of this alone.
+ * turns rendering off. VPN addresses come from a loopback pool, so a local process can stand in for
+ * a container: with or without nginx, so the pool never changes under registered containers (a
+ * container holding an address of another pool is moved at its next vpn-config). Production
+ * settings leave all of this alone. The setup step (scripts/setup.sh, npm's prestart) installs nginx.
  */
 function devNginx() {
-  if (env.NODE_ENV === 'production' || env.NGINX_CONF || env.NGINX_RENDER_ENABLED === 'false') return;
+  if (env.NODE_ENV === 'production' || env.NGINX_CONF) return;
+  if (!env.VPN_POOL_CIDR) {
+    env.VPN_POOL_CIDR = '127.77.0.0/16';
+    env.NGINX_VPN_RANGES = env.NGINX_VPN_RANGES || '127.77.0.0/16';
+  }
+  if (env.NGINX_RENDER_ENABLED === 'false') return;
   const bin = findNginx();
   if (!bin) {
-    console.log('start   | nginx not found: routes will not be rendered (apt-get install -y nginx to get them)');
+    console.log(
+      'start   | WARNING: nginx not found: routes will not be served (npm start installs it unless SETUP_SKIP=1; apt-get install -y nginx)',
+    );
     env.NGINX_RENDER_ENABLED = 'false';
     return;
   }
@@ -74,16 +116,40 @@ function devNginx() {
     NGINX_STATUS_URL: `http://127.0.0.1:${statusPort}/collab/routes-hash`,
     NGINX_RELOAD_CMD: `${bin} -p ${dir}/ -c ${conf} -e ${dir}/error.log -s reload`,
   });
-  if (!env.VPN_POOL_CIDR) {
-    env.VPN_POOL_CIDR = '127.77.0.0/16';
-    env.NGINX_VPN_RANGES = env.NGINX_VPN_RANGES || '127.77.0.0/16';
-  }
+  nginxUrl = `http://127.0.0.1:${port}`;
   const loopback = env.VPN_POOL_CIDR.startsWith('127.');
   console.log(
     `start   | development nginx on http://127.0.0.1:${port} (config in ${dir}); VPN addresses from ${env.VPN_POOL_CIDR}` +
       (loopback ? ' (a loopback pool: no VPN in development; the gateway node image runs the real OpenVPN server)' : ''),
   );
   run('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
+}
+
+let nginxUrl = null;
+
+/** Once gateway and worker answer: the few lines a newcomer needs, apart from the logs. */
+async function announce() {
+  const host = env.HTTP_HOST && env.HTTP_HOST !== '0.0.0.0' ? env.HTTP_HOST : '127.0.0.1';
+  const gateway = `http://${host}:${env.HTTP_PORT || '3000'}`;
+  const worker = `http://${host}:${env.WORKER_HTTP_PORT || '3001'}`;
+  const up = (url) =>
+    fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+  while (!stopping && !((await up(`${gateway}/health/live`)) && (await up(`${worker}/health/live`))))
+    await new Promise((r) => setTimeout(r, 250));
+  if (stopping) return;
+  const lines = [
+    `gateway    ${gateway}   (OpenAPI ${gateway}/docs)`,
+    `dashboard  ${gateway}/dashboard/`,
+    nginxUrl ? `nginx      ${nginxUrl}   (routes as Host: <service fqdn>)` : 'nginx      not started: routes are not served',
+    `worker     ${worker}/health/ready`,
+    `VPN pool   ${env.VPN_POOL_CIDR || '172.16.0.0/16'}`,
+    'stop       Ctrl-C (gateway, worker and nginx stop together)',
+  ];
+  const bold = pretty ? (t) => `\x1b[1m${t}\x1b[0m` : (t) => t;
+  process.stdout.write(`start   | ${bold('ready:')}\n${lines.map((l) => `start   |   ${bold(l)}`).join('\n')}\n`);
 }
 
 let stopping = false;
@@ -103,3 +169,4 @@ devNginx();
 // projectors (PROJECTIONS_ENABLED decides per process).
 run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'false' });
 run('worker', process.execPath, ['--enable-source-maps', path.join(dist, 'worker', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'true' });
+void announce();

@@ -13,12 +13,15 @@ function shellScripts(dir: string): string[] {
   });
 }
 
-/** Every script the images ship passes shellcheck (`npm run lint:shell` runs the same). */
+/** Every script the images ship, and the project's setup and CI scripts, pass shellcheck (`npm run lint:shell` runs the same). */
 describe('shellcheck', () => {
-  const scripts = shellScripts(IMAGES);
+  // The images' scripts, and the project's own: the setup step, CI's entry point.
+  const scripts = [...shellScripts(IMAGES), ...shellScripts(join(ROOT, 'scripts')), join(ROOT, '.ci/run')];
 
   it('finds the library and every entrypoint', () => {
-    expect(scripts.map((s) => relative(IMAGES, s))).toEqual(expect.arrayContaining(['user-images/container-functions.sh']));
+    expect(scripts.map((s) => relative(ROOT, s))).toEqual(
+      expect.arrayContaining(['docker-images/user-images/container-functions.sh', 'scripts/setup.sh', '.ci/run']),
+    );
   });
 
   it.each(scripts.map((s) => [relative(ROOT, s), s]))('%s', (_name, path) => {

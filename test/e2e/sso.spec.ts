@@ -64,8 +64,6 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
       expect(r.status).toBe(201);
       u.id = r.body.user_id;
     }
-    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('granted');
-    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('unchanged');
 
     const reg = await call(stack.url, 'POST', '/onboarding/containers', operator, {
       org_id: org,
@@ -77,6 +75,9 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
     const clients = reg.body.settings_decoded.oauth_clients;
     expect(clients).toHaveLength(1);
     container = { id: reg.body.container_id, token: reg.body.token, client: clients[0] };
+    // A grant names a known project: one a container was registered in.
+    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('granted');
+    expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${alice.id}`, operator)).body.status).toBe('unchanged');
     // The access read model follows the log (users, membership, the container's project).
     await eventually(async () =>
       (await call(stack.url, 'GET', `/sso/access?user_id=${alice.id}&container_id=${container.id}`, operator)).body.allowed === true

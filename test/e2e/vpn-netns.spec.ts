@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EMPTY_STAGE2_MAP, renderStage2Conf } from '@app/nginx';
 import { VpnRenderHandler } from '@app/onboarding';
+import { KeySealer } from '@app/secrets';
 import { NetnsLab, NsChild } from '../support/netns';
 import { freePort, NGINX_BIN } from '../support/nginx';
 import { eventually } from '../support/eventually';
@@ -206,7 +207,7 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
     bridges.push(await tcpToUnix(statusPort, statusSock));
 
     // The node's files: the worker renders them on its schedule; render once now so the supervisor starts at once.
-    await new VpnRenderHandler(stack.pool, stack.config).handle({} as never);
+    await new VpnRenderHandler(stack.pool, stack.config, stack.gateway.get(KeySealer)).handle({} as never);
     supervisor = lab.spawn(
       ns.gw,
       process.execPath,

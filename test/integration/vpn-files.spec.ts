@@ -1,3 +1,4 @@
+import { KeySealer } from '@app/secrets';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,7 @@ describe('the worker renders the VPN server files from the read model', () => {
     expect(readdirSync(ccdDir()).sort()).toEqual(rows.map((r) => r.id));
     for (const r of rows) expect(readFileSync(join(ccdDir(), r.id), 'utf8')).toBe(`ifconfig-push ${r.address} 255.255.0.0\n`);
 
-    const again = await new VpnRenderHandler(g.pool, g.config).handle(job);
+    const again = await new VpnRenderHandler(g.pool, g.config, g.app.get(KeySealer)).handle(job);
     expect(again).toMatchObject({ written: 0, unchanged: 5, removed: 0, skipped: [], crl: 'unchanged' });
 
     // The node's OpenVPN server certificate, from the same CA, for TLS server use; its key 0600.
@@ -83,10 +84,10 @@ describe('the worker renders the VPN server files from the read model', () => {
   it('removes the ccd file of a deleted container and revokes its certificate in the CRL', async () => {
     const c = await onboard(g, op);
     const profile = (await call(g.url, 'GET', '/collab/vpn-config', c.token, undefined, { accept: 'application/x-openvpn-profile' })).text;
-    expect((await new VpnRenderHandler(g.pool, g.config).handle(job)).written).toBe(1);
+    expect((await new VpnRenderHandler(g.pool, g.config, g.app.get(KeySealer)).handle(job)).written).toBe(1);
     writeFileSync(join(root, 'cert.pem'), /<cert>\n([\s\S]*?)\n<\/cert>/.exec(profile)![1] + '\n');
     await call(g.url, 'DELETE', `/onboarding/containers/${c.container_id}`, op);
-    const report = await new VpnRenderHandler(g.pool, g.config).handle(job);
+    const report = await new VpnRenderHandler(g.pool, g.config, g.app.get(KeySealer)).handle(job);
     expect(report.removed).toBe(1);
     expect(report.crl).toBe('written');
     expect(readdirSync(ccdDir()).sort()).toEqual((await live()).map((r) => r.id));
@@ -132,7 +133,7 @@ describe('the worker renders the VPN server files from the read model', () => {
     writeFileSync(join(ccdDir(), stale), 'ifconfig-push 172.16.1.1 255.255.0.0\n');
     mkdirSync(join(dir, 'Not_A_Node'), { recursive: true });
 
-    const report = await new VpnRenderHandler(g.pool, g.config).handle(job);
+    const report = await new VpnRenderHandler(g.pool, g.config, g.app.get(KeySealer)).handle(job);
     expect(report.skipped.map((s) => s.reason).sort()).toEqual(
       [
         '"10.0.0.5" is not a host of the pool'.replace(/^/, 'ccd: '),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { KeySealer } from '@app/secrets';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,7 +72,7 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
     const { stdout: keyPub } = await run('openssl', ['pkey', '-in', 'key.pem', '-pubout'], { cwd: dir });
     expect(keyPub).toBe(certPub);
 
-    const ca = await VpnCa.load(g.pool);
+    const ca = await VpnCa.load(g.pool, g.app.get(KeySealer));
     writeFileSync(join(dir, 'empty.crl'), await ca.crl([], 7));
     expect((await verify(dir, ['-CAfile', 'ca.pem', '-CRLfile', 'empty.crl', '-crl_check', 'cert.pem'])).ok).toBe(true);
 
@@ -169,10 +170,10 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
   });
 
   it('keeps the CA across a restart', async () => {
-    const before = (await VpnCa.load(g.pool)).certPem;
+    const before = (await VpnCa.load(g.pool, g.app.get(KeySealer))).certPem;
     const other: NestFastifyApplication = await createGateway(g.config);
     try {
-      const ca = await VpnCa.load(poolOf(other.get<DataSource>(DATA_SOURCE)));
+      const ca = await VpnCa.load(poolOf(other.get<DataSource>(DATA_SOURCE)), other.get(KeySealer));
       expect(ca.certPem).toBe(before);
     } finally {
       await other.close();

@@ -3,8 +3,8 @@ import { request } from 'node:http';
 import { containerToken, startTestGateway, TestGateway, testEnv } from '../support/gateway';
 import { createTestDatabase } from '../support/db';
 import { spawnApp, AppProcess } from '../support/processes';
-import { tokenServiceFor } from '@app/auth';
 import { loadConfig } from '@app/config';
+import { testTokens } from '../support/tokens';
 
 /**
  * Hostile bodies beyond test/e2e/ingest.spec.ts (every bad name and port, unknown fields, invalid
@@ -49,13 +49,13 @@ describe('security: hostile bodies', () => {
       'a constructor.prototype key',
       (p) => `{"constructor":{"prototype":{"polluted":true}},"event":{"type":"user-container:watchdog"},"project_id":"${p}"}`,
       400,
-      'body',
+      'constructor.prototype',
     ],
     [
       'a __proto__ key inside the event',
       (p) => `{"event":{"type":"user-container:watchdog","__proto__":{"polluted":true}},"project_id":"${p}"}`,
       400,
-      'body',
+      'event.__proto__',
     ],
     ['null', () => 'null', 400, 'body'],
     ['a string', () => '"watchdog"', 400, 'body'],
@@ -104,6 +104,50 @@ describe('security: hostile bodies', () => {
     expect(res.body.field).toBe(field);
     expect(await eventCount()).toBe(before);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  // Refused as what they are (not as "Body is not valid JSON"), naming the key's field, on every endpoint.
+  it.each([
+    [
+      '/collab/event',
+      'at the top',
+      (p: string) => `{"__proto__":{"polluted":true},"event":{"type":"user-container:watchdog"},"project_id":"${p}"}`,
+      '__proto__',
+    ],
+    [
+      '/collab/event',
+      'escaped, in a stat',
+      (p: string) =>
+        `{"event":{"type":"user-container:watchdog","system":{"cpu":{"\\u005f_proto__":{"polluted":true}}}},"project_id":"${p}"}`,
+      'event.system.cpu.__proto__',
+    ],
+    [
+      '/collab/events',
+      'constructor.prototype in a service of the second item',
+      (p: string) =>
+        `[{"event":{"type":"user-container:watchdog"},"project_id":"${p}"},{"event":{"type":"user-container:watchdog","services":[{"name":"web","constructor":{"prototype":{}}}]},"project_id":"${p}"}]`,
+      '[1].event.services[0].constructor.prototype',
+    ],
+  ])('%s, a prototype key %s: 400 saying what was refused and naming the field', async (path, _where, body, field) => {
+    const c = gw.container();
+    const before = await eventCount();
+    const res = await gw.post(path, body(c.projectId), c.token);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
+    expect(res.body.field).toBe(field);
+    expect(res.body.detail).toMatch(
+      new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: a "(__proto__|constructor\\.prototype)" key is refused`),
+    );
+    expect(res.body.detail).not.toMatch(/not valid JSON/);
+    expect(await eventCount()).toBe(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('malformed JSON: 400 invalid_json naming the body, with the reason', async () => {
+    const c = gw.container();
+    const res = await gw.post('/collab/event', '{"event": ', c.token);
+    expect([res.status, res.body.code, res.body.field]).toEqual([400, 'invalid_json', 'body']);
+    expect(res.body.detail).toMatch(/^Body is not valid JSON: /);
   });
 
   it('a batch of 20,000 items: 400 naming the body, nothing stored', async () => {
@@ -181,7 +225,7 @@ describe('security: memory stays flat under oversized and deeply nested bodies (
     const env = testEnv(db.url, 'sec_memory', { RATE_LIMIT_MAX: '0', HTTP_BODY_LIMIT_BYTES: String(LIMIT) });
     // A capped heap: a gateway that buffered what it is offered would die here.
     app = await spawnApp('gateway', { ...env, NODE_OPTIONS: '--max-old-space-size=192' });
-    const c = containerToken(tokenServiceFor(loadConfig(env)));
+    const c = containerToken(testTokens(loadConfig(env)));
     token = c.token;
     projectId = c.projectId;
   }, 120_000);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { loadConfig } from '@app/config';
-import { tokenServiceFor } from '@app/auth';
 import { containerToken, testEnv } from './gateway';
+import { testTokens } from './tokens';
 import { startPrivatePostgres, PrivatePostgres } from './private-pg';
 import { startPrivateRedis, PrivateRedis } from './private-redis';
 import { AppProcess, spawnApp } from './processes';
@@ -18,7 +18,7 @@ export async function startFaultStack(label: string, extra: Record<string, strin
   const dbUrl = await pg.createDatabase(`cgw_fault_${label.replace(/[^a-z0-9]/g, '_')}`);
   const env = testEnv(dbUrl, label, { REDIS_URL: redis.url, ...extra });
   const config = loadConfig(env);
-  const tokens = tokenServiceFor(config);
+  const tokens = testTokens(config);
   // Few connections, short waits: this pool only inspects, and must not hang while PG is down.
   const pool = new Pool({ connectionString: dbUrl, max: 3, connectionTimeoutMillis: 2_000 });
   pool.on('error', () => undefined);

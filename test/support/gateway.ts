@@ -1,21 +1,24 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '@app/config';
 import { DATA_SOURCE, poolOf } from '@app/database';
 import { EventStore } from '@app/event-store';
-import { TokenClaims, TokenService, tokenServiceFor } from '@app/auth';
+import { TokenClaims, TokenService } from '@app/auth';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { createTestDatabase } from './db';
 import { call } from './http';
+import { TEST_KEK, TEST_PRIVATE_JWKS, testTokens } from './tokens';
 
-export const TEST_KID = 'test-1';
-export const TEST_KEY = randomBytes(48).toString('base64');
+export { TEST_KID } from './tokens';
 /** Signs the audit checkpoints of test processes (no development key file written). */
 export const TEST_AUDIT_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-/** Environment for a test process: its own database and Redis prefix, a fixed key, quiet logs. */
+/**
+ * Environment for a test process: its own database and Redis prefix, the test process's token key
+ * (the processes under test issue tokens: onboarding) and KEK (test/support/tokens.ts), quiet logs.
+ */
 export function testEnv(dbUrl: string, label: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     NODE_ENV: 'test',
@@ -23,7 +26,8 @@ export function testEnv(dbUrl: string, label: string, extra: Record<string, stri
     DATABASE_URL: dbUrl,
     DATABASE_CREATE_IF_MISSING: 'false',
     REDIS_PREFIX: `cgw-test-${label}-${process.pid}`,
-    JWT_KEYS: JSON.stringify({ [TEST_KID]: TEST_KEY }),
+    JWT_PRIVATE_JWKS: TEST_PRIVATE_JWKS,
+    KEY_ENCRYPTION_KEYS: TEST_KEK,
     AUDIT_SIGNING_KEY: TEST_AUDIT_KEY,
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
@@ -71,7 +75,7 @@ export async function startTestGateway(label: string, extra: Record<string, stri
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  const tokens = tokenServiceFor(config);
+  const tokens = testTokens(config);
   const pool = poolOf(app.get<DataSource>(DATA_SOURCE));
   return {
     url,

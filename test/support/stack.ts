@@ -5,11 +5,12 @@ import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig } from '@app/config';
 import { DATA_SOURCE, poolOf } from '@app/database';
 import { EventStore } from '@app/event-store';
-import { TokenClaims, tokenServiceFor } from '@app/auth';
+import type { TokenClaims } from '@app/auth';
 import { createGateway } from '../../apps/gateway/src/bootstrap';
 import { createWorker } from '../../apps/worker/src/bootstrap';
 import { createTestDatabase } from './db';
 import { containerToken, testEnv } from './gateway';
+import { testTokens } from './tokens';
 import { call } from './http';
 
 export { eventually, StopWaiting } from './eventually';
@@ -21,7 +22,7 @@ export { eventually, StopWaiting } from './eventually';
 export async function startStack(label: string, extra: Record<string, string> = {}) {
   const db = await createTestDatabase(label);
   const config: AppConfig = loadConfig(testEnv(db.url, label, { WORKER_HTTP_PORT: '0', ...extra }));
-  const tokens = tokenServiceFor(config);
+  const tokens = testTokens(config);
   let gateway: NestFastifyApplication | null = null;
   let worker: NestFastifyApplication | null = null;
   let url = '';

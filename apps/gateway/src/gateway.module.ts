@@ -7,7 +7,8 @@ import { RedisModule } from '@app/redis';
 import { EventStoreModule } from '@app/event-store';
 import { AuthModule } from '@app/auth';
 import { ContainerEventsModule } from '@app/container-events';
-import { OnboardingModule } from '@app/onboarding';
+import { OnboardingModule, VPN_SEALED_COLUMNS } from '@app/onboarding';
+import { SecretsModule } from '@app/secrets';
 import { loggerModule, ObservabilityModule } from '@app/observability';
 import { ProjectionsModule } from '@app/projections';
 import { HealthModule } from '@app/health';
@@ -15,6 +16,8 @@ import { RoutingModule } from '@app/routing';
 import { NginxModule } from '@app/nginx';
 import { AuditModule } from '@app/audit';
 import { SsoModule } from '@app/sso';
+import { ExplainModule } from '@app/explain';
+import { RateLimitModule } from '@app/http';
 
 /** The HTTP process: wiring only; every capability lives in its lib. */
 @Module({})
@@ -29,6 +32,9 @@ export class GatewayModule {
         DatabaseModule.forRoot(ds),
         RedisModule.forRoot(config.redis.url, 'gateway'),
         EventStoreModule,
+        RateLimitModule,
+        // Private keys at rest (VPN CA and certificates, the OpenID provider's keys): sealed with the KEK.
+        SecretsModule.forRoot(VPN_SEALED_COLUMNS),
         AuthModule,
         ObservabilityModule,
         ContainerEventsModule,
@@ -39,6 +45,7 @@ export class GatewayModule {
         NginxModule.forGateway(),
         AuditModule,
         SsoModule,
+        ExplainModule,
       ],
     };
   }

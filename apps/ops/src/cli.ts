@@ -12,15 +12,26 @@ export const USAGE = `usage: npm run ops -- <command> [options]
 commands:
   migrate                      apply pending database migrations
   mint-token --role R [--sub ID] [--org UUID] [--project UUID] [--projects UUID,...] [--ttl SECONDS]
-                               print a signed token (roles: ${ROLES.join(', ')})
-  secrets                      print fresh production secrets as .env lines (JWT_KEYS,
-                               AUDIT_SIGNING_KEY, SSO_JWKS): npm run -s ops -- secrets > .env
+                               print a signed token (roles: ${ROLES.join(', ')}); needs JWT_PRIVATE_JWKS
+  secrets                      print fresh production secrets as .env lines (JWT_PRIVATE_JWKS,
+                               JWT_ACTIVE_KID, JWT_PUBLIC_JWKS, KEY_ENCRYPTION_KEYS, AUDIT_SIGNING_KEY):
+                               npm run -s ops -- secrets > .env
+  rotate-token-key [--overlap SECONDS]
+                               from the current JWT_PRIVATE_JWKS/JWT_PUBLIC_JWKS, print the next ones as
+                               .env lines: a new key signs, the old ones verify until now + overlap
+                               (default CONTAINER_TOKEN_TTL_S + JWT_CLOCK_TOLERANCE_S), then are refused
+  jwks                         print the public keys that verify tokens now (as /.well-known/jwks.json)
+  reseal-keys                  seal plaintext private keys in the database and re-wrap those under an
+                               old KEK with the active one (gateway and worker also do it at start)
   audit [--container UUID] [--project UUID] [--org UUID] [--type T,...] [--actor TYPE:ID]
         [--from ISO] [--to ISO] [--format ndjson|table] [--out FILE]
                                events matching the filters, in log order (stdout or FILE)
   replay <health|routing|all> [--batch N] [--json]
                                rebuild projections into fresh tables and swap (safe while the gateway runs)
   status [--json]              projection checkpoints and lag, sealer, queue depth, last nginx render
+  explain <url|fqdn> [--user UUID] [--json]
+                               why a service URL answers what it does: one verdict and the chain
+                               (container, mapping, projection, route, render, access); exit 0 when served
   verify [--json]              walk the hash chain; exit 1 naming the first bad event
   partitions [--ahead DAYS] [--json]
                                create the day partitions of the log ahead, list them with their size

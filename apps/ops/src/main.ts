@@ -3,9 +3,11 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { ConfigError } from '@app/config';
 import { EXIT, OpsContext, UsageError, USAGE, usageOf, type OpsCommand } from './cli';
 import { auditCommand } from './commands/audit.command';
+import { explainCommand } from './commands/explain.command';
 import { migrateCommand } from './commands/migrate.command';
 import { replayCommand } from './commands/replay.command';
 import { compactCommand, partitionsCommand } from './commands/retention.command';
+import { jwksCommand, resealKeysCommand, rotateTokenKeyCommand } from './commands/keys.command';
 import { secretsCommand } from './commands/secrets.command';
 import { statusCommand } from './commands/status.command';
 import { mintTokenCommand } from './commands/token.command';
@@ -16,9 +18,13 @@ const COMMANDS: Record<string, OpsCommand> = {
   migrate: migrateCommand,
   'mint-token': mintTokenCommand,
   secrets: secretsCommand,
+  'rotate-token-key': rotateTokenKeyCommand,
+  jwks: jwksCommand,
+  'reseal-keys': resealKeysCommand,
   audit: auditCommand,
   replay: replayCommand,
   status: statusCommand,
+  explain: explainCommand,
   verify: verifyCommand,
   partitions: partitionsCommand,
   compact: compactCommand,

@@ -7,7 +7,8 @@ import { RedisModule } from '@app/redis';
 import { EventStoreModule } from '@app/event-store';
 import { JOB_HANDLERS, PingHandler } from '@app/jobs';
 import { loggerModule, ObservabilityModule } from '@app/observability';
-import { VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
+import { VPN_SEALED_COLUMNS, VpnRenderHandler, VpnRenderScheduler } from '@app/onboarding';
+import { KeySealer, SecretsModule } from '@app/secrets';
 import { HealthProjectionModule, HealthSweepHandler, HealthWorkerModule } from '@app/health';
 import { ProjectorHostModule } from '@app/projections';
 import { RoutingProjectionModule } from '@app/routing';
@@ -28,6 +29,8 @@ export class WorkerModule {
         DatabaseModule.forRoot(ds),
         RedisModule.forRoot(config.redis.url, 'worker'),
         EventStoreModule,
+        // The VPN CA's key (CRL, server certificates): sealed in the database, opened with the KEK.
+        SecretsModule.forRoot(VPN_SEALED_COLUMNS),
         ObservabilityModule,
         HealthWorkerModule,
         NginxModule.forWorker(),
@@ -42,10 +45,10 @@ export class WorkerModule {
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [PG_POOL, APP_CONFIG, HealthSweepHandler, NginxRenderHandler],
-          useFactory: (pool: Pool, c: AppConfig, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
+          inject: [PG_POOL, APP_CONFIG, KeySealer, HealthSweepHandler, NginxRenderHandler],
+          useFactory: (pool: Pool, c: AppConfig, sealer: KeySealer, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
             new PingHandler(),
-            new VpnRenderHandler(pool, c),
+            new VpnRenderHandler(pool, c, sealer),
             sweep,
             nginx,
           ],

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { PG_POOL } from '@app/database';
 import { EventStore } from '@app/event-store';
-import { ensureProjectionRow, Projector, takeLease } from '@app/projections';
+import { ensureLeaseRow, Projector, takeLease } from '@app/projections';
 import { compactWatchdogs } from './compaction';
 import { ensurePartitionsAhead } from './partitions';
 import { SealProjection } from './seal.projection';
@@ -53,7 +53,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
       leaseMs,
     });
     await this.projector.start();
-    await ensureProjectionRow(this.pool, MAINTENANCE_LEASE);
+    await ensureLeaseRow(this.pool, MAINTENANCE_LEASE);
     const run = () => {
       this.maintaining ??= this.maintain(keys).finally(() => (this.maintaining = undefined));
     };

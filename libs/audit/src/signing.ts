@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import type { AppConfig } from '@app/config';
+import { type AppConfig, ConfigError } from '@app/config';
 
 /**
  * The Ed25519 key that signs checkpoints and compactions: AUDIT_SIGNING_KEY, or in development
@@ -26,8 +26,10 @@ export class AuditKeys {
     return new AuditKeys(key, createPublicKey(key));
   }
 
-  static forConfig(config: Pick<AppConfig, 'audit' | 'dataDir'>): AuditKeys {
+  static forConfig(config: Pick<AppConfig, 'audit' | 'dataDir'> & Partial<Pick<AppConfig, 'env'>>): AuditKeys {
     if (config.audit.signingKeyPem) return AuditKeys.fromPem(config.audit.signingKeyPem);
+    // Required where it is used (the worker's sealer, `ops verify|compact`), not on every process.
+    if (config.env === 'production') throw new ConfigError([{ variable: 'AUDIT_SIGNING_KEY', message: 'is required in production' }]);
     const file = join(config.dataDir, 'audit-ed25519.pem');
     if (!existsSync(file)) {
       mkdirSync(config.dataDir, { recursive: true });

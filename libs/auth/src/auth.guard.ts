@@ -13,7 +13,8 @@ import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { AppError, AuthenticationError, ForbiddenError } from '@app/common';
 import type { Principal, Role } from './principal';
-import { tokenFromHeader } from './jwt.strategy';
+import { headerOf, tokenFromHeader } from './jwt.strategy';
+import { TokenService } from './token.service';
 import { VerifiedTokenCache } from './verified-tokens';
 import { TOKEN_VERSIONS, type TokenVersionSource } from './token-versions';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -31,6 +32,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     @Inject(VerifiedTokenCache) private readonly cache: VerifiedTokenCache,
     @Optional() @Inject(TOKEN_VERSIONS) private readonly versions?: TokenVersionSource,
     @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+    @Optional() @Inject(TokenService) private readonly tokens?: TokenService,
   ) {
     super();
   }
@@ -43,10 +45,16 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       req.user = this.authorize(cached, context);
     } else {
       if (!(await super.canActivate(context))) return false;
-      if (token) this.cache.set(token, req.user as Principal);
+      // A cached token never outlives its key: a kid retired after the rotation's overlap stops at once.
+      if (token) this.cache.set(token, req.user as Principal, Date.now(), this.retireAtOf(token));
     }
     await this.checkRevocation(req.user as Principal);
     return true;
+  }
+
+  private retireAtOf(token: string): number | undefined {
+    const found = this.tokens?.keys.lookup(headerOf(token).kid, headerOf(token).alg);
+    return found && 'key' in found ? found.key.retireAt : undefined;
   }
 
   /** Every request, cached token or not: a rotated or deleted container's token stops at once. */

@@ -1,9 +1,12 @@
-export { SigningKeys, MIN_KEY_BYTES } from './keys';
+export { TokenKeys, MIN_KEY_BYTES, TOKEN_ALGORITHM, LEGACY_ALGORITHM } from './keys';
+export type { TokenAlgorithm, VerificationKey, KeySettings } from './keys';
+export { parsePrivateJwks, parsePublicJwks, publicJwk, newPrivateJwk, newKid } from './jwks';
+export { rotateTokenKeys } from './rotation';
 export { TokenService, JWT_ALGORITHM } from './token.service';
 export type { TokenSettings } from './token.service';
-export { JwtStrategy, tokenFromHeader, principalFromClaims } from './jwt.strategy';
+export { JwtStrategy, tokenFromHeader, principalFromClaims, headerOf } from './jwt.strategy';
 export { JwtAuthGuard, Auth, CurrentPrincipal } from './auth.guard';
-export { AuthModule, signingKeysFor, tokenServiceFor } from './auth.module';
+export { AuthModule, JwksController, tokenKeysFor, tokenServiceFor } from './auth.module';
 export type { Principal, Role, TokenClaims } from './principal';
 export { ROLES } from './principal';
 export { VerifiedTokenCache } from './verified-tokens';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import { AuthenticationError } from '@app/common';
-import { JWT_ALGORITHM, TokenService } from './token.service';
+import { TokenService } from './token.service';
 import { ROLES, type Principal, type Role } from './principal';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -15,19 +15,22 @@ export function tokenFromHeader(req: { headers: Record<string, string | string[]
   return value.split('.').length === 3 ? value : null;
 }
 
-function kidOf(token: string): string | undefined {
+/** The protected header's kid and alg (not trusted: they only choose the key, whose algorithm is pinned). */
+export function headerOf(token: string): { kid?: string; alg?: string } {
   try {
     const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
-    return typeof header.kid === 'string' ? header.kid : undefined;
+    return { kid: typeof header.kid === 'string' ? header.kid : undefined, alg: typeof header.alg === 'string' ? header.alg : undefined };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
 /**
- * passport-jwt with the algorithm pinned (no `none`, no HS/RS confusion), `iss` and `aud`
- * required, the key chosen by `kid` among KeyObjects, and `exp` required (jsonwebtoken alone
- * accepts a token without one).
+ * passport-jwt with the algorithm pinned per key (ES256 public keys; HS256 secrets only in the
+ * migration window; never `none`, and a header whose alg is not its key's is refused before
+ * jsonwebtoken sees it), `iss` and `aud` required, the key chosen by `kid` among KeyObjects
+ * (unknown and retired kids refused), and `exp` required (jsonwebtoken alone accepts a token
+ * without one).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -35,12 +38,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     const options: StrategyOptionsWithoutRequest = {
       jwtFromRequest: tokenFromHeader as StrategyOptionsWithoutRequest['jwtFromRequest'],
       secretOrKeyProvider: (_req: unknown, raw: string, done: (err: unknown, key?: unknown) => void) => {
-        const kid = kidOf(raw);
-        const key = kid ? tokens.keys.get(kid) : undefined;
-        if (!key) return done(new AuthenticationError(kid ? `unknown key id "${kid}"` : 'token has no key id'));
-        done(null, key);
+        const { kid, alg } = headerOf(raw);
+        const found = tokens.keys.lookup(kid, alg);
+        if ('reason' in found) return done(new AuthenticationError(found.reason));
+        done(null, found.key.key);
       },
-      algorithms: [JWT_ALGORITHM],
+      algorithms: tokens.keys.algorithms,
       issuer: tokens.settings.issuer,
       audience: tokens.settings.audience,
       jsonWebTokenOptions: { clockTolerance: tokens.settings.clockToleranceS },

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { SigningKeys } from './keys';
+import { TOKEN_ALGORITHM, type TokenKeys } from './keys';
 import type { TokenClaims } from './principal';
 
-export const JWT_ALGORITHM = 'HS256' as const;
+/** @deprecated the name of before; tokens are ES256 now (TOKEN_ALGORITHM). */
+export const JWT_ALGORITHM = TOKEN_ALGORITHM;
 
 export interface TokenSettings {
   issuer: string;
@@ -11,18 +12,26 @@ export interface TokenSettings {
   clockToleranceS: number;
 }
 
-/** Issues tokens with the active key; the `kid` header tells verifiers which key to use. */
+/**
+ * Issues ES256 tokens with the active private key; the `kid` header tells verifiers which public
+ * key to use. Only a process configured with JWT_PRIVATE_JWKS can sign (see TokenKeys.signer).
+ */
 export class TokenService {
   constructor(
-    readonly keys: SigningKeys,
+    readonly keys: TokenKeys,
     readonly settings: TokenSettings,
   ) {}
 
+  get canSign(): boolean {
+    return this.keys.canSign;
+  }
+
   sign(claims: TokenClaims, ttlSeconds: number): string {
+    const { kid, key } = this.keys.signer;
     const { sub, ...rest } = claims;
-    return jwt.sign(rest, this.keys.active, {
-      algorithm: JWT_ALGORITHM,
-      keyid: this.keys.activeKid,
+    return jwt.sign(rest, key, {
+      algorithm: TOKEN_ALGORITHM,
+      keyid: kid,
       issuer: this.settings.issuer,
       audience: this.settings.audience,
       subject: sub,

@@ -24,8 +24,9 @@ export class VerifiedTokenCache {
     return hit.principal;
   }
 
-  set(token: string, principal: Principal, now = Date.now()): void {
-    const until = Math.min(principal.expiresAt * 1000, now + this.maxAgeMs);
+  /** `notAfterMs`: a further bound (when the token's key retires). */
+  set(token: string, principal: Principal, now = Date.now(), notAfterMs = Infinity): void {
+    const until = Math.min(principal.expiresAt * 1000, now + this.maxAgeMs, notAfterMs);
     if (until <= now) return;
     if (this.entries.size >= this.maxEntries) {
       // Map iterates in insertion order: drop the oldest tenth in one go.

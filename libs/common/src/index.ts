@@ -1,5 +1,6 @@
 export * from './errors';
-export { parseInput, fieldPath } from './validation';
+export { parseInput, fieldPath, momentSchema } from './validation';
+export type { Moment } from './validation';
 export * from './allow-lists';
 export { writeCandidate, commitCandidate, writeFileAtomic } from './atomic-file';
 export { safeSwap, removeStaleCandidates, lastGoodPath, SwapError } from './safe-swap';

@@ -26,3 +26,17 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefi
     throw new ValidationError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
   })();
 }
+
+/** A moment of the log for time travel: a global position, or a time (the newest event recorded by then). */
+export type Moment = { position: string } | { time: Date };
+
+/** `?at=`: a global position (digits) or an ISO 8601 time. */
+export const momentSchema = z
+  .string()
+  .max(40)
+  .transform((v, ctx): Moment => {
+    if (/^[1-9]\d{0,18}$/.test(v)) return { position: v };
+    if (/^\d{4}-\d\d-\d\dT/.test(v) && Number.isFinite(Date.parse(v))) return { time: new Date(v) };
+    ctx.addIssue({ code: 'custom', message: 'must be a log position (a positive integer) or an ISO 8601 time' });
+    return z.NEVER;
+  });

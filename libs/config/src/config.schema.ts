@@ -66,6 +66,18 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/)
     .optional(),
+  /** Token signing keys (issuers only): {"keys":[<private EC P-256 JWK with kid>]}; see libs/auth keys.ts. */
+  JWT_PRIVATE_JWKS: z.string().optional(),
+  /** Token verification keys: {"keys":[<public EC P-256 JWK with kid, optional retire_at>]}. */
+  JWT_PUBLIC_JWKS: z.string().optional(),
+  /** Migration window: also accept HS256 tokens signed with JWT_KEYS. Off by default. */
+  JWT_ACCEPT_HS256: bool.default(false),
+  /** Key-encryption keys that seal private keys in the database: {"<id>": "<base64 of 32 bytes>"}. */
+  KEY_ENCRYPTION_KEYS: z.string().optional(),
+  KEY_ENCRYPTION_ACTIVE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,32}$/)
+    .optional(),
   JWT_CLOCK_TOLERANCE_S: int(0, 300).default(30),
   CONTAINER_TOKEN_TTL_S: int(60, 90 * 24 * 3600).default(7 * 24 * 3600),
 
@@ -178,6 +190,19 @@ export const envSchema = z.object({
   SSO_SESSION_TTL_S: int(60, 30 * 86_400).default(8 * 3600),
   /** How long a protected-service check's answer may be reused (revocation takes effect within it). */
   SSO_CHECK_CACHE_MS: int(0, 10_000).default(1_000),
+
+  /** Abuse limits (issue 23, README "Security"): sign-in throttle and per-endpoint write budgets. */
+  SIGNIN_MAX_FAILURES_ACCOUNT: int(1, 1_000).default(5),
+  SIGNIN_MAX_FAILURES_SOURCE: int(1, 100_000).default(20),
+  SIGNIN_LOCK_BASE_MS: int(100, 3_600_000).default(1_000),
+  SIGNIN_LOCK_MAX_MS: int(1_000, 86_400_000).default(900_000),
+  SIGNIN_FORGET_MS: int(1_000, 86_400_000).default(900_000),
+  RATE_LIMIT_WRITE_MAX: int(0, 1_000_000).default(120),
+  RATE_LIMIT_WRITE_WINDOW_MS: int(1_000, 3_600_000).default(60_000),
+  RATE_LIMIT_TOKEN_MAX: int(0, 1_000_000).default(10),
+  RATE_LIMIT_TOKEN_WINDOW_MS: int(1_000, 86_400_000).default(3_600_000),
+  RATE_LIMIT_ANON_MAX: int(0, 1_000_000).default(300),
+  RATE_LIMIT_ANON_WINDOW_MS: int(1_000, 3_600_000).default(60_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -29,9 +29,9 @@ describe('onboarding and VPN settings', () => {
     expect(variables({ GATEWAY_DEFAULT_VPN_ENDPOINT: 'gw example:1194' })).toEqual(['GATEWAY_DEFAULT_VPN_ENDPOINT']);
     expect(variables({ CONTAINER_IMAGES: '{"ok:1": "img/ok:1", "bad id": "x"}' })).toEqual(['CONTAINER_IMAGES']);
     expect(variables({ CONTAINER_IMAGES: '{"ok:1": "img $(id)"}' })).toEqual(['CONTAINER_IMAGES']);
-    expect(variables({ NODE_ENV: 'production', JWT_KEYS: '{}', AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'true', SSO_ENABLED: 'false' })).toEqual(
-      ['AUTH_ALLOW_UNREGISTERED_CONTAINERS', 'AUDIT_SIGNING_KEY'],
-    );
+    expect(variables({ NODE_ENV: 'production', AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'true', SSO_ENABLED: 'false' })).toEqual([
+      'AUTH_ALLOW_UNREGISTERED_CONTAINERS',
+    ]);
     expect(loadConfig({ VPN_POOL_CIDR: '10.9.0.0/29', CONTAINER_IMAGES: '{"ok:1": "img/ok:1"}' }).onboarding.images).toEqual({
       'ok:1': 'img/ok:1',
     });

@@ -5,6 +5,7 @@ import { HealthChangesHub } from './health-changes.hub';
 import { HealthProjection } from './health.projection';
 import { DashboardController } from './read/dashboard.controller';
 import { DashboardService } from './read/dashboard.service';
+import { ContainerHistoryService } from './read/container-history';
 
 /**
  * The health projection, registered with the projector host of whichever process imports this
@@ -37,7 +38,7 @@ export class HealthProjectionModule implements OnModuleInit {
 @Module({
   imports: [HealthProjectionModule],
   controllers: [DashboardController],
-  providers: [DashboardService],
-  exports: [DashboardService, HealthProjectionModule],
+  providers: [DashboardService, ContainerHistoryService],
+  exports: [DashboardService, ContainerHistoryService, HealthProjectionModule],
 })
 export class HealthModule {}

@@ -14,3 +14,4 @@ export { scopeOf, scopeSql, inScope } from './read/scope';
 export type { Scope } from './read/scope';
 export { CONTAINER_ROUTES } from './read/container-routes';
 export type { ContainerRoutes } from './read/container-routes';
+export { ContainerHistoryService } from './read/container-history';

@@ -1,6 +1,10 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { registerJsonParser } from './json-body';
+import { Logger } from '@nestjs/common';
+import { installEdgeGuards } from './edge';
+import { sendProblem } from './problem.filter';
 
 export interface HttpOptions {
   bodyLimitBytes: number;
@@ -49,6 +53,9 @@ export function createFastifyAdapter(o: HttpOptions): FastifyAdapter {
     keepAliveTimeout: t.keepAliveTimeoutMs,
     http: { headersTimeout: Math.min(t.headersTimeoutMs, t.requestTimeoutMs), connectionsCheckingInterval: checkEvery },
     return503OnClosing: true,
+    // A URL the router cannot decode, or a path parameter beyond maxParamLength: problem+json like
+    // every other error (Fastify's own answer echoes the URL).
+    frameworkErrors: (error: Error, req: FastifyRequest, reply: FastifyReply) => sendProblem(error, req, reply, new Logger('http')),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -57,10 +64,13 @@ export function createFastifyAdapter(o: HttpOptions): FastifyAdapter {
 }
 
 /**
- * JSON bodies only (415 for anything else). Errors
+ * JSON bodies only (415 for anything else), parsed by parseJsonBody (a prototype key refused
+ * naming its field). Errors
  * Fastify raises before a handler runs (413, 415, bad JSON) reach Nest's exception layer, and so
  * ProblemFilter, through the error handler Nest installs.
  */
 export function configureFastify(instance: FastifyInstance): void {
   instance.removeContentTypeParser(['text/plain']);
+  registerJsonParser(instance);
+  installEdgeGuards(instance);
 }

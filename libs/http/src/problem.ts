@@ -26,6 +26,7 @@ const APP_STATUS: Record<string, number> = {
   event_id_conflict: 422,
   invalid_event_data: 400,
   store_unavailable: 503,
+  invalid_json: 400,
 };
 
 /** Fastify's own errors (raised before a route handler runs). */
@@ -35,6 +36,13 @@ const FASTIFY: Record<string, { status: number; code: string; field: string }> =
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', field: 'content-length' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', field: 'body' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', field: 'body' },
+  FST_ERR_BAD_URL: { status: 400, code: 'validation_failed', field: 'path' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', field: 'path' },
+};
+/** Fastify's messages for these quote the URL: replaced. */
+const FASTIFY_DETAIL: Record<string, string> = {
+  FST_ERR_BAD_URL: 'must be valid percent-encoded UTF-8',
+  FST_ERR_MAX_PARAM_LENGTH: 'a path parameter is longer than any route accepts',
 };
 
 function titleFor(status: number): string {
@@ -49,6 +57,7 @@ function titleFor(status: number): string {
         408: 'Request Timeout',
         409: 'Conflict',
         413: 'Payload Too Large',
+        414: 'URI Too Long',
         415: 'Unsupported Media Type',
         422: 'Unprocessable Content',
         429: 'Too Many Requests',
@@ -75,7 +84,10 @@ function byStatus(status: number, message: string): Problem {
     return problem(415, 'unsupported_media_type', 'only application/json is accepted', [
       { field: 'content-type', message: 'only application/json is accepted' },
     ]);
-  return problem(status, status === 404 ? 'not_found' : `http_${status}`, message);
+  // Nest's "Cannot GET /…" echoes the URL (a 5,000-character one included): not repeated back.
+  if (status === 404)
+    return problem(404, 'not_found', 'no route matches this method and path', [{ field: 'path', message: 'no such route' }]);
+  return problem(status, `http_${status}`, message);
 }
 
 /** Maps any thrown value to a problem; the one place where errors meet HTTP statuses. */
@@ -84,25 +96,29 @@ export function toProblem(err: unknown): Problem {
   if (err instanceof EventStoreError) {
     if (err.code === 'event_id_conflict')
       return problem(422, err.code, err.message, [{ field: 'event_id', message: 'already used for a different event' }]);
-    return problem(
-      APP_STATUS[err.code] ?? 500,
-      err.code,
-      err.code === 'store_unavailable' ? 'the event store is unavailable; retry with the same event_id' : err.message,
-    );
+    // The database's own message never leaves: it names tables, types and bytes.
+    const detail =
+      err.code === 'store_unavailable'
+        ? 'the event store is unavailable; retry with the same event_id'
+        : err.code === 'invalid_event_data'
+          ? 'the event data was refused by the store'
+          : err.message;
+    return problem(APP_STATUS[err.code] ?? 500, err.code, detail);
   }
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e?.code && FASTIFY[e.code]) {
     const f = FASTIFY[e.code];
-    return problem(f.status, f.code, e.message ?? f.code, [{ field: f.field, message: e.message ?? f.code }]);
+    const detail = FASTIFY_DETAIL[e.code] ?? e.message ?? f.code;
+    return problem(f.status, f.code, detail, [{ field: f.field, message: detail }]);
   }
-  // secure-json-parse: __proto__ / constructor.prototype keys, or JSON.parse syntax errors.
+  // A body parser other than ours (json-body.ts) refusing its input.
   if (err instanceof SyntaxError || e?.statusCode === 400) {
     return problem(400, 'invalid_json', e.message ?? 'invalid JSON', [{ field: 'body', message: e.message ?? 'invalid JSON' }]);
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
     // Our code throws AppErrors, never HttpExceptions: a 400 here is Nest's wrapping of a body
-    // parse failure (invalid JSON, or a __proto__/constructor key refused by secure-json-parse).
+    // parse failure.
     return byStatus(status, err.message);
   }
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

@@ -13,7 +13,7 @@ import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@app/database';
-import { QUEUE_NAME, ROUTES_CHANGED } from '@app/jobs';
+import { QUEUE_NAME, ROUTES_CHANGED, type RoutesChangedListener } from '@app/jobs';
 import { REDIS } from '@app/redis';
 import { ReadinessChecks } from '@app/observability';
 import { NginxControl } from './infra/nginx-control';
@@ -32,10 +32,14 @@ const queueProvider = {
     new Queue(QUEUE_NAME, { connection: redis.duplicate({ connectionName: 'nginx-queue' }), prefix: config.redis.prefix }),
 };
 
+/** NGINX_RENDER_ENABLED=false: route changes schedule nothing (no job, so no failure to report). */
+const rendersDisabled: RoutesChangedListener = { routesChanged: async () => undefined };
+
 const schedulerProvider = {
   provide: ROUTES_CHANGED,
   inject: [NGINX_QUEUE, REDIS, APP_CONFIG],
-  useFactory: (queue: Queue, redis: Redis, config: AppConfig) => new RenderScheduler(queue, redis, config.redis.prefix, config.nginx),
+  useFactory: (queue: Queue, redis: Redis, config: AppConfig): RoutesChangedListener =>
+    config.nginx.enabled ? new RenderScheduler(queue, redis, config.redis.prefix, config.nginx) : rendersDisabled,
 };
 
 @Injectable()
@@ -66,7 +70,11 @@ class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap(): Promise<void> {
     const { enabled, nodeId: node, reconcileIntervalMs: every } = this.config.nginx;
-    if (!enabled) return this.logger.warn('NGINX_RENDER_ENABLED=false: nginx is not rendered by this worker');
+    if (!enabled) {
+      // A reconciliation scheduler left in Redis by an earlier run would go on firing renders.
+      await this.queue.removeJobScheduler(`nginx-reconcile.${node}`);
+      return this.logger.warn('NGINX_RENDER_ENABLED=false: nginx is not rendered by this worker');
+    }
     await this.ensureScheduler();
     await this.queue.add(
       'nginx:render',
@@ -168,7 +176,7 @@ export class NginxModule {
             const n = config.nginx;
             const control = new NginxControl({ ...n, reloadCmd: n.reloadCmd });
             const renderer = new NginxRenderer(pool, redis, config.redis.prefix, n, config.platformDomain, control);
-            return new NginxRenderHandler(renderer, n.nodeId);
+            return new NginxRenderHandler(renderer, n.nodeId, n.enabled);
           },
         },
       ],

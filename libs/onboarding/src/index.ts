@@ -1,9 +1,11 @@
 export { OnboardingModule } from './onboarding.module';
 export { OnboardingService } from './onboarding.service';
+export { ProjectsService } from './projects.service';
+export { NIL_UUID, PROJECT_REGISTERED, projectStream } from './domain/project';
 export { GatewayPoolService } from './gateway-pool.service';
 export { VpnService } from './vpn.service';
 export { ContainerTokenFeed } from './token-feed';
-export { VpnCa, describeCrl } from './pki';
+export { VpnCa, describeCrl, VPN_SEALED_COLUMNS } from './pki';
 export { VPN_FILES_CHANGED } from './vpn-files-changed';
 export { OAUTH_CLIENTS } from './oauth-clients';
 export type { OAuthClientIssuer } from './oauth-clients';

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { RateLimit, RateLimitGuard } from '@app/http';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
@@ -16,6 +17,9 @@ import { containerIdParam, metadataOf, nodeIdParam } from './request-metadata';
 
 @ApiTags('onboarding')
 @Controller('onboarding')
+// Guards run in the order applied: the token first (bottom decorator), then its write budget.
+@UseGuards(RateLimitGuard)
+@RateLimit('write')
 @Auth('operator', 'platform')
 export class OnboardingController {
   constructor(

@@ -4,6 +4,7 @@ import { GatewayPoolService } from './gateway-pool.service';
 import { ONBOARDING_HANDLERS } from './onboarding.commands';
 import { OnboardingController } from './onboarding.controller';
 import { OnboardingService } from './onboarding.service';
+import { ProjectsService } from './projects.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VpnConfigController } from './vpn-config.controller';
 import { VpnService } from './vpn.service';
@@ -19,6 +20,7 @@ import { VpnFilesQueue } from './vpn-files.queue';
   controllers: [OnboardingController, VpnConfigController],
   providers: [
     OnboardingService,
+    ProjectsService,
     GatewayPoolService,
     VpnService,
     ContainerTokenFeed,
@@ -27,6 +29,6 @@ import { VpnFilesQueue } from './vpn-files.queue';
     { provide: VPN_FILES_CHANGED, useExisting: VpnFilesQueue },
     ...ONBOARDING_HANDLERS,
   ],
-  exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, VpnService],
+  exports: [TOKEN_VERSIONS, ContainerTokenFeed, OnboardingService, ProjectsService, VpnService],
 })
 export class OnboardingModule {}

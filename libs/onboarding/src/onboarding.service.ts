@@ -17,17 +17,20 @@ import { GatewayPoolService } from './gateway-pool.service';
 import { ContainerTokenFeed } from './token-feed';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
 import { OAUTH_CLIENTS, OAuthClientIssuer } from './oauth-clients';
+import { NIL_UUID } from './domain/project';
+import { ProjectsService } from './projects.service';
 import type { Actor } from './actor';
 
 const MAX_ATTEMPTS = 5;
 
 const uuid = z.string().regex(UUID_RE, 'must be a lower-case UUID');
+const id = uuid.refine((v) => v !== NIL_UUID, 'must not be the nil UUID');
 const displayName = z
   .string()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
   .refine((v) => !hasControlCharacters(v), 'must not contain control characters');
-export const registerBody = z.strictObject({ org_id: uuid, project_id: uuid, image_id: z.string().max(130), display_name: displayName });
+export const registerBody = z.strictObject({ org_id: id, project_id: id, image_id: z.string().max(130), display_name: displayName });
 export const deleteBody = z
   .strictObject({
     reason: z
@@ -61,6 +64,7 @@ export class OnboardingService {
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(GatewayPoolService) private readonly nodes: GatewayPoolService,
     @Inject(ContainerTokenFeed) private readonly feed: ContainerTokenFeed,
+    @Inject(ProjectsService) private readonly projects: ProjectsService,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly vpnFiles?: VpnFilesChangedListener,
     @Optional() @Inject(OAUTH_CLIENTS) private readonly oauthClients?: OAuthClientIssuer,
   ) {}
@@ -69,6 +73,8 @@ export class OnboardingService {
     const input = parseInput(registerBody, body);
     const imageRef = this.config.onboarding.images[input.image_id];
     if (!imageRef) throw ValidationError.of('image_id', `must be one of ${Object.keys(this.config.onboarding.images).join(', ')}`);
+    // A project belongs to one org: the first registration binds it, another org is refused (409, project_id).
+    await this.projects.bind(input.project_id, input.org_id, actor.metadata);
     const nodeId = placeContainer(await this.nodes.loads(), this.config.onboarding.defaultNode.nodeId);
     const containerId = randomUUID();
     const container = {
@@ -159,7 +165,10 @@ export class OnboardingService {
       const state = (await this.store.readStream(stream)).reduce(evolveLifecycle, initialLifecycle());
       const ttl = this.config.jwt.containerTokenTtlS;
       const expiresAt = new Date(Math.floor(Date.now() / 1000 + ttl) * 1000).toISOString();
-      const events = decideLifecycle(command({ kid: this.tokens.keys.activeKid, expiresAt }), state);
+      const events = decideLifecycle(command({ kid: this.tokens.keys.activeKid ?? '', expiresAt }), state);
+      const next = events.reduce((s, e, i) => evolveLifecycle(s, { ...e, streamVersion: state.version + 1 + i }), state);
+      // A process without the private key (a verify-only gateway node) refuses before anything is stored.
+      if (!next.deleted && next.tokenVersion !== state.tokenVersion) void this.tokens.keys.signer;
       try {
         await this.store.append(
           stream,
@@ -170,7 +179,6 @@ export class OnboardingService {
         if (err instanceof ConcurrencyError && attempt < MAX_ATTEMPTS) continue;
         throw err;
       }
-      const next = events.reduce((s, e, i) => evolveLifecycle(s, { ...e, streamVersion: state.version + 1 + i }), state);
       if (next.deleted) {
         this.feed.apply(containerId, next.tokenVersion, true);
         return { state: next };

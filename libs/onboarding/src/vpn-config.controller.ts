@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { RateLimit, RateLimitGuard } from '@app/http';
 import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
@@ -12,6 +13,7 @@ const PROFILE_TYPE = 'application/x-openvpn-profile';
 /** What a container asks for itself; its identity comes from the token alone. */
 @ApiTags('container events')
 @Controller('collab')
+@UseGuards(RateLimitGuard)
 @Auth('container')
 export class VpnConfigController {
   constructor(
@@ -20,6 +22,8 @@ export class VpnConfigController {
   ) {}
 
   @Get('vpn-config')
+  // The first fetch allocates an address and a certificate.
+  @RateLimit('write')
   @ApiProduces('application/json', PROFILE_TYPE)
   @ApiOperation({
     summary:
@@ -41,6 +45,8 @@ export class VpnConfigController {
   }
 
   @Post('token')
+  // Each rotation appends events that retention keeps: a container needs one now and then, not hundreds.
+  @RateLimit('token')
   @HttpCode(200)
   @ApiOperation({
     summary: "Rotate this container's own token before it expires: the answer holds the new token; the one used here stops working",

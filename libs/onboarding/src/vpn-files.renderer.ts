@@ -188,18 +188,20 @@ async function writeCrl(db: Pool, ca: VpnCa, root: string, now: Date): Promise<'
 
 /** The node's server certificate: issued once (first insert wins), written when it differs. */
 async function writeServerCertificate(db: Pool, ca: VpnCa, nodeDir: string, node: string, fqdn: string): Promise<void> {
-  let row = (await db.query(`SELECT cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
+  let row = (await db.query(`SELECT serial, cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
   if (!row) {
     const issued = await ca.issueServer(fqdn, 825);
     await db.query(
       `INSERT INTO vpn_server_certs (gateway_node, fqdn, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (gateway_node) DO NOTHING`,
-      [node, fqdn, issued.serial, issued.certPem, issued.keyPem, issued.notAfter],
+      [node, fqdn, issued.serial, issued.certPem, issued.sealedKey, issued.notAfter],
     );
-    row = (await db.query(`SELECT cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
+    row = (await db.query(`SELECT serial, cert_pem, key_pkcs8 FROM vpn_server_certs WHERE gateway_node = $1`, [node])).rows[0];
   }
   const cert = join(nodeDir, 'server.crt');
   const key = join(nodeDir, 'server.key');
   if ((await readFile(cert, 'utf8').catch(() => null)) !== row.cert_pem) await writeFileAtomic(cert, row.cert_pem);
-  if ((await readFile(key, 'utf8').catch(() => null)) !== row.key_pkcs8) await writeFileAtomic(key, row.key_pkcs8, 0o600);
+  // The OpenVPN server reads its key from a file (mode 0600 in the worker's volume); the database keeps it sealed.
+  const keyPem = await ca.openKey('vpn_server_certs', row.serial, row.key_pkcs8);
+  if ((await readFile(key, 'utf8').catch(() => null)) !== keyPem) await writeFileAtomic(key, keyPem, 0o600);
 }

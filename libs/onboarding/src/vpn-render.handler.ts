@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Pool } from 'pg';
 import type { AppConfig } from '@app/config';
 import type { JobHandler, JobPayloads } from '@app/jobs';
+import type { KeySealer } from '@app/secrets';
 import { VpnCa } from './pki';
 import { renderVpnFiles, RenderReport } from './vpn-files.renderer';
 
@@ -15,10 +16,11 @@ export class VpnRenderHandler implements JobHandler<typeof VPN_RENDER_JOB> {
   constructor(
     private readonly db: Pool,
     private readonly config: AppConfig,
+    private readonly sealer: KeySealer,
   ) {}
 
   async handle(_job: Job<JobPayloads[typeof VPN_RENDER_JOB]>): Promise<RenderReport> {
-    this.ca ??= VpnCa.load(this.db).catch((err) => {
+    this.ca ??= VpnCa.load(this.db, this.sealer).catch((err) => {
       this.ca = undefined;
       throw err;
     });

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { KeySealer } from '@app/secrets';
 import { PG_POOL, withTransaction } from '@app/database';
 import { NotFoundError, UnavailableError, AuthenticationError } from '@app/common';
 import { EventMetadata, EventStore } from '@app/event-store';
-import { CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, VPN_ADDRESS_ASSIGNED } from './domain/events';
+import { CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, VPN_ADDRESS_ASSIGNED, VPN_ADDRESS_RELEASED } from './domain/events';
 import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
-import { addressAt, parsePool, VpnPool } from './domain/vpn-pool';
+import { addressAt, intToIp, ipToInt, parsePool, VpnPool } from './domain/vpn-pool';
 import { ProfileParts } from './domain/vpn-files';
 import { nodeTlsCryptKey } from './tls-crypt';
 import { IssuedCertificate, VpnCa } from './pki';
@@ -17,9 +18,11 @@ import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed'
 interface Credentials {
   node: string;
   address: string;
+  hostIndex: number;
   serial: string;
   certPem: string;
-  keyPem: string;
+  /** As stored: sealed. */
+  sealedKey: string;
   notAfter: Date;
   org: string;
   project: string;
@@ -38,6 +41,10 @@ const factId = (...parts: string[]) => {
  * twice. The transaction commits address and certificate together or neither (an exhausted pool
  * leaves nothing behind); the events are then recorded with ids derived from the facts, so a call
  * after a crash between the two records them without duplicating.
+ *
+ * An address handed out from another pool (VPN_POOL_CIDR changed since) is given up at the
+ * container's next call for one of the current pool, and the change recorded (released, then
+ * assigned): renders skip addresses outside the VPN ranges, so the old one would never be routed.
  */
 @Injectable()
 export class VpnService {
@@ -49,13 +56,14 @@ export class VpnService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
+    @Inject(KeySealer) private readonly sealer: KeySealer,
     @Optional() @Inject(VPN_FILES_CHANGED) private readonly changed?: VpnFilesChangedListener,
   ) {
     this.addresses = parsePool(config.vpn.poolCidr);
   }
 
   authority(): Promise<VpnCa> {
-    this.ca ??= VpnCa.load(this.pool).catch((err) => {
+    this.ca ??= VpnCa.load(this.pool, this.sealer).catch((err) => {
       this.ca = undefined;
       throw err;
     });
@@ -75,9 +83,10 @@ export class VpnService {
     const ca = await this.authority();
     let creds = await this.existing(containerId);
     let superseded: string | undefined;
-    if (!creds) {
+    if (!creds || !this.inPool(creds)) {
       // Key generation and signing happen before the transaction: the pool lock is held for SQL only.
-      const fresh = await ca.issueClient(containerId, this.config.vpn.clientCertDays, now);
+      // An address outside the current pool moves; the certificate stays (renewed at a later call if due).
+      const fresh = creds ? undefined : await ca.issueClient(containerId, this.config.vpn.clientCertDays, now);
       creds = await this.allocate(containerId, fresh);
     } else if (creds.notAfter.getTime() - now.getTime() < this.config.vpn.clientCertRenewDays * 86_400_000) {
       superseded = creds.serial;
@@ -98,7 +107,7 @@ export class VpnService {
       proto: this.config.vpn.proto,
       caPem: ca.certPem,
       certPem: creds.certPem,
-      keyPem: creds.keyPem,
+      keyPem: await ca.openKey('vpn_client_certs', creds.serial, creds.sealedKey),
       tlsCryptKey: await this.tlsCryptKey(creds.node),
     };
     return { parts, address: creds.address, serial: creds.serial };
@@ -114,7 +123,7 @@ export class VpnService {
       if (rowCount)
         await client.query(
           `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)`,
-          [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
+          [containerId, fresh.serial, fresh.certPem, fresh.sealedKey, fresh.notAfter],
         );
     });
     const creds = await this.existing(containerId);
@@ -122,9 +131,15 @@ export class VpnService {
     return creds;
   }
 
+  /** Whether an allocation row is one of the current pool's (its address is network + its index). */
+  private inPool(c: Pick<Credentials, 'address' | 'hostIndex'>): boolean {
+    const { firstHost, lastHost, network } = this.addresses;
+    return c.hostIndex >= firstHost && c.hostIndex <= lastHost && ipToInt(c.address) === network + c.hostIndex;
+  }
+
   private async existing(containerId: string, client: Pool | PoolClient = this.pool): Promise<Credentials | undefined> {
     const { rows } = await client.query(
-      `SELECT a.gateway_node, host(a.address) AS address, v.serial, v.cert_pem, v.key_pkcs8, v.not_after, c.org_id, c.project_id
+      `SELECT a.gateway_node, host(a.address) AS address, a.host_index, v.serial, v.cert_pem, v.key_pkcs8, v.not_after, c.org_id, c.project_id
        FROM vpn_addresses a
        JOIN vpn_client_certs v ON v.container_id = a.container_id AND v.revoked_at IS NULL
        JOIN onboarded_containers c ON c.container_id = a.container_id AND c.deleted_at IS NULL
@@ -136,9 +151,10 @@ export class VpnService {
       r && {
         node: r.gateway_node,
         address: r.address,
+        hostIndex: r.host_index,
         serial: r.serial,
         certPem: r.cert_pem,
-        keyPem: r.key_pkcs8,
+        sealedKey: r.key_pkcs8,
         notAfter: r.not_after,
         org: r.org_id,
         project: r.project_id,
@@ -146,7 +162,8 @@ export class VpnService {
     );
   }
 
-  private async allocate(containerId: string, fresh: IssuedCertificate): Promise<Credentials> {
+  /** `fresh`: the certificate to store when the container has none yet (none when only the address moves). */
+  private async allocate(containerId: string, fresh?: IssuedCertificate): Promise<Credentials> {
     const creds = await withTransaction(this.pool, async (client) => {
       const { rows: found } = await client.query(
         `SELECT gateway_node, deleted_at IS NOT NULL AS deleted FROM onboarded_containers WHERE container_id = $1 FOR SHARE`,
@@ -157,30 +174,46 @@ export class VpnService {
       const node: string = found[0].gateway_node;
       await client.query(`INSERT INTO vpn_pool_locks (gateway_node) VALUES ($1) ON CONFLICT DO NOTHING`, [node]);
       await client.query(`SELECT 1 FROM vpn_pool_locks WHERE gateway_node = $1 FOR UPDATE`, [node]);
+      // Rows of another pool: never handed out again from this one, so they leave the table (the
+      // container's own live one too: it gets an address of this pool below).
+      await client.query(
+        `DELETE FROM vpn_addresses WHERE gateway_node = $1 AND (released_at IS NOT NULL OR container_id = $2) AND NOT (${this.ofPool('$3')})`,
+        [node, containerId, intToIp(this.addresses.network)],
+      );
       const { rows: held } = await client.query(`SELECT 1 FROM vpn_addresses WHERE container_id = $1 AND released_at IS NULL`, [
         containerId,
       ]);
       if (!held.length) await this.takeAddress(client, node, containerId);
-      await client.query(
-        `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (container_id) WHERE revoked_at IS NULL DO NOTHING`,
-        [containerId, fresh.serial, fresh.certPem, fresh.keyPem, fresh.notAfter],
-      );
+      if (fresh) {
+        await client.query(
+          `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (container_id) WHERE revoked_at IS NULL DO NOTHING`,
+          [containerId, fresh.serial, fresh.certPem, fresh.sealedKey, fresh.notAfter],
+        );
+      }
       return this.existing(containerId, client);
     });
     if (!creds) throw new Error(`vpn credentials of ${containerId} vanished`);
     return creds;
   }
 
+  /** SQL: the row is one of the current pool's (`network` is the parameter holding its network address). */
+  private ofPool(network: string): string {
+    const { firstHost, lastHost } = this.addresses;
+    return `host_index BETWEEN ${firstHost} AND ${lastHost} AND address = ${network}::inet + host_index`;
+  }
+
   /** The lowest address never used on the node, else the one longest out of quarantine. */
   private async takeAddress(client: PoolClient, node: string, containerId: string): Promise<void> {
-    const { firstHost, lastHost } = this.addresses;
+    const { firstHost, lastHost, network } = this.addresses;
+    // A live row of an older pool may hold an address of this one under another index.
     const { rows: gap } = await client.query(
       `SELECT s.i FROM (SELECT $2::int AS i UNION ALL SELECT host_index + 1 FROM vpn_addresses WHERE gateway_node = $1) s
        WHERE s.i BETWEEN $2 AND $3
          AND NOT EXISTS (SELECT 1 FROM vpn_addresses b WHERE b.gateway_node = $1 AND b.host_index = s.i)
+         AND NOT EXISTS (SELECT 1 FROM vpn_addresses b WHERE b.gateway_node = $1 AND b.address = $4::inet + s.i)
        ORDER BY s.i LIMIT 1`,
-      [node, firstHost, lastHost],
+      [node, firstHost, lastHost, intToIp(network)],
     );
     if (gap[0]) {
       const i: number = gap[0].i;
@@ -196,9 +229,9 @@ export class VpnService {
       `UPDATE vpn_addresses SET container_id = $2, assigned_at = now(), released_at = NULL
        WHERE (gateway_node, host_index) = (
          SELECT gateway_node, host_index FROM vpn_addresses
-         WHERE gateway_node = $1 AND released_at < now() - make_interval(secs => $3) AND host_index BETWEEN $4 AND $5
+         WHERE gateway_node = $1 AND released_at < now() - make_interval(secs => $3) AND ${this.ofPool('$4')}
          ORDER BY released_at LIMIT 1)`,
-      [node, containerId, this.config.vpn.addressQuarantineS, firstHost, lastHost],
+      [node, containerId, this.config.vpn.addressQuarantineS, intToIp(network)],
     );
     if (!rowCount) throw new UnavailableError(`the VPN address pool of gateway node ${node} is exhausted`);
   }
@@ -209,6 +242,15 @@ export class VpnService {
     // Deleted meanwhile: its trigger released and revoked both, and the deletion recorded that.
     if (state.deleted) throw new AuthenticationError('token revoked: the container was deleted');
     const events = [];
+    if (state.address && state.address !== c.address) {
+      // The address moved to the current pool: the old one is given up first.
+      events.push({
+        id: factId(VPN_ADDRESS_RELEASED, containerId, state.address, String(state.version)),
+        type: VPN_ADDRESS_RELEASED,
+        data: { container_id: containerId, address: state.address, reason: 'outside-pool' },
+        metadata,
+      });
+    }
     if (state.address !== c.address) {
       events.push({
         id: factId(VPN_ADDRESS_ASSIGNED, containerId, c.node, c.address),

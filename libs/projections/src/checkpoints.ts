@@ -7,6 +7,18 @@ export async function ensureProjectionRow(db: Pool | PoolClient, name: string): 
   await db.query(`INSERT INTO projections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [name]);
 }
 
+/**
+ * A row used only for its lease (one holder of some periodic duty across processes): it follows
+ * no log, so lag, readiness and `ops status` leave it out (`follows_log = false`).
+ */
+export async function ensureLeaseRow(db: Pool | PoolClient, name: string): Promise<void> {
+  await db.query(
+    `INSERT INTO projections (name, follows_log) VALUES ($1, false)
+     ON CONFLICT (name) DO UPDATE SET follows_log = false WHERE projections.follows_log`,
+    [name],
+  );
+}
+
 export async function readCheckpoint(db: Pool | PoolClient, name: string): Promise<Checkpoint> {
   const { rows } = await db.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM projections WHERE name = $1`, [name]);
   return rows[0] ? { transactionId: rows[0].t, globalPosition: rows[0].p } : START;

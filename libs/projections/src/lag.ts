@@ -32,7 +32,8 @@ export async function projectionLag(pool: Pool, name: string, activeHere: boolea
 }
 
 /**
- * For readiness: each live projection (not a running rebuild's `name:rebuild` row) and how many
+ * For readiness: each live projection that follows the log (not a running rebuild's `name:rebuild`
+ * row, not a lease-only row such as `audit-maintenance`, whose checkpoint never moves) and how many
  * seconds the oldest event it has not applied yet has been waiting. One cheap statement: the first
  * event past each checkpoint, by the (transaction_id, global_position) index.
  */
@@ -42,7 +43,7 @@ export async function projectionsBehindSeconds(pool: Pick<Pool, 'query'>): Promi
             (SELECT extract(epoch FROM now() - e.recorded_at) FROM events e
                WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.global_position)
                ORDER BY e.transaction_id, e.global_position LIMIT 1) AS seconds
-       FROM projections p WHERE position(':' IN p.name) = 0 ORDER BY p.name`,
+       FROM projections p WHERE p.follows_log AND position(':' IN p.name) = 0 ORDER BY p.name`,
   );
   return rows.map((r: { name: string; seconds: string | null }) => ({
     projection: r.name,

@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { RateLimit, RateLimitGuard } from '@app/http';
 import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Auth } from '@app/auth';
 import { ValidationError } from '@app/common';
@@ -8,6 +9,8 @@ const NAME = /^[a-z][a-z0-9-]{0,40}$/;
 
 @ApiTags('projections')
 @Controller('projections')
+@UseGuards(RateLimitGuard)
+@RateLimit('write')
 @Auth('operator')
 export class ProjectionsController {
   constructor(@Inject(ProjectorHost) private readonly host: ProjectorHost) {}

@@ -6,3 +6,8 @@ export type { RoutingState, RouteRow, RoutingOptions } from './routing';
 export { RoutesReadService } from './read/routes.service';
 export { readRenderRoutes, readContainerRoutes } from './read/routes.reader';
 export type { RenderRoute, ContainerRoute } from './read/routes.reader';
+export { RoutesHistoryService } from './read/routes.history';
+export type { MomentUsed } from './read/routes.history';
+export { foldRouting, routesAt, diffRoutes } from './history';
+export type { RouteAt, RoutesDiff } from './history';
+export { ROUTING_EVENT_TYPES } from './routing';

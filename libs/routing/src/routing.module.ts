@@ -9,6 +9,7 @@ import { readContainerRoutes } from './read/routes.reader';
 import { RoutingProjection } from './routing.projection';
 import { RoutesController } from './read/routes.controller';
 import { RoutesReadService } from './read/routes.service';
+import { RoutesHistoryService } from './read/routes.history';
 
 /**
  * The routing projection, registered with the projector host of the process that imports this
@@ -44,12 +45,16 @@ export class RoutingProjectionModule implements OnModuleInit {
   controllers: [RoutesController],
   providers: [
     RoutesReadService,
+    RoutesHistoryService,
     {
       provide: CONTAINER_ROUTES,
-      inject: [PG_POOL],
-      useFactory: (pool: Pool): ContainerRoutes => ({ of: (id) => readContainerRoutes(pool, id) }),
+      inject: [PG_POOL, RoutesHistoryService],
+      useFactory: (pool: Pool, history: RoutesHistoryService): ContainerRoutes => ({
+        of: (id) => readContainerRoutes(pool, id),
+        at: (id, position) => history.routesAt(position, id),
+      }),
     },
   ],
-  exports: [CONTAINER_ROUTES],
+  exports: [CONTAINER_ROUTES, RoutesHistoryService],
 })
 export class RoutingModule {}

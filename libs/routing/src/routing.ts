@@ -73,7 +73,8 @@ export type RoutingInput =
   | { type: typeof VPN_ADDRESS_ASSIGNED; data: VpnAddressAssignedData }
   | { type: typeof VPN_ADDRESS_RELEASED; data: VpnAddressReleasedData }
   | { type: typeof HEALTH_LAPSED; data: HealthLapsedData };
-const ROUTING_TYPES = [
+/** Every event type the routing projection folds (a time-travel read filters the log by them). */
+export const ROUTING_EVENT_TYPES = [
   WATCHDOG,
   SERVICE_MAPPED,
   SERVICE_UNMAPPED,
@@ -83,8 +84,8 @@ const ROUTING_TYPES = [
   VPN_ADDRESS_RELEASED,
   HEALTH_LAPSED,
 ] as const;
-export const decodeRoutingEvent = eventDecoder<RoutingInput>(ROUTING_TYPES);
-const TYPES = new Set<string>(ROUTING_TYPES);
+export const decodeRoutingEvent = eventDecoder<RoutingInput>(ROUTING_EVENT_TYPES);
+const TYPES = new Set<string>(ROUTING_EVENT_TYPES);
 export const isRoutingEvent = (type: string) => TYPES.has(type);
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const NODE = /^[a-z0-9][a-z0-9.-]{0,62}$/;

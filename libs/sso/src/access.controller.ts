@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { RateLimit, RateLimitGuard } from '@app/http';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
@@ -7,6 +8,8 @@ import { AccessService } from './access.service';
 
 @ApiTags('sso')
 @Controller('sso')
+@UseGuards(RateLimitGuard)
+@RateLimit('write')
 @Auth('operator', 'platform')
 export class AccessController {
   constructor(@Inject(AccessService) private readonly access: AccessService) {}

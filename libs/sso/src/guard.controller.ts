@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { RateLimit, RateLimitGuard } from '@app/http';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GuardService } from './guard.service';
@@ -27,19 +28,26 @@ export class GuardController {
     reply.code(r.status).send();
   }
 
+  // start, callback and logout write (pending sign-ins, sessions): a budget per source address.
   @Get('start')
+  @UseGuards(RateLimitGuard)
+  @RateLimit('anonymous')
   async start(@Req() req: FastifyRequest, @Query('rd') rd: unknown, @Res() reply: FastifyReply): Promise<void> {
     const r = await this.guard.start(req.headers['x-collab-host'], rd);
     reply.header('cache-control', 'no-store').header('set-cookie', r.setCookie).redirect(r.location, 302);
   }
 
   @Get('logout')
+  @UseGuards(RateLimitGuard)
+  @RateLimit('anonymous')
   async logout(@Req() req: FastifyRequest, @Query('rd') rd: unknown, @Res() reply: FastifyReply): Promise<void> {
     const r = await this.guard.logout(req.headers['x-collab-host'], req.headers.cookie, rd);
     reply.header('cache-control', 'no-store').header('set-cookie', r.setCookie).redirect(r.location, 302);
   }
 
   @Get('callback')
+  @UseGuards(RateLimitGuard)
+  @RateLimit('anonymous')
   async callback(@Req() req: FastifyRequest, @Query() query: Record<string, unknown>, @Res() reply: FastifyReply): Promise<void> {
     const r = await this.guard.callback(req.headers['x-collab-host'], req.headers.cookie, query);
     reply.header('cache-control', 'no-store').header('set-cookie', r.setCookies).redirect(r.location, 302);

@@ -152,7 +152,7 @@ export class GuardService {
     if (!pending) throw ForbiddenError.of('state', 'is unknown, used or expired');
     if (typeof query.error === 'string') throw ForbiddenError.of('error', 'the sign-in was not completed');
     const codeValue = typeof query.code === 'string' && query.code.length <= 512 ? query.code : '';
-    const code = codeValue ? await this.oidc.provider.AuthorizationCode.find(codeValue) : undefined;
+    const code = codeValue ? await (await this.oidc.ready()).AuthorizationCode.find(codeValue) : undefined;
     const challenge = createHash('sha256').update(pending.code_verifier).digest('base64url');
     if (
       !code ||

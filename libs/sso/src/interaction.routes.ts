@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OidcProvider } from './oidc-types';
+import { RateLimiter, sendProblem, unsafeTextProblem } from '@app/http';
+import { Logger } from '@nestjs/common';
 import type { UserDirectory } from './users';
+import type { SignInThrottle } from './sign-in-throttle';
+
+const logger = new Logger('sso:interaction');
 
 const UID = /^[A-Za-z0-9_-]{10,64}$/;
 const FORM_LIMIT = 4096;
@@ -36,9 +41,20 @@ function sendPage(reply: FastifyReply, status: number, html: string): void {
  */
 export async function registerInteractionRoutes(
   scope: FastifyInstance,
-  providerOf: () => OidcProvider,
+  providerOf: () => Promise<OidcProvider>,
   users: UserDirectory,
+  throttle: SignInThrottle,
+  limiter: RateLimiter,
 ): Promise<void> {
+  // Every request of the form counts against the source address's anonymous budget.
+  scope.addHook('onRequest', async (req, reply) => {
+    try {
+      await limiter.enforce('anonymous', `ip:${req.ip}`, reply, 'source');
+    } catch (err) {
+      sendProblem(err, req, reply, logger);
+      return reply;
+    }
+  });
   scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -46,9 +62,7 @@ export async function registerInteractionRoutes(
 
   const details = async (req: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) => {
     if (!UID.test(req.params.uid)) return null;
-    const d = await providerOf()
-      .interactionDetails(req.raw, reply.raw)
-      .catch(() => null);
+    const d = await (await providerOf()).interactionDetails(req.raw, reply.raw).catch(() => null);
     return d && d.uid === req.params.uid ? d : null;
   };
   const expired = (reply: FastifyReply) =>
@@ -64,7 +78,7 @@ export async function registerInteractionRoutes(
     if (d.prompt.name !== 'login') {
       // Consent is granted by loadExistingGrant; any other prompt has nothing to ask the user.
       reply.hijack();
-      return providerOf().interactionFinished(req.raw, reply.raw, { consent: {} }, { mergeWithLastSubmission: true });
+      return (await providerOf()).interactionFinished(req.raw, reply.raw, { consent: {} }, { mergeWithLastSubmission: true });
     }
     return sendPage(reply, 200, page(d.uid));
   });
@@ -75,10 +89,24 @@ export async function registerInteractionRoutes(
     const body = req.body ?? {};
     const login = typeof body.login === 'string' ? body.login.slice(0, 320) : '';
     const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
+    if (unsafeTextProblem(login) || unsafeTextProblem(password))
+      return sendPage(reply, 400, page(d.uid, 'The email or password holds characters that cannot be used.'));
+    const attempt = { login, sourceAddress: req.ip };
+    // Locked (this account, or this address, failed too often): no password is checked, the right one included.
+    const wait = login && password ? await throttle.lockedFor(attempt) : 0;
+    if (wait > 0) {
+      const s = Math.ceil(wait / 1000);
+      reply.header('retry-after', String(s));
+      return sendPage(reply, 429, page(d.uid, `Too many failed sign-ins. Try again in ${s} seconds.`));
+    }
     const account = login && password ? await users.authenticate(login, password) : null;
-    if (!account) return sendPage(reply, 401, page(d.uid, 'Wrong email or password.'));
+    if (!account) {
+      if (login && password) await throttle.failed(attempt);
+      return sendPage(reply, 401, page(d.uid, 'Wrong email or password.'));
+    }
+    await throttle.succeeded(attempt);
     reply.hijack();
-    return providerOf().interactionFinished(
+    return (await providerOf()).interactionFinished(
       req.raw,
       reply.raw,
       { login: { accountId: account.userId } },

@@ -5,14 +5,21 @@ import type { IncomingMessage } from 'node:http';
 import type { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { PG_POOL } from '@app/database';
-import { TokenService } from '@app/auth';
+import { SealedSecrets } from '@app/secrets';
 import { redirectUriAllowed, RedirectPolicy, secretMatches, ServiceOrigins } from './domain/clients';
 import { nativePlain, requireEsm } from './infra/esm';
 import { postgresAdapter, pruneExpired } from './infra/oidc-adapter';
-import { cookieKeys, providerJwks } from './signing-keys';
+import { providerKeys, type ProviderKeys } from './signing-keys';
 import { USER_DIRECTORY, UserDirectory } from './users';
 import { registerInteractionRoutes } from './interaction.routes';
 import type { GrantEntity, OidcProvider } from './oidc-types';
+import { logoutSource, postLogoutSuccessSource, providerCsp } from './provider-pages';
+import { findUnsafeInForm, RateLimiter, sendProblem } from '@app/http';
+import { SignInThrottle } from './sign-in-throttle';
+import { ValidationError } from '@app/common';
+
+/** oidc-provider's own body limit (lib/shared/selective_body.js). */
+const FORM_LIMIT = 56 * 1024;
 
 export type { AuthorizationCodeEntity, OidcProvider } from './oidc-types';
 
@@ -33,25 +40,32 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 @Injectable()
 export class OidcProviderService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('sso:provider');
-  private instance?: OidcProvider;
+  private instance?: Promise<OidcProvider>;
   private pruner?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(TokenService) private readonly tokens: TokenService,
+    @Inject(SealedSecrets) private readonly secrets: SealedSecrets,
     @Inject(USER_DIRECTORY) private readonly users: UserDirectory,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(SignInThrottle) private readonly throttle: SignInThrottle,
+    @Inject(RateLimiter) private readonly limiter: RateLimiter,
   ) {}
 
   /**
    * Built on first use (the first /oidc request, sign-in or guard callback): loading oidc-provider
-   * and generating a development key cost a few hundred milliseconds that a gateway nobody signs in
-   * to (most test files) should not pay at start.
+   * and generating the provider's keys (once per database, kept sealed) cost a few hundred
+   * milliseconds that a gateway nobody signs in to (most test files) should not pay at start.
    */
-  get provider(): OidcProvider {
-    if (!this.config.sso.enabled) throw new Error('the OpenID provider is off (SSO_ENABLED=false)');
-    this.instance ??= this.create();
+  ready(): Promise<OidcProvider> {
+    if (!this.config.sso.enabled) return Promise.reject(new Error('the OpenID provider is off (SSO_ENABLED=false)'));
+    this.instance ??= providerKeys(this.config, this.secrets)
+      .then((keys) => this.create(keys))
+      .catch((err) => {
+        this.instance = undefined;
+        throw err;
+      });
     return this.instance;
   }
 
@@ -75,7 +89,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
     if (this.pruner) clearInterval(this.pruner);
   }
 
-  private create(): OidcProvider {
+  private create(keys: ProviderKeys): OidcProvider {
     const { default: Provider } = requireEsm<{ default: new (issuer: string, conf: Record<string, unknown>) => OidcProvider }>(
       'oidc-provider',
     );
@@ -84,9 +98,9 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
       this.config.sso.issuer,
       nativePlain({
         adapter: postgresAdapter(this.pool),
-        jwks: providerJwks(this.config),
+        jwks: keys.jwks,
         cookies: {
-          keys: cookieKeys(this.tokens.keys),
+          keys: keys.cookieKeys,
           long: { signed: true, httpOnly: true, sameSite: 'lax' },
           short: { signed: true, httpOnly: true, sameSite: 'lax' },
         },
@@ -117,6 +131,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
           revocation: { enabled: true, allowedPolicy: ownToken },
           introspection: { enabled: true, allowedPolicy: ownToken },
           userinfo: { enabled: true },
+          rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
         },
         interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${INTERACTION_PATH}/${interaction.uid}` },
         // The platform owns every client: the platform scopes are granted without a consent screen.
@@ -192,20 +207,57 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
    */
   private mount(fastify: FastifyInstance): void {
     let callback: ReturnType<OidcProvider['callback']> | undefined;
-    const handler = (req: FastifyRequest, reply: FastifyReply) => {
-      callback ??= this.provider.callback();
+    const issuer = new URL(this.config.sso.issuer);
+    const o = this.origins;
+    const csp = providerCsp(`${o.scheme}://*.${o.domain}${o.port ? `:${o.port}` : ''}`);
+    const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+      // Discovery and keys are read by every client and cached; everything else counts per source address.
+      if (!/^\/oidc\/(\.well-known\/|jwks$)/.test(req.url.split('?')[0])) {
+        try {
+          await this.limiter.enforce('anonymous', `ip:${req.ip}`, reply, 'source');
+        } catch (err) {
+          return sendProblem(err, req, reply, this.logger);
+        }
+      }
+      // Form bodies were read here (to refuse NUL and bad UTF-8 before the provider queries with them);
+      // the provider takes the text from req.body.
+      if (typeof req.body === 'string') {
+        const problem = findUnsafeInForm(req.body);
+        if (problem) return sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, this.logger);
+      }
+      callback ??= (await this.ready()).callback();
       reply.hijack();
-      const raw = req.raw as IncomingMessage & { originalUrl?: string };
+      const raw = req.raw as IncomingMessage & { originalUrl?: string; body?: string };
+      if (typeof req.body === 'string') raw.body = req.body;
       raw.originalUrl = raw.url;
       raw.url = raw.url!.slice(OIDC_MOUNT.length) || '/';
-      callback(raw, reply.raw);
+      // The provider builds its endpoints' URLs (discovery, redirects) from the request's host: make
+      // that the configured issuer's, whatever Host or X-Forwarded-* the client sent.
+      raw.headers.host = issuer.host;
+      if (this.config.http.trustProxy) {
+        raw.headers['x-forwarded-host'] = issuer.host;
+        raw.headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
+      }
+      const res = reply.raw;
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('content-security-policy', csp);
+      res.setHeader('referrer-policy', 'no-referrer');
+      res.setHeader('x-frame-options', 'DENY');
+      // Tokens, codes and sessions: never cached (the provider's discovery and JWKS set their own).
+      res.setHeader('cache-control', 'no-store');
+      callback(raw, res);
     };
     void fastify.register(async (scope) => {
       scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: FORM_LIMIT },
+        (_req: unknown, body: string | Buffer, done: (err: null, body: string) => void) => done(null, body.toString()),
+      );
       scope.addContentTypeParser('*', (_req: unknown, _payload: unknown, done: (err: null) => void) => done(null));
       scope.all(OIDC_MOUNT, handler);
       scope.all(`${OIDC_MOUNT}/*`, handler);
     });
-    void fastify.register(async (scope) => registerInteractionRoutes(scope, () => this.provider, this.users));
+    void fastify.register(async (scope) => registerInteractionRoutes(scope, () => this.ready(), this.users, this.throttle, this.limiter));
   }
 }

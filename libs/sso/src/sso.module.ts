@@ -11,6 +11,7 @@ import { GuardService } from './guard.service';
 import { OAuthClientsService } from './oauth-clients.service';
 import { OidcProviderService } from './oidc.provider';
 import { PlatformUserDirectory, USER_DIRECTORY } from './users';
+import { SignInThrottle } from './sign-in-throttle';
 
 /** The `access` projection alone, for the process that runs the projectors (the worker by default). */
 @Module({})
@@ -34,6 +35,7 @@ export class AccessProjectionModule implements OnModuleInit {
   providers: [
     { provide: USER_DIRECTORY, inject: [PG_POOL], useFactory: (pool: Pool) => new PlatformUserDirectory(pool) },
     OidcProviderService,
+    SignInThrottle,
     GuardService,
     AccessService,
     OAuthClientsService,

@@ -2,7 +2,6 @@ import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
 import { QUEUE_NAME } from '@app/jobs';
 import { projectionLag, type ProjectionLag } from '@app/projections';
-import { MAINTENANCE_LEASE } from '@app/audit';
 import { EXIT, print, type OpsContext } from '../cli';
 
 interface Status {
@@ -33,7 +32,7 @@ async function queueDepth(url: string, prefix: string): Promise<Status['queue']>
 export async function statusCommand(ctx: OpsContext): Promise<number> {
   const { values } = ctx.parse({});
   const names = (
-    await ctx.pool.query(`SELECT name FROM projections WHERE name <> $1 AND name NOT LIKE '%:rebuild' ORDER BY name`, [MAINTENANCE_LEASE])
+    await ctx.pool.query(`SELECT name FROM projections WHERE follows_log AND name NOT LIKE '%:rebuild' ORDER BY name`)
   ).rows.map((r) => r.name as string);
   const projections: ProjectionLag[] = [];
   for (const n of names) {

@@ -35,7 +35,7 @@ export function summarize(e: TimelineInput): string | null {
     case 'user-container:vpn-address-assigned':
       return `VPN address ${str(d.address)} assigned on gateway node ${d.gateway_node ?? 'none'}`;
     case 'user-container:vpn-address-released':
-      return `VPN address ${str(d.address)} released`;
+      return `VPN address ${str(d.address)} released${d.reason === 'outside-pool' ? ' (outside the current VPN pool)' : ''}`;
     case 'user-container:certificate-issued':
       return `VPN certificate ${str(d.serial)} issued (valid until ${str(d.not_after)})`;
     case 'user-container:certificate-revoked':

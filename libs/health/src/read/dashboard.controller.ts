@@ -5,8 +5,9 @@ import { Auth, CurrentPrincipal, Principal } from '@app/auth';
 import { parseInput } from '@app/common';
 import { STATUSES } from '../domain/health';
 import { HealthChangesHub } from '../health-changes.hub';
+import { ContainerHistoryService } from './container-history';
 import { DashboardService } from './dashboard.service';
-import { containerIdParam, listQuery, statsQuery, streamQuery, summaryQuery } from './queries';
+import { containerIdParam, containerQuery, listQuery, statsQuery, streamQuery, summaryQuery } from './queries';
 import { inScope, scopeOf } from './scope';
 
 const container = {
@@ -40,6 +41,7 @@ export class DashboardController {
   constructor(
     @Inject(DashboardService) private readonly dashboard: DashboardService,
     @Inject(HealthChangesHub) private readonly hub: HealthChangesHub,
+    @Inject(ContainerHistoryService) private readonly history: ContainerHistoryService,
   ) {}
 
   @Get()
@@ -99,12 +101,18 @@ export class DashboardController {
   @Get(':id')
   @ApiOperation({ summary: 'One container: health, per-service readiness and its routes' })
   @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiQuery({
+    name: 'at',
+    required: false,
+    description: 'time travel: the container as it stood at this log position or ISO 8601 time, folded from its streams',
+  })
   @ApiOkResponse({
     schema: { ...container, properties: { ...container.properties, routes: { type: 'array', items: { type: 'object' } } } },
   })
-  one(@CurrentPrincipal() p: Principal, @Param() params: unknown) {
+  one(@CurrentPrincipal() p: Principal, @Param() params: unknown, @Query() query: unknown) {
     const { id } = parseInput(containerIdParam, params);
-    return this.dashboard.one(scopeOf(p), id);
+    const { at } = parseInput(containerQuery, query);
+    return at ? this.history.at(scopeOf(p), id, at) : this.dashboard.one(scopeOf(p), id);
   }
 
   @Get(':id/stats')

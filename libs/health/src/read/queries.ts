@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UUID_RE } from '@app/common';
+import { momentSchema, UUID_RE } from '@app/common';
 import { STATUSES } from '../domain/health';
 
 const uuid = z.string().regex(UUID_RE, 'must be a lower-case UUID');
@@ -56,5 +56,6 @@ export const summaryQuery = z.strictObject({ project: uuid.optional(), org: uuid
 export const streamQuery = z.strictObject({ project: uuid.optional(), org: uuid.optional(), status: statusList.optional() });
 export const statsQuery = z.strictObject({ from: isoTime.optional(), to: isoTime.optional() });
 export const containerIdParam = z.strictObject({ id: uuid });
+export const containerQuery = z.strictObject({ at: momentSchema.optional() });
 
 export const encodeCursor = (containerId: string) => Buffer.from(containerId, 'utf8').toString('base64url');

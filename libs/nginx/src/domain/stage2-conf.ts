@@ -10,7 +10,14 @@ export interface Stage2Layout {
   statusListen: string;
   /** Directory for pid, logs and temp files (absolute). */
   runDir: string;
+  /** Default `auto`: one worker per core. */
   workerProcesses?: number | 'auto';
+  /**
+   * Connections per worker (default 16384). Terminals and notebooks hold a connection each for hours,
+   * and an idle client holds one until client_header_timeout: 1024 (nginx's default) ran out.
+   * worker_rlimit_nofile is twice this plus headroom (each proxied connection has an upstream side).
+   */
+  workerConnections?: number;
   /**
    * `host:port` of the gateway's HTTP listener, which answers the sign-in checks of protected
    * routes (docs/sso.md). Without it, protected routes are refused (500), never served open.
@@ -32,6 +39,18 @@ const GATEWAY_RE = /^([a-z0-9.-]{1,253}:\d{1,5}|unix:\/[A-Za-z0-9._/-]{1,200})$/
 const IPV4_RE = /^(\d{1,3}\.){3}\d{1,3}$/;
 const headerVar = (h: string) => `$collab_${h.toLowerCase().replace(/^x-/, '').replace(/-/g, '_')}`;
 const upstreamHeaderVar = (h: string) => `$upstream_http_${h.toLowerCase().replace(/-/g, '_')}`;
+
+/**
+ * What a client sent in these is never passed on: the address is the one nginx saw (a client's
+ * X-Forwarded-For would otherwise be trusted as its own), and RFC 7239 Forwarded is dropped.
+ */
+const FORWARDED = [
+  'proxy_set_header X-Forwarded-For $remote_addr;',
+  'proxy_set_header X-Real-IP $remote_addr;',
+  'proxy_set_header X-Forwarded-Host $host;',
+  'proxy_set_header X-Forwarded-Proto $scheme;',
+  'proxy_set_header Forwarded "";',
+].join('\n            ');
 
 const OFFLINE_BODY = '{"error":"offline","message":"This service is offline. It comes back when its container does."}';
 const UNKNOWN_BODY = '{"error":"unknown_host","message":"No service is published under this name."}';
@@ -55,15 +74,23 @@ export function renderStage2Conf(l: Stage2Layout): string {
             proxy_http_version 1.1;
             proxy_set_header Host $host;
             proxy_set_header X-Collab-Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`
+            ${FORWARDED}`
       : `return 503 '{"error":"sso_unavailable","message":"Sign-in is not configured on this node."}\\n';`;
   return `# Stage 2 nginx for collab-gateway: Host -> container VPN address (see libs/nginx).
-worker_processes ${l.workerProcesses ?? 1};
+worker_processes ${l.workerProcesses ?? 'auto'};
+worker_rlimit_nofile ${2 * (l.workerConnections ?? 16384) + 1024};
 pid ${run}/nginx.pid;
 error_log ${run}/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections ${l.workerConnections ?? 16384}; }
 http {
     access_log off;
+    # A connection that sends no complete header within 10 s is closed (idle or slow clients hold slots);
+    # an idle keep-alive connection after 65 s. Open streams (terminals) are governed by proxy_read_timeout.
+    client_header_timeout 10s;
+    client_body_timeout 60s;
+    keepalive_timeout 65s;
+    send_timeout 60s;
+    reset_timedout_connection on;
     client_body_temp_path ${run}/client_body;
     proxy_temp_path ${run}/proxy;
     fastcgi_temp_path ${run}/fastcgi;
@@ -109,8 +136,7 @@ ${AUTH_USER_HEADERS.map(
             proxy_set_header Host $host;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Host $host;
+            ${FORWARDED}
 ${AUTH_USER_HEADERS.map(
   (h) => `            proxy_set_header ${h} ${headerVar(h)};
 `,

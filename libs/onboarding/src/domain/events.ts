@@ -44,6 +44,8 @@ export interface VpnAddressAssignedData {
 export interface VpnAddressReleasedData {
   container_id: string;
   address: string;
+  /** Absent: released with the container's deletion; `outside-pool`: VPN_POOL_CIDR changed, a new address follows. */
+  reason?: 'outside-pool';
 }
 export interface CertificateIssuedData {
   container_id: string;

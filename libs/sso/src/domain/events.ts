@@ -8,6 +8,9 @@ export const ACCESS_REVOKED = 'project:user-access-revoked';
 export const CLIENT_CREATED = 'oauth-client:created';
 export const CLIENT_ROTATED = 'oauth-client:secret-rotated';
 export const CLIENT_DELETED = 'oauth-client:deleted';
+/** A failed sign-in at the provider's form (who tried, from where, the lock it started); no password. */
+export const SIGN_IN_FAILED = 'sso:sign-in-failed';
+export const signInFailuresStream = 'sso-sign-in-failures';
 
 export const userStream = (userId: string) => `user-${userId}`;
 export const projectAccessStream = (projectId: string) => `project-access-${projectId}`;

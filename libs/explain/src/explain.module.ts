@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { ExplainController } from './explain.controller';
+import { ExplainService } from './explain.service';
+
+/** GET /routes/explain (gateway). Reads the read models and the log; AccessService comes from the global SsoModule. */
+@Module({ controllers: [ExplainController], providers: [ExplainService], exports: [ExplainService] })
+export class ExplainModule {}
