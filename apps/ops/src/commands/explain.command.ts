@@ -1,6 +1,7 @@
 import { EventStore } from '@app/event-store';
 import { ExplainService, explainQuery } from '@app/explain';
 import { parseInput } from '@app/common';
+import { ProjectsService } from '@app/onboarding';
 import { AccessService } from '@app/sso';
 import { EXIT, print, UsageError, type OpsContext } from '../cli';
 
@@ -14,7 +15,8 @@ export async function explainCommand(ctx: OpsContext): Promise<number> {
     ...(values.user ? { user: values.user } : {}),
   });
   // The access check only reads; the store is there because AccessService also registers users.
-  const access = new AccessService(ctx.pool, new EventStore(ctx.pool, { maxBatchEvents: 1, maxInFlight: 1 }));
+  const store = new EventStore(ctx.pool, { maxBatchEvents: 1, maxInFlight: 1 });
+  const access = new AccessService(ctx.pool, store, new ProjectsService(ctx.pool, store));
   const result = await new ExplainService(ctx.pool, ctx.config, access).explain({ orgId: null, projectIds: null }, query.host, query.user);
   print(!!values.json, result, () => {
     const c = result.chain;
