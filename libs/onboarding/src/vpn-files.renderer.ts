@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Pool } from 'pg';
+import type { KeySealer } from '@app/secrets';
 import { writeFileAtomic } from '@app/common';
 import { ccdFileName, nodeDirName, renderCcd } from './domain/vpn-files';
 import { parsePool, VpnPool } from './domain/vpn-pool';
@@ -46,7 +47,8 @@ export interface RenderOptions {
   now?: Date;
 }
 
-export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: RenderOptions): Promise<RenderReport> {
+/** `sealer` opens the node's tls-crypt key (the CA opens the server key it issued). */
+export async function renderVpnFiles(db: Pool, ca: VpnCa, sealer: KeySealer, opts: RenderOptions): Promise<RenderReport> {
   const root = resolve(opts.dir);
   const pool = parsePool(opts.poolCidr);
   const report: RenderReport = { written: 0, unchanged: 0, removed: 0, skipped: [], crl: 'unchanged' };
@@ -100,7 +102,7 @@ export async function renderVpnFiles(db: Pool, ca: VpnCa, opts: RenderOptions): 
     // and ends its session, every file that refuses its reconnect is already in place.
     const endpoint = endpoints.get(node);
     if (fqdn && endpoint) {
-      await writeServerFiles(db, join(root, node), node, {
+      await writeServerFiles(db, sealer, join(root, node), node, {
         pool,
         port: Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)) || 1194,
         proto: opts.proto ?? 'udp',
@@ -125,11 +127,12 @@ async function writeIfChanged(target: string, content: string, mode?: number): P
 /** server.conf, the tls-crypt key, the auth script and the per-client lists the script and the supervisor read. */
 async function writeServerFiles(
   db: Pool,
+  sealer: KeySealer,
   nodeDir: string,
   node: string,
   p: { pool: VpnPool; port: number; proto: 'udp' | 'tcp-client'; clients: LiveClient[] },
 ): Promise<void> {
-  await writeIfChanged(join(nodeDir, SERVER_FILES.tlsCrypt), await nodeTlsCryptKey(db, node), 0o600);
+  await writeIfChanged(join(nodeDir, SERVER_FILES.tlsCrypt), await nodeTlsCryptKey(db, sealer, node), 0o600);
   await writeIfChanged(join(nodeDir, SERVER_FILES.authScript), AUTH_SCRIPT, 0o755);
   const hex = /^[0-9a-f]+$/;
   const users = p.clients.filter((c) => c.secret && hex.test(c.secret)).map((c) => `${c.id} ${c.secret}\n`);

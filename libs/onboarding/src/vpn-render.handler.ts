@@ -24,7 +24,7 @@ export class VpnRenderHandler implements JobHandler<typeof VPN_RENDER_JOB> {
       this.ca = undefined;
       throw err;
     });
-    return renderVpnFiles(this.db, await this.ca, {
+    return renderVpnFiles(this.db, await this.ca, this.sealer, {
       dir: this.config.vpn.filesDir,
       poolCidr: this.config.vpn.poolCidr,
       proto: this.config.vpn.proto,

@@ -284,7 +284,7 @@ export class VpnService {
   private tlsCryptKey(node: string): Promise<string> {
     let key = this.tlsKeys.get(node);
     if (!key) {
-      key = nodeTlsCryptKey(this.pool, node).catch((err) => {
+      key = nodeTlsCryptKey(this.pool, this.sealer, node).catch((err) => {
         this.tlsKeys.delete(node);
         throw err;
       });
