@@ -38,7 +38,8 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
   let dir: string;
 
   beforeAll(async () => {
-    g = await startTestGateway('vpn', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false' });
+    // 200 registrations by one operator within a minute: the write budget (test/security/write-limits.spec.ts) is not what this file tests.
+    g = await startTestGateway('vpn', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false', RATE_LIMIT_WRITE_MAX: '100000' });
     op = operatorToken(g);
     dir = mkdtempSync(join(tmpdir(), 'cgw-vpn-'));
   });

@@ -68,10 +68,12 @@ describe('security: private keys at rest', () => {
 
   it('a pg_dump after onboarding, VPN profiles, the server certificate and an SSO sign-in holds no private key in the clear', async () => {
     const op = stack.operator();
+    // One org: a project belongs to the org that first registered a container in it.
+    const org = randomUUID();
     const project = randomUUID();
     for (let i = 0; i < 3; i++) {
       const reg = await call(stack.url, 'POST', '/onboarding/containers', op, {
-        org_id: randomUUID(),
+        org_id: org,
         project_id: project,
         image_id: 'pgadmin:4',
         display_name: `keys ${i}`,
@@ -103,7 +105,7 @@ describe('security: private keys at rest', () => {
     expect(user.status).toBe(201);
     expect((await call(stack.url, 'PUT', `/sso/projects/${project}/members/${user.body.user_id}`, op)).status).toBe(200);
     const reg = await call(stack.url, 'POST', '/onboarding/containers', op, {
-      org_id: randomUUID(),
+      org_id: org,
       project_id: project,
       image_id: 'pgadmin:4',
       display_name: 'sso',
