@@ -213,6 +213,16 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await browser.screenshot(page, 'routes');
     expect(await accessibilityViolations(page)).toEqual([]);
 
+    // Explain, from the route's row: the page shows the API's verdict and the chain behind it.
+    await page.getByRole('link', { name: `Explain ${a.fqdn}` }).click();
+    const verdict = page.locator('.verdict[data-code]');
+    await verdict.waitFor();
+    const api = await call(stack.url, 'GET', `/routes/explain?fqdn=${a.fqdn}`, operator);
+    expect([await verdict.getAttribute('data-code'), await verdict.innerText()]).toEqual([api.body.code, api.body.verdict]);
+    expect(await page.locator('.chain dd').first().innerText()).toBe(a.fqdn);
+    await browser.screenshot(page, 'explain');
+    expect(await accessibilityViolations(page)).toEqual([]);
+
     // A phone.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Fleet', exact: true }).click();

@@ -32,10 +32,10 @@ describe('e2e: readiness of gateway and worker counts only what follows the log'
     const label = `ready-${randomUUID().slice(0, 8)}`;
     const env = testEnv(db.url, label, { READINESS_MAX_PROJECTION_LAG_S: String(MAX_LAG_S), NGINX_RENDER_ENABLED: 'false' });
     c = containerToken(tokenServiceFor(loadConfig(env)));
-    gateway = await spawnApp('gateway', { ...env, PROJECTIONS_ENABLED: 'false' });
-    worker = await spawnApp('worker', { ...env, PROJECTIONS_ENABLED: 'true' });
+    gateway = await spawnApp('gateway', { ...env, PROJECTIONS_ENABLED: 'false' }, 180_000);
+    worker = await spawnApp('worker', { ...env, PROJECTIONS_ENABLED: 'true' }, 180_000);
     pool = new Pool({ connectionString: db.url, max: 2 });
-  }, 120_000);
+  }, 400_000);
 
   afterAll(async () => {
     if (stopped) process.kill(worker.pid, 'SIGCONT');

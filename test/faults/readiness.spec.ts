@@ -12,9 +12,9 @@ describe('faults: readiness reflects projection lag', () => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway('readiness', { READINESS_MAX_PROJECTION_LAG_S: '1' });
-  });
+  }, 120_000);
   afterAll(async () => {
-    await gw.close();
+    await gw?.close();
   });
 
   const ready = async () => {

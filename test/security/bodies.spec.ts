@@ -18,7 +18,7 @@ describe('security: hostile bodies', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway('sec_bodies');
-  });
+  }, 120_000);
   afterAll(async () => {
     await gw.close();
   });

@@ -68,9 +68,9 @@ describe('security: private keys at rest', () => {
 
   it('a pg_dump after onboarding, VPN profiles, the server certificate and an SSO sign-in holds no private key in the clear', async () => {
     const op = stack.operator();
-    // One org: a project belongs to the org that first registered a container in it.
-    const org = randomUUID();
     const project = randomUUID();
+    // A project belongs to one org (test/security/registration.spec.ts).
+    const org = randomUUID();
     for (let i = 0; i < 3; i++) {
       const reg = await call(stack.url, 'POST', '/onboarding/containers', op, {
         org_id: org,

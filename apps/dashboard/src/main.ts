@@ -7,6 +7,7 @@ import { openLive, type LiveState } from './live';
 import { session } from './session';
 import type { HealthChange } from './types';
 import { renderContainer } from './views/container';
+import { renderExplain } from './views/explain';
 import { renderFleet } from './views/fleet';
 import { renderRoutes } from './views/routes';
 import { renderSignIn } from './views/signin';
@@ -67,6 +68,7 @@ function showApp(): void {
       {},
       h('li', {}, h('a', { href: '#/fleet', 'data-view': 'fleet' }, 'Fleet')),
       h('li', {}, h('a', { href: '#/routes', 'data-view': 'routes' }, 'Routes')),
+      h('li', {}, h('a', { href: '#/explain', 'data-view': 'explain' }, 'Explain')),
     ),
   );
   const main = h('main', { id: 'main', tabindex: -1 });
@@ -147,6 +149,10 @@ function route(): void {
   if (view === 'containers' && id && UUID.test(id)) {
     document.title = 'Container · Collab gateway';
     void renderContainer(ctx, id);
+  } else if (view === 'explain') {
+    // #/explain/<url-encoded URL or host>: the view explains it at once (links from the routes view).
+    document.title = 'Explain · Collab gateway';
+    void renderExplain(ctx, id ? decodeURIComponent(id) : '');
   } else if (view === 'routes') {
     document.title = 'Routes · Collab gateway';
     void renderRoutes(ctx);

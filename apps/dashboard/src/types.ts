@@ -95,3 +95,28 @@ export interface TimelineItem {
   summary: string;
   data: Record<string, unknown>;
 }
+
+/** GET /routes/explain (libs/explain: ExplainFacts; the page must not import back-end code). */
+export interface Explanation {
+  host: string;
+  code: string;
+  verdict: string;
+  chain: {
+    parsed: { containerId: string; orgId: string; service?: string } | null;
+    container: { org_id: string; project_id: string; status: string; status_since: string; deleted: boolean } | null;
+    services: string[];
+    route: {
+      fqdn: string;
+      port: number;
+      active: boolean;
+      protected: boolean;
+      vpn_address: string | null;
+      gateway_node: string | null;
+      updated_at: string;
+    } | null;
+    mapping: { position: string; recorded_at: string; actor: string | null; port: number } | null;
+    projection: { position: string; behind_events: number } | null;
+    render: { last_outcome: string; last_attempt_at: string; last_success_at: string | null; last_error: string | null } | null;
+    access: { user_id: string; allowed: boolean } | null;
+  };
+}

@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { containerStream, SERVICE_MAPPED } from '@app/container-events';
 import { PG_POOL } from '@app/database';
 import { inScope, type Scope } from '@app/health';
-import { AccessService, parseServiceHost } from '@app/sso';
+import { parseServiceHost, userMayOpen } from '@app/sso';
 import { explainVerdict, type ExplainFacts } from './domain/verdict';
 
 /** Counting further than this to say how far the routing projection trails is not worth the scan. */
@@ -22,7 +22,6 @@ export class ExplainService {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(AccessService) private readonly access: AccessService,
   ) {}
 
   async explain(scope: Scope, host: string, userId?: string) {
@@ -108,7 +107,7 @@ export class ExplainService {
       const x = render.rows[0];
       if (x) facts.render = { ...x, last_attempt_at: iso(x.last_attempt_at)!, last_success_at: iso(x.last_success_at) };
     }
-    if (userId && r?.protected) facts.access = { user_id: userId, allowed: await this.access.mayOpen(userId, id) };
+    if (userId && r?.protected) facts.access = { user_id: userId, allowed: await userMayOpen(this.pool, userId, id) };
     return facts;
   }
 }

@@ -130,14 +130,19 @@ export class AccessService {
   }
 
   /** The read model's answer to "may user U open container C" (two primary-key lookups). */
-  async mayOpen(userId: string, containerId: string): Promise<boolean> {
-    if (!UUID_RE.test(userId)) throw ValidationError.of('user_id', 'must be a lower-case UUID');
-    if (!UUID_RE.test(containerId)) throw ValidationError.of('container_id', 'must be a lower-case UUID');
-    const { rows } = await this.pool.query(
-      `SELECT EXISTS (SELECT 1 FROM access_containers c JOIN access_members m ON m.project_id = c.project_id AND m.user_id = $1
-                       WHERE c.container_id = $2 AND NOT c.deleted) AS allowed`,
-      [userId, containerId],
-    );
-    return rows[0].allowed;
+  mayOpen(userId: string, containerId: string): Promise<boolean> {
+    return userMayOpen(this.pool, userId, containerId);
   }
+}
+
+/** "May user U open container C", from the access read model (two primary-key lookups); for readers without the service. */
+export async function userMayOpen(pool: Pool, userId: string, containerId: string): Promise<boolean> {
+  if (!UUID_RE.test(userId)) throw ValidationError.of('user_id', 'must be a lower-case UUID');
+  if (!UUID_RE.test(containerId)) throw ValidationError.of('container_id', 'must be a lower-case UUID');
+  const { rows } = await pool.query(
+    `SELECT EXISTS (SELECT 1 FROM access_containers c JOIN access_members m ON m.project_id = c.project_id AND m.user_id = $1
+                     WHERE c.container_id = $2 AND NOT c.deleted) AS allowed`,
+    [userId, containerId],
+  );
+  return rows[0].allowed;
 }

@@ -1,5 +1,5 @@
 export { AccessProjectionModule, SsoModule } from './sso.module';
-export { AccessService } from './access.service';
+export { AccessService, userMayOpen } from './access.service';
 export { AccessProjection } from './access.projection';
 export { GuardService, SESSION_COOKIE, STATE_COOKIE } from './guard.service';
 export { OidcProviderService, OIDC_MOUNT, PLATFORM_SCOPES } from './oidc.provider';

@@ -45,7 +45,11 @@ export async function renderRoutes(ctx: ViewContext): Promise<void> {
           h(
             'thead',
             {},
-            h('tr', {}, ...['FQDN', 'State', 'Service', 'Port', 'Container', 'Node', 'Changed'].map((c) => h('th', { scope: 'col' }, c))),
+            h(
+              'tr',
+              {},
+              ...['FQDN', 'State', 'Service', 'Port', 'Container', 'Node', 'Changed', 'Why'].map((c) => h('th', { scope: 'col' }, c)),
+            ),
           ),
           tbody,
         ),
@@ -73,11 +77,12 @@ export async function renderRoutes(ctx: ViewContext): Promise<void> {
           h('td', {}, h('a', { href: `#/containers/${r.container_id}` }, shortId(r.container_id))),
           h('td', {}, r.gateway_node ?? 'default'),
           h('td', {}, h('time', { datetime: r.updated_at }, ago(r.updated_at, now))),
+          h('td', {}, h('a', { href: `#/explain/${encodeURIComponent(r.fqdn)}`, 'aria-label': `Explain ${r.fqdn}` }, 'Explain')),
         ),
       ),
     );
     if (!list.length)
-      mount(tbody, h('tr', {}, h('td', { colspan: 7 }, routes.length ? 'No route matches the filters.' : 'No routes yet.')));
+      mount(tbody, h('tr', {}, h('td', { colspan: 8 }, routes.length ? 'No route matches the filters.' : 'No routes yet.')));
     const active = routes.filter((r) => r.active).length;
     shown.textContent = `${list.length} shown; ${active} active, ${routes.length - active} withdrawn${truncated ? ` (only the first ${MAX_ROUTES} loaded)` : ''}.`;
   };

@@ -1,8 +1,5 @@
-import { EventStore } from '@app/event-store';
 import { ExplainService, explainQuery } from '@app/explain';
 import { parseInput } from '@app/common';
-import { ProjectsService } from '@app/onboarding';
-import { AccessService } from '@app/sso';
 import { EXIT, print, UsageError, type OpsContext } from '../cli';
 
 /** `ops explain <url|fqdn> [--user UUID]`: the verdict for a service URL, then the chain behind it. */
@@ -14,10 +11,7 @@ export async function explainCommand(ctx: OpsContext): Promise<number> {
     ...(/^[a-z]+:\/\//i.test(target) ? { url: target } : { fqdn: target }),
     ...(values.user ? { user: values.user } : {}),
   });
-  // The access check only reads; the store is there because AccessService also registers users.
-  const store = new EventStore(ctx.pool, { maxBatchEvents: 1, maxInFlight: 1 });
-  const access = new AccessService(ctx.pool, store, new ProjectsService(ctx.pool, store));
-  const result = await new ExplainService(ctx.pool, ctx.config, access).explain({ orgId: null, projectIds: null }, query.host, query.user);
+  const result = await new ExplainService(ctx.pool, ctx.config).explain({ orgId: null, projectIds: null }, query.host, query.user);
   print(!!values.json, result, () => {
     const c = result.chain;
     const lines = [
