@@ -33,6 +33,7 @@ const libs = [
   'audit',
   'sso',
   'certificates',
+  'vpn-node',
   'explain',
   'secrets',
 ];

@@ -5,6 +5,7 @@ import { PartitionedEvents } from '../libs/event-store/migrations/1732320600000-
 import { HealthReadModel } from '../libs/health/migrations/1732320200000-health-read-model';
 import { NginxRenderStateTable } from '../libs/nginx/migrations/1732320400000-nginx-render-state';
 import { OnboardingTables } from '../libs/onboarding/migrations/1732320500000-onboarding';
+import { VpnServerTables } from '../libs/onboarding/migrations/1732321600000-vpn-server';
 import { ProjectionCheckpoints } from '../libs/projections/migrations/1732320200000-projections';
 import { ProjectionLeaseRows } from '../libs/projections/migrations/1732321500000-lease-rows';
 import { RoutesTable } from '../libs/routing/migrations/1732320100000-routes';
@@ -47,4 +48,5 @@ export const migrations = [
   migration('SealedSecrets1732321100000', SealedSecretsTable),
   migration('LeaseRows1732321500000', ProjectionLeaseRows),
   migration('Certificates1732321700000', CertificatesTables),
+  migration('VpnServer1732321600000', VpnServerTables),
 ];

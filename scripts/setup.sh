@@ -27,6 +27,12 @@ test_packages=(
   "fonts-dejavu-core /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
   "procps ps"
   "iproute2 ip"
+  # The VPN end-to-end test (test/e2e/vpn-netns.spec.ts): a real OpenVPN server and clients in
+  # network namespaces, nftables isolation, ping and a throughput figure.
+  "openvpn openvpn"
+  "nftables nft"
+  "iputils-ping ping"
+  "wrk wrk"
   # The fault suites run private PostgreSQL and Redis servers of their own.
   "postgresql /usr/lib/postgresql/*/bin/initdb"
   "redis-server redis-server"

@@ -126,7 +126,11 @@ function devNginx() {
     NGINX_RELOAD_CMD: `${bin} -p ${dir}/ -c ${conf} -e ${dir}/error.log -s reload`,
   });
   nginxUrl = `http://127.0.0.1:${port}`;
-  console.log(`start   | development nginx on http://127.0.0.1:${port} (config in ${dir}); VPN addresses from ${env.VPN_POOL_CIDR}`);
+  const loopback = env.VPN_POOL_CIDR.startsWith('127.');
+  console.log(
+    `start   | development nginx on http://127.0.0.1:${port} (config in ${dir}); VPN addresses from ${env.VPN_POOL_CIDR}` +
+      (loopback ? ' (a loopback pool: no VPN in development; the gateway node image runs the real OpenVPN server)' : ''),
+  );
   run('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
 }
 

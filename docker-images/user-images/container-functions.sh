@@ -180,6 +180,7 @@ CF_SETTINGS_JQ='
 # extract_settings: decode SETTINGS (base64 JSON from onboarding) and export, validated:
 #   GATEWAY_FQDN TOKEN TOKEN_EXPIRES_AT USER_CONTAINER_ID PROJECT_ID ORG_ID IMAGE_ID CONTAINER_FQDN
 #   VPN_ENDPOINT GATEWAY_VPN_ADDRESS WATCHDOG_INTERVAL_S OAUTH_CLIENTS (JSON array)
+#   VPN_SECRET  (vpn_secret: the OpenVPN password; user name USER_CONTAINER_ID)
 #   GATEWAY_URL (gateway_url, default https://GATEWAY_FQDN; reached before the tunnel is up)
 #   EVENT_URL   (http://GATEWAY_VPN_ADDRESS/collab/event; GATEWAY_VPN_ADDRESS may carry :port)
 # Fails, naming the field, on anything missing or malformed. Never prints the token.
@@ -207,6 +208,7 @@ extract_settings() {
     "watchdog_interval_s|WATCHDOG_INTERVAL_S|^[1-9][0-9]{0,3}$|0|15"
     "token_expires_at|TOKEN_EXPIRES_AT|^[0-9A-Za-z:.+-]{1,40}$|0|"
     "gateway_url|GATEWAY_URL|$CF_URL_RE|0|"
+    "vpn_secret|VPN_SECRET|^[A-Za-z0-9_-]{8,128}$|0|"
   )
   for spec in "${specs[@]}"; do keys+=("${spec%%|*}"); done
   if ! fields=$(jq -r "$CF_SETTINGS_JQ" --args "${keys[@]}" <<< "$json" 2>&1); then
@@ -263,37 +265,69 @@ cf_vpn_stop() {
   fi
 }
 
-# start_vpn: fetch this container's OpenVPN profile from GATEWAY_URL/collab/vpn-config (with
-# retries), write it to VPN_CONFIG_DIR/client.ovpn (directory 0700, file 0600, atomic rename),
-# start OPENVPN_BIN in the background (VPN_PID) and check that it stays up CF_VPN_SETTLE_MS.
+CF_CERT_NAME_RE='^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
+
+# cf_write NAME TEXT: TEXT to VPN_CONFIG_DIR/NAME through a new temporary file and a rename
+# (atomic; the caller's umask sets the mode). Few forks: a loaded machine feels each one.
+cf_write() {
+  local t="$VPN_CONFIG_DIR/.$1.$$.$RANDOM" clobber=0
+  [[ $- == *C* ]] && clobber=1
+  set -C
+  if ! { printf '%s' "$2" > "$t"; } 2> /dev/null; then (( clobber )) || set +C; return 1; fi
+  (( clobber )) || set +C
+  mv -f "$t" "$VPN_CONFIG_DIR/$1"
+}
+
+# start_vpn: fetch this container's VPN client from GATEWAY_URL/collab/vpn-config (with retries)
+# in the seed contract's JSON, {"certificates": {"<file name>": "<PEM>"}, "config": "<text>"}, as
+# the seed's images read it: each certificate is written to VPN_CONFIG_DIR/<file name>, the literal
+# GATEWAY_FQDN in config becomes the host of GATEWAY_FQDN, and auth-user-pass (container id /
+# VPN_SECRET, else the token) and auth-nocache are added. Directory 0700, files 0600, atomic
+# renames. OPENVPN_BIN runs in VPN_CONFIG_DIR in the background (VPN_PID) and must stay up
+# CF_VPN_SETTLE_MS.
 start_vpn() {
-  local out profile cfg tmp rc=0 status=0
-  [[ -n "${GATEWAY_URL:-}" && -n "${TOKEN:-}" ]] || { cf_die "call extract_settings first"; return 1; }
+  local out config names name cfg host um rc=0 status=0
+  [[ -n "${GATEWAY_URL:-}" && -n "${TOKEN:-}" && -n "${USER_CONTAINER_ID:-}" ]] || { cf_die "call extract_settings first"; return 1; }
   out=$(mktemp) || return 1
   cf_request GET "$GATEWAY_URL/collab/vpn-config" "$out" || rc=$?
-  if (( rc != 0 )); then rm -f "$out"; cf_log "start_vpn: no VPN profile from the gateway"; return 1; fi
-  # A JSON answer carries the profile in a field; anything else is the profile itself.
-  profile=$(jq -er 'if type == "object" then (.profile // .config // .ovpn) else empty end | strings' "$out" 2> /dev/null) \
-    || profile=$(< "$out")
+  if (( rc != 0 )); then rm -f "$out"; cf_log "start_vpn: no VPN client from the gateway"; return 1; fi
+  if ! config=$(jq -er '.config | strings' "$out" 2> /dev/null) \
+    || ! names=$(jq -r 'if (.certificates | type) == "object" then .certificates | keys[] else error("no certificates") end' "$out" 2> /dev/null); then
+    rm -f "$out"
+    cf_log "start_vpn: the gateway's answer is not the VPN client JSON ({certificates, config})"
+    return 1
+  fi
+  if ! [[ $config =~ (^|$'\n')[[:space:]]*(client|remote|tls-client)([[:space:]]|$) ]]; then
+    rm -f "$out"; cf_log "start_vpn: the gateway's config is not an OpenVPN client config"; return 1
+  fi
+  if grep -Eq "$CF_VPN_FORBIDDEN_RE" <<< "$config"; then
+    rm -f "$out"; cf_log "start_vpn: refusing a config that runs scripts or plugins"; return 1
+  fi
+  if ! mkdir -p "$VPN_CONFIG_DIR" || ! chmod 700 "$VPN_CONFIG_DIR"; then
+    rm -f "$out"; cf_log "start_vpn: cannot create $VPN_CONFIG_DIR"; return 1
+  fi
+  um=$(umask)
+  umask 077
+  while IFS= read -r name; do
+    [[ -n $name ]] || continue
+    if ! [[ $name =~ $CF_CERT_NAME_RE && $name != client.ovpn && $name != vpn-auth.txt ]]; then
+      cf_log "start_vpn: refusing certificate file name ${name@Q}"; rc=1; break
+    fi
+    # $(...) drops the final newline a PEM file ends with: put it back.
+    cf_write "$name" "$(jq -j --arg n "$name" '.certificates[$n] | strings' "$out")"$'\n' || { cf_log "start_vpn: cannot write $name"; rc=1; break; }
+  done <<< "$names"
   rm -f "$out"
-  if ! grep -Eq '^[[:space:]]*(client|remote|tls-client)([[:space:]]|$)' <<< "$profile"; then
-    cf_log "start_vpn: the gateway's answer is not an OpenVPN client profile"
-    return 1
-  fi
-  if grep -Eq "$CF_VPN_FORBIDDEN_RE" <<< "$profile"; then
-    cf_log "start_vpn: refusing a profile that runs scripts or plugins"
-    return 1
-  fi
   cfg="$VPN_CONFIG_DIR/client.ovpn"
-  if ! tmp=$(umask 077 && mkdir -p "$VPN_CONFIG_DIR" && chmod 700 "$VPN_CONFIG_DIR" \
-    && t=$(mktemp "$VPN_CONFIG_DIR/.client.ovpn.XXXXXX") && printf '%s\n' "$profile" > "$t" \
-    && chmod 600 "$t" && printf '%s' "$t"); then
-    cf_log "start_vpn: cannot write $cfg"
-    return 1
+  host=${GATEWAY_FQDN%%:*}
+  if (( rc == 0 )) && ! { cf_write vpn-auth.txt "$USER_CONTAINER_ID"$'\n'"${VPN_SECRET:-$TOKEN}"$'\n' \
+    && cf_write client.ovpn "${config//GATEWAY_FQDN/$host}"$'\nauth-user-pass vpn-auth.txt\nauth-nocache\n'; }; then
+    cf_log "start_vpn: cannot write $cfg"; rc=1
   fi
-  mv -f "$tmp" "$cfg"
+  umask "$um"
+  (( rc == 0 )) || return 1
   cf_vpn_stop
-  "$OPENVPN_BIN" --config "$cfg" &
+  # In the directory: the config names its files relative to it, as the seed's does.
+  (cd "$VPN_CONFIG_DIR" && exec "$OPENVPN_BIN" --config "$cfg") &
   VPN_PID=$!
   cf_sleep_ms "$CF_VPN_SETTLE_MS"
   if ! cf_vpn_alive; then

@@ -68,12 +68,16 @@ describe('a container bootstraps against the gateway (onboarding -> VPN profile 
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain(settings.token);
 
-    // The real profile: this container's certificate and key inline, written 0600.
+    // The real answer, the seed's JSON: this container's certificate and key as files, the config naming them, written 0600.
     const profile = readFileSync(join(vpnDir, 'client.ovpn'), 'utf8');
     expect(profile).toMatch(/^client$/m);
-    expect(profile).toContain('<cert>');
-    expect(profile).toContain('<key>');
-    expect(statSync(join(vpnDir, 'client.ovpn')).mode & 0o777).toBe(0o600);
+    expect(profile).toMatch(/^remote \S+ 1194$/m);
+    expect(profile).not.toContain('GATEWAY_FQDN');
+    expect(profile).toContain('\ncert client.crt\n');
+    expect(profile).toContain('\nauth-user-pass vpn-auth.txt\nauth-nocache\n');
+    expect(readFileSync(join(vpnDir, 'client.key'), 'utf8')).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(readFileSync(join(vpnDir, 'vpn-auth.txt'), 'utf8')).toBe(`${containerId}\n${settings.vpn_secret}\n`);
+    for (const f of ['client.ovpn', 'client.key', 'vpn-auth.txt']) expect(statSync(join(vpnDir, f)).mode & 0o777).toBe(0o600);
     expect(readFileSync(ovpnLog, 'utf8')).toContain(join(vpnDir, 'client.ovpn'));
 
     // The store: registration, token, VPN address and certificate, the mapping; the watchdog.

@@ -40,6 +40,7 @@ describe('container-functions.sh against a running gateway', () => {
       gateway_vpn_address: gw.url.replace('http://', ''),
       watchdog_interval_s: 15,
       oauth_clients: [],
+      vpn_secret: `secret-of-${c.containerId.slice(0, 8)}`,
       gateway_url: gw.url,
       ...overrides,
     };
@@ -193,9 +194,14 @@ describe('container-functions.sh against a running gateway', () => {
     expect(zero.stdout.trim()).toBe('status=1');
   });
 
-  describe('start_vpn and vpn_loop (profile from a stub: /collab/vpn-config is not in this branch yet)', () => {
-    const PROFILE =
-      'client\ndev tun\nproto udp\nremote gw-1.collab.localhost 1194\n<ca>\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n</ca>';
+  describe('start_vpn and vpn_loop (the seed JSON from a stub gateway)', () => {
+    const CONFIG = 'client\ndev tun\nproto udp\nremote GATEWAY_FQDN 1194\nca ca.crt\ncert client.crt\nkey client.key\n';
+    const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const json = (
+      config = CONFIG,
+      certificates: Record<string, string> = { 'ca.crt': CA, 'client.crt': 'CERT\n', 'client.key': 'KEY\n' },
+    ) => JSON.stringify({ certificates, config });
+    const PROFILE = json();
 
     function stubOpenvpn(name: string, behaviour: string): { bin: string; log: string } {
       const bin = join(dir.path, `${name}.sh`);
@@ -211,7 +217,7 @@ describe('container-functions.sh against a running gateway', () => {
     it('fetches the profile with the token, writes it 0600 in a 0700 directory and starts OpenVPN with it', async () => {
       const { c, env } = containerSettings();
       const stub = await startStub((req, res) => {
-        res.writeHead(req.headers.authorization === `Bearer ${c.token}` ? 200 : 401, { 'content-type': 'application/x-openvpn-profile' });
+        res.writeHead(req.headers.authorization === `Bearer ${c.token}` ? 200 : 401, { 'content-type': 'application/json' });
         res.end(PROFILE);
       });
       const vpnDir = join(dir.path, 'vpn-1', 'client');
@@ -232,15 +238,25 @@ describe('container-functions.sh against a running gateway', () => {
         await stub.close();
       }
       const file = join(vpnDir, 'client.ovpn');
-      expect(readFileSync(file, 'utf8')).toBe(`${PROFILE}\n`);
-      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // The seed contract: GATEWAY_FQDN replaced by the settings' gateway host, credentials added.
+      expect(readFileSync(file, 'utf8')).toBe(
+        `${CONFIG.replace('GATEWAY_FQDN', 'gw-1.collab.localhost')}auth-user-pass vpn-auth.txt\nauth-nocache\n`,
+      );
+      expect(readFileSync(join(vpnDir, 'ca.crt'), 'utf8')).toBe(CA);
+      expect(readFileSync(join(vpnDir, 'vpn-auth.txt'), 'utf8')).toBe(`${c.containerId}\nsecret-of-${c.containerId.slice(0, 8)}\n`);
+      for (const f of ['client.ovpn', 'ca.crt', 'client.key', 'vpn-auth.txt']) expect(statSync(join(vpnDir, f)).mode & 0o777).toBe(0o600);
       expect(statSync(vpnDir).mode & 0o777).toBe(0o700);
       const [, mode, ...args] = readFileSync(ovpn.log, 'utf8').trim().split(' ');
       expect([mode, args]).toEqual(['600', ['--config', file]]);
     });
 
-    it('refuses a profile that would run scripts, and an answer that is no profile', async () => {
-      for (const body of [`${PROFILE}\nscript-security 2\nup /bin/sh`, '<html>login</html>']) {
+    it('refuses a config that would run scripts, a file name that is a path, and an answer that is not the JSON', async () => {
+      for (const body of [
+        json(`${CONFIG}script-security 2\nup /bin/sh\n`),
+        json(CONFIG, { '../escape.crt': CA }),
+        '<html>login</html>',
+        'client\nremote gw 1194\n',
+      ]) {
         const { env } = containerSettings();
         const stub = await startStub((_req, res) => res.end(body));
         const ovpn = stubOpenvpn(`openvpn-never-${randomUUID()}`, 'exit 0');
@@ -252,7 +268,7 @@ describe('container-functions.sh against a running gateway', () => {
             VPN_CONFIG_DIR: join(dir.path, `vpn-${randomUUID()}`),
           });
           expect(r.code).toBe(4);
-          expect(r.stderr).toMatch(/refusing a profile|not an OpenVPN client profile/);
+          expect(r.stderr).toMatch(/refusing a config|refusing certificate file name|not the VPN client JSON/);
           expect(() => readFileSync(ovpn.log)).toThrow();
         } finally {
           await stub.close();

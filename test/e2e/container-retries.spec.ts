@@ -222,7 +222,9 @@ describe('container-functions.sh: timeouts, backoff, idempotent retries', () => 
   });
 
   it('vpn_loop backs off between OpenVPN restarts when the tunnel will not stay up', async () => {
-    const profile = await startStub((_req, res) => res.end('client\nremote gw-1.collab.localhost 1194\n'));
+    const profile = await startStub((_req, res) =>
+      res.end(JSON.stringify({ certificates: {}, config: 'client\nremote GATEWAY_FQDN 1194\n' })),
+    );
     const bin = join(dir.path, 'openvpn-dies.sh');
     const log = join(dir.path, 'openvpn-dies.log');
     writeFileSync(bin, `#!/usr/bin/env bash\necho "$EPOCHREALTIME" >> '${log}'\nexit 1\n`);

@@ -83,7 +83,7 @@ describe('the worker renders the VPN server files from the read model', () => {
 
   it('removes the ccd file of a deleted container and revokes its certificate in the CRL', async () => {
     const c = await onboard(g, op);
-    const profile = (await call(g.url, 'GET', '/collab/vpn-config', c.token)).text;
+    const profile = (await call(g.url, 'GET', '/collab/vpn-config', c.token, undefined, { accept: 'application/x-openvpn-profile' })).text;
     expect((await new VpnRenderHandler(g.pool, g.config, g.app.get(KeySealer)).handle(job)).written).toBe(1);
     writeFileSync(join(root, 'cert.pem'), /<cert>\n([\s\S]*?)\n<\/cert>/.exec(profile)![1] + '\n');
     await call(g.url, 'DELETE', `/onboarding/containers/${c.container_id}`, op);

@@ -30,7 +30,8 @@ describe('VPN addresses after the pool changed', () => {
     await g?.close();
   });
 
-  const vpnConfig = (url: string, token: string) => call(url, 'GET', '/collab/vpn-config', token);
+  const vpnConfig = (url: string, token: string) =>
+    call(url, 'GET', '/collab/vpn-config', token, undefined, { accept: 'application/x-openvpn-profile' });
   const describeContainer = async (id: string) => (await call(g.url, 'GET', `/onboarding/containers/${id}`, op)).body;
   const lifecycle = async (id: string) =>
     (await g.events(`container-${id}`))

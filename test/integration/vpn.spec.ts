@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { KeySealer } from '@app/secrets';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,8 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
   let dir: string;
 
   beforeAll(async () => {
-    g = await startTestGateway('vpn', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false' });
+    // 200 registrations by one operator within a minute: the write budget (test/security/write-limits.spec.ts) is not what this file tests.
+    g = await startTestGateway('vpn', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false', RATE_LIMIT_WRITE_MAX: '100000' });
     op = operatorToken(g);
     dir = mkdtempSync(join(tmpdir(), 'cgw-vpn-'));
   });
@@ -46,14 +48,17 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const vpnConfig = (token: string) => call(g.url, 'GET', '/collab/vpn-config', token);
+  const vpnConfig = (token: string) =>
+    call(g.url, 'GET', '/collab/vpn-config', token, undefined, { accept: 'application/x-openvpn-profile' });
 
   it('answers an OpenVPN profile whose certificate openssl accepts, then rejects once revoked (CRL)', async () => {
     const c = await onboard(g, op);
     const res = await vpnConfig(c.token);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-type')).toMatch(/^application\/x-openvpn-profile/);
     expect(res.text).toMatch(/^client\ndev tun\nproto udp\nremote gateway\.collab\.localhost 1194\n/);
+    expect(res.text).toContain('<tls-crypt>\n#\n# 2048 bit OpenVPN static key');
     expect(res.text).toContain('<key>\n-----BEGIN PRIVATE KEY-----');
     writeFileSync(join(dir, 'ca.pem'), section(res.text, 'ca'));
     writeFileSync(join(dir, 'cert.pem'), section(res.text, 'cert'));
@@ -126,6 +131,12 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
   it('gives 200 containers calling at once 200 distinct valid addresses', async () => {
     const containers = await Promise.all(Array.from({ length: 200 }, () => onboard(g, op)));
     const answers = await Promise.all(containers.map((c) => vpnConfig(c.token)));
+    expect(
+      answers
+        .filter((a) => a.status !== 200)
+        .map((a) => a.text)
+        .slice(0, 3),
+    ).toEqual([]);
     expect(answers.map((a) => a.status)).toEqual(containers.map(() => 200));
     const { rows } = await g.pool.query(
       `SELECT container_id::text, host(address) AS address FROM vpn_addresses WHERE released_at IS NULL AND container_id = ANY($1::uuid[])`,
@@ -168,6 +179,78 @@ describe('GET /collab/vpn-config (HTTP, real Postgres, openssl)', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('the seed contract: JSON by default, vpn_secret, renewal near expiry', () => {
+  let g: TestGateway;
+  let op: string;
+
+  beforeAll(async () => {
+    g = await startTestGateway('vpn_json', { AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'false' });
+    op = operatorToken(g);
+  });
+  afterAll(() => g.close());
+
+  it('answers {certificates: {name: PEM}, config} to the seed client (token without a scheme, no Accept)', async () => {
+    const c = await onboard(g, op);
+    const res = await fetch(`${g.url}/collab/vpn-config`, { headers: { authorization: c.token } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const body = (await res.json()) as { certificates: Record<string, string>; config: string };
+    expect(Object.keys(body).sort()).toEqual(['certificates', 'config']);
+    expect(Object.keys(body.certificates).sort()).toEqual(['ca.crt', 'client.crt', 'client.key', 'ta.key']);
+    expect(body.certificates['client.key']).toMatch(/^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n$/);
+    expect(body.config).toContain('\nremote GATEWAY_FQDN 1194\n');
+    expect(body.config).not.toContain('BEGIN');
+    // JSON asked for by name, or anything else, is JSON too; only the profile type gets the profile.
+    for (const accept of ['application/json', '*/*', 'text/html']) {
+      const r = await fetch(`${g.url}/collab/vpn-config`, { headers: { authorization: c.token, accept } });
+      expect(r.headers.get('content-type')).toMatch(/^application\/json/);
+    }
+  });
+
+  it('puts a per-container vpn_secret in SETTINGS, stores only its SHA-256, and replaces it with the token', async () => {
+    const c = await onboard(g, op);
+    const secret: string = c.settings_decoded.vpn_secret;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const stored = async () =>
+      (await g.pool.query(`SELECT token_version, secret_sha256 FROM vpn_secrets WHERE container_id = $1`, [c.container_id])).rows[0];
+    expect(await stored()).toEqual({ token_version: 1, secret_sha256: createHash('sha256').update(secret).digest('hex') });
+    const { rows } = await g.pool.query(`SELECT count(*)::int AS n FROM events WHERE data::text LIKE '%' || $1 || '%'`, [secret]);
+    expect(rows[0].n).toBe(0);
+    const rotated = (await call(g.url, 'POST', `/onboarding/containers/${c.container_id}/token`, op)).body;
+    const next: string = rotated.settings_decoded.vpn_secret;
+    expect(next).not.toBe(secret);
+    expect(await stored()).toEqual({ token_version: 2, secret_sha256: createHash('sha256').update(next).digest('hex') });
+  });
+
+  it('re-issues a certificate near its end at vpn-config and revokes the old one (CRL), once', async () => {
+    const c = await onboard(g, op);
+    const first = await call(g.url, 'GET', '/collab/vpn-config', c.token);
+    const serial = (await g.pool.query(`SELECT serial FROM vpn_client_certs WHERE container_id = $1`, [c.container_id])).rows[0].serial;
+    // Unchanged while far from its end.
+    expect((await call(g.url, 'GET', '/collab/vpn-config', c.token)).body.certificates['client.crt']).toBe(
+      first.body.certificates['client.crt'],
+    );
+    await g.pool.query(`UPDATE vpn_client_certs SET not_after = now() + interval '2 days' WHERE serial = $1`, [serial]);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call(g.url, 'GET', '/collab/vpn-config', c.token)));
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const certs = (
+      await g.pool.query(`SELECT serial, revoked_at FROM vpn_client_certs WHERE container_id = $1 ORDER BY issued_at`, [c.container_id])
+    ).rows;
+    expect(certs).toHaveLength(2);
+    expect(certs[0]).toMatchObject({ serial });
+    expect(certs[0].revoked_at).not.toBeNull();
+    expect(certs[1].revoked_at).toBeNull();
+    expect(new Set(answers.map((a) => a.body.certificates['client.crt'])).size).toBe(1);
+    expect(answers[0].body.certificates['client.crt']).not.toBe(first.body.certificates['client.crt']);
+    const events = (await g.events(`container-${c.container_id}`)).map((e) => [e.event_type, e.data.serial, e.data.reason]);
+    expect(events.slice(-2)).toEqual([
+      ['user-container:certificate-revoked', serial, 'superseded'],
+      ['user-container:certificate-issued', certs[1].serial, undefined],
+    ]);
   });
 });
 

@@ -17,6 +17,8 @@ import { TEST_KEK } from '../support/tokens';
 
 const run = promisify(execFile);
 const PEM_PRIVATE = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+/** An OpenVPN static key (the nodes' tls-crypt keys). */
+const STATIC_KEY = /-----BEGIN OpenVPN Static key V1-----/;
 /** A private JWK member (RSA and EC: "d"; RSA CRT: "p", "q", "dp", "dq", "qi"). */
 const JWK_PRIVATE = /"(d|p|q|dp|dq|qi)"\s*:\s*"/;
 const DOMAIN = 'keys.localhost';
@@ -26,7 +28,7 @@ jest.setTimeout(120_000);
 /**
  * Private keys at rest: after onboarding containers, issuing their VPN profiles and the node's
  * server certificate, and signing a user in through the OpenID provider, a `pg_dump` of the
- * database holds no private key in the clear (PEM or JWK); rows of before (plaintext keys) are
+ * database holds no private key in the clear (PEM, JWK, or a node's OpenVPN tls-crypt key); rows of before (plaintext keys) are
  * sealed at start without losing a key; a process with a wrong or missing KEK refuses to start,
  * naming KEY_ENCRYPTION_KEYS.
  */
@@ -34,13 +36,16 @@ describe('security: private keys at rest', () => {
   let stack: Awaited<ReturnType<typeof startStack>>;
   let filesDir: string;
   let issuer: string;
-  const profiles: { id: string; token: string; key: string }[] = [];
+  const profiles: { id: string; token: string; key: string; tlsCrypt: string }[] = [];
 
   const dump = async () => {
     const { stdout } = await run('pg_dump', ['--no-owner', stack.config.database.url], { maxBuffer: 256 * 1024 * 1024 });
     return stdout;
   };
   const keyOf = (profile: string) => /<key>\n([\s\S]*?)\n<\/key>/.exec(profile)![1];
+  const tlsCryptOf = (profile: string) => /<tls-crypt>\n([\s\S]*?)\n<\/tls-crypt>/.exec(profile)![1];
+  /** The lines of a static key's hex body (16 bytes each): none may appear in the dump. */
+  const hexLines = (key: string) => key.split('\n').filter((l) => /^[0-9a-f]{32}$/.test(l));
 
   beforeAll(async () => {
     filesDir = mkdtempSync(join(tmpdir(), 'cgw-keys-'));
@@ -78,10 +83,12 @@ describe('security: private keys at rest', () => {
         accept: 'application/x-openvpn-profile',
       });
       expect(profile.status).toBe(200);
-      profiles.push({ id: reg.body.container_id, token: reg.body.token, key: keyOf(profile.text) });
+      profiles.push({ id: reg.body.container_id, token: reg.body.token, key: keyOf(profile.text), tlsCrypt: tlsCryptOf(profile.text) });
     }
-    // The profile carries the container's key (so a plaintext copy would be visible below).
+    // The profile carries the container's key and the node's tls-crypt key (so a plaintext copy would be visible below).
     for (const p of profiles) expect(p.key).toMatch(PEM_PRIVATE);
+    for (const p of profiles) expect(p.tlsCrypt).toMatch(STATIC_KEY);
+    expect(hexLines(profiles[0].tlsCrypt)).toHaveLength(16);
     // The node's server certificate and key (what the worker renders for OpenVPN).
     const rendered = await new VpnRenderHandler(stack.pool, stack.config, stack.gateway.get(KeySealer)).handle(
       {} as Job<{ reason: string }>,
@@ -89,6 +96,8 @@ describe('security: private keys at rest', () => {
     expect(rendered.skipped).toEqual([]);
     const serverKey = readFileSync(join(filesDir, 'default', 'server.key'), 'utf8');
     expect(serverKey).toMatch(PEM_PRIVATE);
+    // The server's copy of the tls-crypt key is the one the profiles carry.
+    expect(readFileSync(join(filesDir, 'default', 'ta.key'), 'utf8').trim()).toBe(profiles[0].tlsCrypt.trim());
 
     // A user signs in at the provider with a container's OAuth client (code + PKCE up to the redirect).
     const email = `keys-${randomUUID().slice(0, 8)}@example.com`;
@@ -128,12 +137,15 @@ describe('security: private keys at rest', () => {
     const text = await dump();
     // The dump is the real thing: it holds the rows, sealed.
     expect(text).toContain('COPY public.vpn_client_certs');
+    expect(text).toContain('COPY public.vpn_tls_crypt_keys');
     expect(text).toContain(profiles[0].id);
     expect((text.match(/sealed:v1:test-kek:/g) ?? []).length).toBeGreaterThanOrEqual(profiles.length + 4);
     expect(text).not.toMatch(PEM_PRIVATE);
     expect(text).not.toMatch(JWK_PRIVATE);
     for (const p of profiles) expect(text).not.toContain(p.key.split('\n')[1]);
     expect(text).not.toContain(serverKey.split('\n')[1]);
+    expect(text).not.toMatch(STATIC_KEY);
+    for (const line of hexLines(profiles[0].tlsCrypt)) expect(text).not.toContain(line);
   });
 
   it('rows written before sealing (plaintext keys) are sealed at the next start, and every key is still the same', async () => {
@@ -149,15 +161,27 @@ describe('security: private keys at rest', () => {
     }
     const ca = (await stack.pool.query(`SELECT key_pkcs8 FROM vpn_ca`)).rows[0].key_pkcs8;
     await stack.pool.query(`UPDATE vpn_ca SET key_pkcs8 = $1`, [await sealer.open(ca, 'vpn_ca:1')]);
-    expect(await dump()).toMatch(PEM_PRIVATE);
+    const { rows: tls } = await stack.pool.query(`SELECT gateway_node, key_text FROM vpn_tls_crypt_keys`);
+    expect(tls.length).toBeGreaterThan(0);
+    for (const r of tls)
+      await stack.pool.query(`UPDATE vpn_tls_crypt_keys SET key_text = $1 WHERE gateway_node = $2`, [
+        await sealer.open(r.key_text, `vpn_tls_crypt_keys:${r.gateway_node}`),
+        r.gateway_node,
+      ]);
+    const before = await dump();
+    expect(before).toMatch(PEM_PRIVATE);
+    expect(before).toMatch(STATIC_KEY);
 
     await stack.stopGateway();
     await stack.startGateway(Number(new URL(issuer).port));
-    expect(await dump()).not.toMatch(PEM_PRIVATE);
+    const after = await dump();
+    expect(after).not.toMatch(PEM_PRIVATE);
+    expect(after).not.toMatch(STATIC_KEY);
     for (const p of profiles) {
       const again = await call(stack.url, 'GET', '/collab/vpn-config', p.token, undefined, { accept: 'application/x-openvpn-profile' });
       expect(again.status).toBe(200);
       expect(keyOf(again.text)).toBe(p.key);
+      expect(tlsCryptOf(again.text)).toBe(p.tlsCrypt);
     }
   });
 

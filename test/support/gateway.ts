@@ -33,6 +33,8 @@ export function testEnv(dbUrl: string, label: string, extra: Record<string, stri
     HTTP_PORT: '0',
     // g.container() signs tokens for containers never onboarded; onboarding specs turn this off.
     AUTH_ALLOW_UNREGISTERED_CONTAINERS: 'true',
+    // Most specs run no worker: a first /collab/vpn-config must not wait for a render nobody does.
+    VPN_CONFIG_RENDER_WAIT_MS: '0',
     ...extra,
   };
 }

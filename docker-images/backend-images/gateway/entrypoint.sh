@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A gateway node in one container, under tini: the gateway (HTTP API), the worker (jobs, nginx
-# and VPN file renders), the Stage 2 nginx and the OpenVPN server. Node.js and nginx run as
-# APP_USER; only OpenVPN keeps root (it needs NET_ADMIN and /dev/net/tun).
+# and VPN file renders), the Stage 2 nginx and the OpenVPN server under its supervisor
+# (apps/vpn-node). Node.js and nginx run as APP_USER; only the VPN supervisor and OpenVPN keep
+# root (NET_ADMIN, /dev/net/tun, nftables).
 #
 #   GATEWAY_ROLES        which to run (default "gateway worker nginx openvpn")
-#   OPENVPN_SERVER_CONF  the server config; without it the openvpn role is skipped with a warning
+#   VPN_GATEWAY_ADDRESS  the gateway's address in the node's VPN pool (default 172.16.0.1): nginx
+#                        serves /collab/ on its port 80 (GATEWAY_UPSTREAM, default 127.0.0.1:3000)
 #   SHUTDOWN_GRACE_S     how long children get after TERM before KILL (default 20)
 # With arguments (`docker run IMAGE node dist/apps/ops/src/main.js migrate`) it runs only those,
 # as APP_USER.
@@ -12,7 +14,8 @@ set -euo pipefail
 
 : "${GATEWAY_ROLES:=gateway worker nginx openvpn}"
 : "${APP_USER:=node}"
-: "${OPENVPN_SERVER_CONF:=/etc/openvpn/server/server.conf}"
+: "${VPN_GATEWAY_ADDRESS:=172.16.0.1}"
+: "${GATEWAY_UPSTREAM:=127.0.0.1:3000}"
 : "${NGINX_CONF:=/etc/nginx/nginx.conf}"
 : "${NGINX_RUN_DIR:=/run/collab-nginx}"
 : "${NGINX_MAP_PATH:=/etc/nginx/collab/routes.map}"
@@ -45,6 +48,15 @@ prepare_nginx() {
   mkdir -p "$NGINX_RUN_DIR" "${NGINX_MAP_PATH%/*}"
   # The first render replaces this empty map; until then every host answers "unknown".
   [[ -s "$NGINX_MAP_PATH" ]] || cp /etc/nginx/collab-empty.map "$NGINX_MAP_PATH"
+  # Containers post /collab/ to the gateway's VPN address, port 80 (the seed client's contract).
+  # nginx binds it before OpenVPN has made the tun device when net.ipv4.ip_nonlocal_bind is 1.
+  if [[ $VPN_GATEWAY_ADDRESS =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ && $GATEWAY_UPSTREAM =~ ^[A-Za-z0-9.-]+:[0-9]{1,5}$ ]]; then
+    # shellcheck disable=SC2016  # $host and $remote_addr are nginx variables
+    printf 'server {\n    listen %s:80;\n    location /collab/ {\n        proxy_pass http://%s/collab/;\n        proxy_set_header Host $host;\n        proxy_set_header X-Forwarded-For $remote_addr;\n        client_max_body_size 1m;\n    }\n    location / { return 404; }\n}\n' \
+      "$VPN_GATEWAY_ADDRESS" "$GATEWAY_UPSTREAM" > "${NGINX_MAP_PATH%/*}/vpn-gateway.conf"
+  else
+    log "warning: VPN_GATEWAY_ADDRESS or GATEWAY_UPSTREAM is malformed; containers cannot post over the tunnel"
+  fi
   if (( EUID == 0 )); then chown -R "$APP_USER:" "$NGINX_RUN_DIR" "${NGINX_MAP_PATH%/*}"; fi
 }
 
@@ -58,14 +70,14 @@ for role in "${roles[@]}"; do
       start nginx QUIT as_app nginx -e "$NGINX_RUN_DIR/error.log" -p /etc/nginx/ -c "$NGINX_CONF" -g 'daemon off;'
       ;;
     openvpn)
-      if [[ ! -f "$OPENVPN_SERVER_CONF" ]]; then
-        log "warning: no $OPENVPN_SERVER_CONF; the openvpn role is skipped (containers cannot join this node)"
-      elif (( EUID != 0 )); then
+      if (( EUID != 0 )); then
         log "warning: not root; the openvpn role is skipped"
       else
         mkdir -p /dev/net
         [[ -c /dev/net/tun ]] || mknod /dev/net/tun c 10 200 || log "warning: no /dev/net/tun (run with --device /dev/net/tun)"
-        start openvpn TERM openvpn --config "$OPENVPN_SERVER_CONF" --cd "${OPENVPN_SERVER_CONF%/*}"
+        # The supervisor waits for the worker's render, runs OpenVPN, keeps the nftables isolation and
+        # ends revoked sessions (docs/onboarding.md); its /health/ready fails while any of it is missing.
+        start openvpn TERM node --enable-source-maps dist/apps/vpn-node/src/main.js
       fi
       ;;
     *) log "unknown role ${role@Q} in GATEWAY_ROLES (gateway, worker, nginx, openvpn)"; exit 2 ;;

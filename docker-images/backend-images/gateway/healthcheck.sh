@@ -8,6 +8,6 @@ for role in "${roles[@]}"; do
     gateway) probe "http://127.0.0.1:${HTTP_PORT:-3000}/health/live" ;;
     worker) probe "http://127.0.0.1:${WORKER_HTTP_PORT:-3001}/health/live" ;;
     nginx) probe "${NGINX_STATUS_URL:-http://127.0.0.1:8081/collab/routes-hash}" ;;
-    openvpn) [[ ! -f "${OPENVPN_SERVER_CONF:-/etc/openvpn/server/server.conf}" ]] || pgrep -x openvpn > /dev/null ;;
+    openvpn) probe "http://127.0.0.1:${VPN_NODE_HTTP_PORT:-3002}/health/ready" ;;
   esac
 done

@@ -104,6 +104,10 @@ export const envSchema = z.object({
   VPN_POOL_CIDR: z.string().default('172.16.0.0/16'),
   VPN_PROTO: z.enum(['udp', 'tcp-client']).default('udp'),
   VPN_CLIENT_CERT_DAYS: int(1, 3650).default(365),
+  /** A client certificate with fewer days than this left is re-issued at /collab/vpn-config. */
+  VPN_CLIENT_CERT_RENEW_DAYS: int(0, 3649).default(30),
+  /** A container's first /collab/vpn-config waits at most this long for the worker to render its ccd file. */
+  VPN_CONFIG_RENDER_WAIT_MS: int(0, 30_000).default(3_000),
   /** A deleted container's VPN address is not given to another before this many seconds. */
   VPN_ADDRESS_QUARANTINE_S: int(0, 30 * 24 * 3600).default(3600),
   /** Where the worker writes each node's OpenVPN ccd/ files and the CRL; default DATA_DIR/openvpn. */

@@ -93,6 +93,8 @@ export interface AppConfig {
     poolCidr: string;
     proto: 'udp' | 'tcp-client';
     clientCertDays: number;
+    clientCertRenewDays: number;
+    configRenderWaitMs: number;
     addressQuarantineS: number;
     filesDir: string;
     renderReconcileS: number;
@@ -280,6 +282,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.NODE_ENV === 'production' && e.AUTH_ALLOW_UNREGISTERED_CONTAINERS) {
     problems.push({ variable: 'AUTH_ALLOW_UNREGISTERED_CONTAINERS', message: 'must be false in production' });
   }
+  if (e.VPN_CLIENT_CERT_RENEW_DAYS >= e.VPN_CLIENT_CERT_DAYS) {
+    problems.push({
+      variable: 'VPN_CLIENT_CERT_RENEW_DAYS',
+      message: `must be less than VPN_CLIENT_CERT_DAYS (${e.VPN_CLIENT_CERT_DAYS})`,
+    });
+  }
   const cidr = cidrProblem(e.VPN_POOL_CIDR);
   if (cidr) problems.push({ variable: 'VPN_POOL_CIDR', message: cidr });
   if (!isVpnEndpoint(e.GATEWAY_DEFAULT_VPN_ENDPOINT)) {
@@ -369,6 +377,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       poolCidr: e.VPN_POOL_CIDR,
       proto: e.VPN_PROTO,
       clientCertDays: e.VPN_CLIENT_CERT_DAYS,
+      clientCertRenewDays: e.VPN_CLIENT_CERT_RENEW_DAYS,
+      configRenderWaitMs: e.VPN_CONFIG_RENDER_WAIT_MS,
       addressQuarantineS: e.VPN_ADDRESS_QUARANTINE_S,
       filesDir: e.VPN_FILES_DIR ?? `${e.DATA_DIR}/openvpn`,
       renderReconcileS: e.VPN_RENDER_RECONCILE_S,

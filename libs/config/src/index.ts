@@ -3,3 +3,5 @@ export type { AppConfig, NginxConfig } from './config';
 export { ConfigModule, APP_CONFIG } from './config.module';
 export { productionSecrets, envFileLines } from './secrets';
 export type { CertificatesConfig } from './certificates-config';
+export { loadVpnNodeConfig } from './vpn-node-config';
+export type { VpnNodeConfig } from './vpn-node-config';

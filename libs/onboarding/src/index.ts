@@ -21,6 +21,9 @@ export { renderVpnFiles } from './vpn-files.renderer';
 export type { RenderReport } from './vpn-files.renderer';
 export { VpnRenderHandler, VPN_RENDER_JOB } from './vpn-render.handler';
 export { VpnFilesQueue, VpnRenderScheduler } from './vpn-files.queue';
+export { renderServerConf, VPN_DEVICE, SERVER_FILES, AUTH_SCRIPT, formatStaticKey } from './domain/server-conf';
+export { renderClientJson, CLIENT_FILES } from './domain/vpn-files';
+export type { ProfileParts } from './domain/vpn-files';
 export {
   RegisterContainer,
   RotateContainerToken,

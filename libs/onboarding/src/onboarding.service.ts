@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { z } from 'zod';
@@ -121,7 +121,7 @@ export class OnboardingService {
   private async recordLateRelease(containerId: string, address: string | null, serial: string | null, actor: Actor): Promise<void> {
     const { rows } = await this.pool.query(
       `SELECT (SELECT host(address) FROM vpn_addresses WHERE container_id = $1 ORDER BY released_at DESC NULLS FIRST LIMIT 1) AS address,
-              (SELECT serial FROM vpn_client_certs WHERE container_id = $1) AS serial`,
+              (SELECT serial FROM vpn_client_certs WHERE container_id = $1 ORDER BY issued_at DESC LIMIT 1) AS serial`,
       [containerId],
     );
     const late = [];
@@ -194,6 +194,23 @@ export class OnboardingService {
     }
   }
 
+  /**
+   * A fresh vpn_secret for this token version (16 random bytes, base64url): only its SHA-256 is
+   * stored, and a newer token version's secret is never replaced by an older one. The worker
+   * renders the hashes for the node's auth-user-pass-verify script.
+   */
+  private async newVpnSecret(containerId: string, tokenVersion: number): Promise<string> {
+    const secret = randomBytes(16).toString('base64url');
+    await this.pool.query(
+      `INSERT INTO vpn_secrets (container_id, token_version, secret_sha256) VALUES ($1, $2, $3)
+       ON CONFLICT (container_id) DO UPDATE SET token_version = excluded.token_version, secret_sha256 = excluded.secret_sha256, updated_at = now()
+       WHERE vpn_secrets.token_version <= excluded.token_version`,
+      [containerId, tokenVersion, createHash('sha256').update(secret).digest('hex')],
+    );
+    void this.vpnFiles?.vpnFilesChanged(`vpn secret of ${containerId}`).catch(() => undefined);
+    return secret;
+  }
+
   private async onboarded(
     state: LifecycleState,
     token: { value: string; version: number; expiresAt: string },
@@ -204,6 +221,7 @@ export class OnboardingService {
     // A new SETTINGS carries new client secrets too (they are shown once, stored hashed).
     const oauthClients = (await this.oauthClients?.issue(c, actor.metadata)) ?? [];
     const node = await this.nodes.endpointOf(c.gateway_node);
+    const vpnSecret = await this.newVpnSecret(c.container_id, token.version);
     const { settings, encoded } = buildSettings({
       gateway_fqdn: node.fqdn,
       token: token.value,
@@ -216,6 +234,7 @@ export class OnboardingService {
       gateway_vpn_address: gatewayAddress(parsePool(this.config.vpn.poolCidr)),
       domain: this.config.platformDomain,
       oauth_clients: oauthClients,
+      vpn_secret: vpnSecret,
     });
     return {
       container_id: c.container_id,

@@ -30,6 +30,8 @@ export const VPN_SEALED_COLUMNS: SealedColumn[] = [
   { table: 'vpn_ca', id: 'id', column: 'key_pkcs8' },
   { table: 'vpn_client_certs', id: 'serial', column: 'key_pkcs8' },
   { table: 'vpn_server_certs', id: 'serial', column: 'key_pkcs8' },
+  // Each node's OpenVPN tls-crypt key (tls-crypt.ts).
+  { table: 'vpn_tls_crypt_keys', id: 'gateway_node', column: 'key_text' },
 ];
 
 const toPem = (der: ArrayBuffer, label: string) => x509.PemConverter.encode(der, label);

@@ -6,6 +6,9 @@ import { Auth, CurrentPrincipal, Principal } from '@app/auth';
 import { OnboardingService } from './onboarding.service';
 import { metadataOf } from './request-metadata';
 import { VpnService } from './vpn.service';
+import { renderClientJson, renderClientProfile } from './domain/vpn-files';
+
+const PROFILE_TYPE = 'application/x-openvpn-profile';
 
 /** What a container asks for itself; its identity comes from the token alone. */
 @ApiTags('container events')
@@ -21,19 +24,24 @@ export class VpnConfigController {
   @Get('vpn-config')
   // The first fetch allocates an address and a certificate.
   @RateLimit('write')
-  @ApiProduces('application/x-openvpn-profile')
-  @ApiOperation({ summary: "This container's OpenVPN client profile (CA, certificate and key inline); never cached" })
+  @ApiProduces('application/json', PROFILE_TYPE)
+  @ApiOperation({
+    summary:
+      "This container's OpenVPN client: by default the seed client's JSON {certificates: {<file name>: <PEM>}, config} " +
+      `(config says "remote GATEWAY_FQDN <port>"); with Accept: ${PROFILE_TYPE}, one inline profile. Never cached`,
+  })
   async vpnConfig(
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    const { profile } = await this.vpn.profile(p.subject, metadataOf(req, p));
-    reply
-      .header('cache-control', 'no-store')
-      .header('pragma', 'no-cache')
-      .header('content-type', 'application/x-openvpn-profile; charset=utf-8');
-    return profile;
+  ): Promise<string | { certificates: Record<string, string>; config: string }> {
+    const { parts } = await this.vpn.profile(p.subject, metadataOf(req, p));
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache').header('vary', 'accept');
+    if (wantsProfile(req.headers.accept)) {
+      reply.header('content-type', `${PROFILE_TYPE}; charset=utf-8`);
+      return renderClientProfile(parts);
+    }
+    return renderClientJson(parts);
   }
 
   @Post('token')
@@ -47,4 +55,9 @@ export class VpnConfigController {
     const r = await this.onboarding.rotate(p.subject, { metadata: metadataOf(req, p) });
     return { token: r.token, token_version: r.token_version, token_expires_at: r.token_expires_at, settings: r.settings };
   }
+}
+
+/** The inline profile only when asked for by name; no Accept, *\/\* or JSON get the seed's JSON. */
+function wantsProfile(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((part) => part.split(';')[0].trim().toLowerCase() === PROFILE_TYPE);
 }

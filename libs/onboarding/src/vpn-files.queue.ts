@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { QUEUE_NAME } from '@app/jobs';
@@ -37,14 +37,29 @@ export class VpnFilesQueue implements VpnFilesChangedListener, OnApplicationShut
   ) {}
 
   async vpnFilesChanged(reason: string): Promise<void> {
+    await this.enqueue(reason);
+  }
+
+  async vpnFilesRendered(reason: string, timeoutMs: number): Promise<boolean> {
+    const { queue, id } = await this.enqueue(reason);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const job = await Job.fromId(queue, id);
+      // Gone: completed and trimmed by removeOnComplete (100 kept), i.e. rendered long ago.
+      if (!job || (await job.isCompleted())) return true;
+      if (await job.isFailed()) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  }
+
+  private async enqueue(reason: string): Promise<{ queue: Queue; id: string }> {
     this.queue ??= queueOf(this.redis, this.config, 'gateway-vpn-files');
     const now = Date.now();
     const due = (Math.floor(now / WINDOW_MS) + 1) * WINDOW_MS;
-    await this.queue.add(
-      VPN_RENDER_JOB,
-      { reason },
-      { jobId: `vpn-render-${due}`, delay: due - now, removeOnComplete: 100, removeOnFail: 100 },
-    );
+    const id = `vpn-render-${due}`;
+    await this.queue.add(VPN_RENDER_JOB, { reason }, { jobId: id, delay: due - now, removeOnComplete: 100, removeOnFail: 100 });
+    return { queue: this.queue, id };
   }
 
   async onApplicationShutdown(): Promise<void> {

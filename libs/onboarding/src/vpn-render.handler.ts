@@ -24,9 +24,10 @@ export class VpnRenderHandler implements JobHandler<typeof VPN_RENDER_JOB> {
       this.ca = undefined;
       throw err;
     });
-    return renderVpnFiles(this.db, await this.ca, {
+    return renderVpnFiles(this.db, await this.ca, this.sealer, {
       dir: this.config.vpn.filesDir,
       poolCidr: this.config.vpn.poolCidr,
+      proto: this.config.vpn.proto,
       defaultNode: this.config.onboarding.defaultNode,
     });
   }

@@ -6,10 +6,11 @@ import { KeySealer } from '@app/secrets';
 import { PG_POOL, withTransaction } from '@app/database';
 import { NotFoundError, UnavailableError, AuthenticationError } from '@app/common';
 import { EventMetadata, EventStore } from '@app/event-store';
-import { CERTIFICATE_ISSUED, VPN_ADDRESS_ASSIGNED, VPN_ADDRESS_RELEASED } from './domain/events';
+import { CERTIFICATE_ISSUED, CERTIFICATE_REVOKED, VPN_ADDRESS_ASSIGNED, VPN_ADDRESS_RELEASED } from './domain/events';
 import { evolveLifecycle, initialLifecycle } from './domain/lifecycle';
 import { addressAt, intToIp, ipToInt, parsePool, VpnPool } from './domain/vpn-pool';
-import { renderClientProfile } from './domain/vpn-files';
+import { ProfileParts } from './domain/vpn-files';
+import { nodeTlsCryptKey } from './tls-crypt';
 import { IssuedCertificate, VpnCa } from './pki';
 import { containerStream } from '@app/container-events';
 import { VPN_FILES_CHANGED, VpnFilesChangedListener } from './vpn-files-changed';
@@ -49,6 +50,7 @@ const factId = (...parts: string[]) => {
 export class VpnService {
   private readonly addresses: VpnPool;
   private ca?: Promise<VpnCa>;
+  private readonly tlsKeys = new Map<string, Promise<string>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -68,25 +70,65 @@ export class VpnService {
     return this.ca;
   }
 
-  async profile(containerId: string, metadata: EventMetadata): Promise<{ profile: string; address: string; serial: string }> {
+  /**
+   * The container's profile parts (address, certificate, node keys): the controller renders them
+   * as the seed's JSON or as an inline profile. A certificate within VPN_CLIENT_CERT_RENEW_DAYS of
+   * its end is replaced here (the old one revoked in the same transaction, so it joins the CRL).
+   */
+  async profile(
+    containerId: string,
+    metadata: EventMetadata,
+    now = new Date(),
+  ): Promise<{ parts: ProfileParts; address: string; serial: string }> {
     const ca = await this.authority();
     let creds = await this.existing(containerId);
+    let superseded: string | undefined;
     if (!creds || !this.inPool(creds)) {
       // Key generation and signing happen before the transaction: the pool lock is held for SQL only.
-      const fresh = creds ? undefined : await ca.issueClient(containerId, this.config.vpn.clientCertDays);
+      // An address outside the current pool moves; the certificate stays (renewed at a later call if due).
+      const fresh = creds ? undefined : await ca.issueClient(containerId, this.config.vpn.clientCertDays, now);
       creds = await this.allocate(containerId, fresh);
+    } else if (creds.notAfter.getTime() - now.getTime() < this.config.vpn.clientCertRenewDays * 86_400_000) {
+      superseded = creds.serial;
+      creds = await this.renew(containerId, creds.serial, await ca.issueClient(containerId, this.config.vpn.clientCertDays, now));
     }
-    const recorded = await this.record(containerId, creds, metadata);
-    if (recorded) void this.changed?.vpnFilesChanged(`vpn address for ${containerId}`).catch(() => undefined);
-    const node = await this.nodeEndpoint(creds.node);
-    const profile = renderClientProfile({
-      endpoint: node,
+    const recorded = await this.record(containerId, creds, metadata, superseded);
+    if (recorded) {
+      // Answer once the node has the container's ccd file (bounded): its first connection then succeeds.
+      const reason = `vpn credentials of ${containerId}`;
+      const wait = this.config.vpn.configRenderWaitMs;
+      if (wait > 0 && this.changed?.vpnFilesRendered) await this.changed.vpnFilesRendered(reason, wait).catch(() => false);
+      else void this.changed?.vpnFilesChanged(reason).catch(() => undefined);
+    }
+    const node = await this.nodeOf(creds.node);
+    const parts: ProfileParts = {
+      endpoint: node.endpoint,
+      serverName: node.fqdn,
       proto: this.config.vpn.proto,
       caPem: ca.certPem,
       certPem: creds.certPem,
       keyPem: await ca.openKey('vpn_client_certs', creds.serial, creds.sealedKey),
+      tlsCryptKey: await this.tlsCryptKey(creds.node),
+    };
+    return { parts, address: creds.address, serial: creds.serial };
+  }
+
+  /** Replaces the live certificate `old` by `fresh`; a concurrent renewal that won is kept instead. */
+  private async renew(containerId: string, old: string, fresh: IssuedCertificate): Promise<Credentials> {
+    await withTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE vpn_client_certs SET revoked_at = now() WHERE container_id = $1 AND serial = $2 AND revoked_at IS NULL`,
+        [containerId, old],
+      );
+      if (rowCount)
+        await client.query(
+          `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)`,
+          [containerId, fresh.serial, fresh.certPem, fresh.sealedKey, fresh.notAfter],
+        );
     });
-    return { profile, address: creds.address, serial: creds.serial };
+    const creds = await this.existing(containerId);
+    if (!creds) throw new AuthenticationError('token revoked: the container was deleted');
+    return creds;
   }
 
   /** Whether an allocation row is one of the current pool's (its address is network + its index). */
@@ -145,7 +187,7 @@ export class VpnService {
       if (fresh) {
         await client.query(
           `INSERT INTO vpn_client_certs (container_id, serial, cert_pem, key_pkcs8, not_after) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (container_id) DO NOTHING`,
+           ON CONFLICT (container_id) WHERE revoked_at IS NULL DO NOTHING`,
           [containerId, fresh.serial, fresh.certPem, fresh.sealedKey, fresh.notAfter],
         );
       }
@@ -195,7 +237,7 @@ export class VpnService {
   }
 
   /** Records the assignment and the certificate in the container's stream unless it already tells them. */
-  private async record(containerId: string, c: Credentials, metadata: EventMetadata): Promise<boolean> {
+  private async record(containerId: string, c: Credentials, metadata: EventMetadata, superseded?: string): Promise<boolean> {
     const state = (await this.store.readStream(containerStream(containerId))).reduce(evolveLifecycle, initialLifecycle());
     // Deleted meanwhile: its trigger released and revoked both, and the deletion recorded that.
     if (state.deleted) throw new AuthenticationError('token revoked: the container was deleted');
@@ -217,6 +259,14 @@ export class VpnService {
         metadata,
       });
     }
+    if (superseded && state.certificate?.serial === superseded && !state.certificate.revoked) {
+      events.push({
+        id: factId(CERTIFICATE_REVOKED, superseded),
+        type: CERTIFICATE_REVOKED,
+        data: { container_id: containerId, serial: superseded, reason: 'superseded' },
+        metadata,
+      });
+    }
     if (state.certificate?.serial !== c.serial) {
       events.push({
         id: factId(CERTIFICATE_ISSUED, c.serial),
@@ -230,8 +280,22 @@ export class VpnService {
     return true;
   }
 
-  private async nodeEndpoint(node: string): Promise<string> {
-    const { rows } = await this.pool.query(`SELECT vpn_endpoint FROM gateway_nodes WHERE node_id = $1`, [node]);
-    return rows[0]?.vpn_endpoint ?? this.config.onboarding.defaultNode.vpnEndpoint;
+  /** A node's tls-crypt key never changes once created: read once per process. */
+  private tlsCryptKey(node: string): Promise<string> {
+    let key = this.tlsKeys.get(node);
+    if (!key) {
+      key = nodeTlsCryptKey(this.pool, this.sealer, node).catch((err) => {
+        this.tlsKeys.delete(node);
+        throw err;
+      });
+      this.tlsKeys.set(node, key);
+    }
+    return key;
+  }
+
+  private async nodeOf(node: string): Promise<{ endpoint: string; fqdn: string }> {
+    const { rows } = await this.pool.query(`SELECT vpn_endpoint, fqdn FROM gateway_nodes WHERE node_id = $1`, [node]);
+    const fallback = this.config.onboarding.defaultNode;
+    return { endpoint: rows[0]?.vpn_endpoint ?? fallback.vpnEndpoint, fqdn: rows[0]?.fqdn ?? fallback.fqdn };
   }
 }

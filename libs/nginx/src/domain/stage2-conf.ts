@@ -30,6 +30,11 @@ export interface Stage2Layout {
    * snapshot. Needs lua-nginx-module (Debian: libnginx-mod-http-lua).
    */
   live?: LiveLayout;
+  /**
+   * The gateway's address inside the node's VPN (the pool's .1): a server on its port 80 passes
+   * `/collab/` to the gateway, so containers post events over the tunnel as the seed client does.
+   */
+  vpnGatewayAddress?: string;
 }
 
 export interface LiveLayout {
@@ -51,7 +56,8 @@ export const SSO_AUTH_LOCATION = '/.collab-sso/auth';
 export const SSO_PATH_PREFIX = '/.collab-sso/';
 /** The headers the gateway's check answers with, passed to the service (any the client sent are replaced). */
 export const AUTH_USER_HEADERS = ['X-Auth-User-Id', 'X-Auth-User-Email', 'X-Auth-User-Name'] as const;
-const GATEWAY_RE = /^[a-z0-9.-]{1,253}:\d{1,5}$/;
+const GATEWAY_RE = /^([a-z0-9.-]{1,253}:\d{1,5}|unix:\/[A-Za-z0-9._/-]{1,200})$/;
+const IPV4_RE = /^(\d{1,3}\.){3}\d{1,3}$/;
 const headerVar = (h: string) => `$collab_${h.toLowerCase().replace(/^x-/, '').replace(/-/g, '_')}`;
 const upstreamHeaderVar = (h: string) => `$upstream_http_${h.toLowerCase().replace(/-/g, '_')}`;
 
@@ -79,9 +85,13 @@ const UNREACHABLE_BODY = '{"error":"unreachable","message":"The service did not 
 export function renderStage2Conf(l: Stage2Layout): string {
   const run = l.runDir.replace(/\/$/, '');
   if (l.gateway !== undefined && !GATEWAY_RE.test(l.gateway)) throw new Error('stage 2 conf: gateway must be host:port');
+  if (l.vpnGatewayAddress !== undefined && !IPV4_RE.test(l.vpnGatewayAddress))
+    throw new Error('stage 2 conf: vpnGatewayAddress must be IPv4');
+  // A unix socket upstream is written http://unix:/path:/uri.
+  const upstream = (path: string) => (l.gateway!.startsWith('unix:') ? `http://${l.gateway}:${path}` : `http://${l.gateway}${path}`);
   const toGateway = (path: string) =>
     l.gateway
-      ? `proxy_pass http://${l.gateway}${path};
+      ? `proxy_pass ${upstream(path)};
             proxy_http_version 1.1;
             proxy_set_header Host $host;
             proxy_set_header X-Collab-Host $host;
@@ -198,7 +208,29 @@ ${AUTH_USER_HEADERS.map(
         }
     }
 
+${
+  l.vpnGatewayAddress
+    ? `    # The gateway's VPN address: containers post /collab/ here over the tunnel (the node's nftables
+    # rules let the tunnel reach only this port and ping).
     server {
+        listen ${l.vpnGatewayAddress}:80;
+        location /collab/ {
+            ${
+              l.gateway
+                ? `proxy_pass ${upstream('/collab/')};
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            client_max_body_size 1m;`
+                : `return 503 '{"error":"gateway_unavailable"}\\n';`
+            }
+        }
+        location / { return 404; }
+    }
+
+`
+    : ''
+}    server {
         listen ${l.statusListen};
         location = /collab/routes-hash { return 200 "${HASH_VARIABLE}"; }
         location / { return 404; }

@@ -20,6 +20,8 @@ export interface ContainerSettings {
   gateway_vpn_address: string;
   watchdog_interval_s: number;
   oauth_clients: unknown[];
+  /** The OpenVPN password (user name: the container id); per container, stored hashed, new with every token. */
+  vpn_secret: string;
 }
 
 export function buildSettings(

@@ -1,5 +1,5 @@
 import { buildSettings, dockerRunCommand } from './settings';
-import { ccdFileName, nodeDirName, renderCcd, renderClientProfile } from './vpn-files';
+import { ccdFileName, nodeDirName, renderCcd, renderClientJson, renderClientProfile } from './vpn-files';
 import { addressAt, gatewayAddress, isPoolHost, netmask, parsePool } from './vpn-pool';
 
 const ID = '11111111-1111-4111-8111-111111111111';
@@ -55,10 +55,32 @@ describe('VPN server files', () => {
     for (const bad of ['..', '../x', 'a/b', 'A', '-x', 'x\n', '']) expect(nodeDirName(bad)).toBeNull();
   });
 
+  const parts = {
+    endpoint: 'gw.example.test:1194',
+    serverName: 'gw.example.test',
+    proto: 'udp' as const,
+    caPem: 'CA\n',
+    certPem: 'CERT',
+    keyPem: 'KEY',
+    tlsCryptKey: 'TA\n',
+  };
+
   it('renders an OpenVPN client profile with everything inline', () => {
-    const p = renderClientProfile({ endpoint: 'gw.example.test:1194', proto: 'udp', caPem: 'CA\n', certPem: 'CERT', keyPem: 'KEY' });
+    const p = renderClientProfile(parts);
     expect(p).toContain('remote gw.example.test 1194\n');
-    expect(p).toContain('<ca>\nCA\n</ca>\n<cert>\nCERT\n</cert>\n<key>\nKEY\n</key>\n');
+    expect(p).toContain('verify-x509-name gw.example.test name\n');
+    expect(p).toContain('<ca>\nCA\n</ca>\n<cert>\nCERT\n</cert>\n<key>\nKEY\n</key>\n<tls-crypt>\nTA\n</tls-crypt>\n');
+  });
+
+  it("renders the seed client's JSON: files by name, config naming them, remote GATEWAY_FQDN", () => {
+    const j = renderClientJson(parts);
+    expect(j.certificates).toEqual({ 'ca.crt': 'CA\n', 'client.crt': 'CERT\n', 'client.key': 'KEY\n', 'ta.key': 'TA\n' });
+    expect(j.config).toMatch(/^client\n/);
+    expect(j.config).toContain('\nremote GATEWAY_FQDN 1194\n');
+    expect(j.config).toContain('\nca ca.crt\ncert client.crt\nkey client.key\ntls-crypt ta.key\n');
+    expect(j.config).not.toMatch(/BEGIN|auth-user-pass/);
+    // An endpoint on another host than the node's FQDN is named as it is.
+    expect(renderClientJson({ ...parts, endpoint: '10.0.0.5:1194' }).config).toContain('\nremote 10.0.0.5 1194\n');
   });
 });
 
@@ -74,6 +96,7 @@ describe('SETTINGS and docker run', () => {
       image_id: 'ubuntu:terminal',
       vpn_endpoint: 'gw.example.test:1194',
       gateway_vpn_address: '172.16.0.1',
+      vpn_secret: 'c2VjcmV0LXNlY3JldA',
       domain: 'apps.example.test',
     });
     expect(JSON.parse(Buffer.from(encoded, 'base64').toString())).toEqual(settings);
