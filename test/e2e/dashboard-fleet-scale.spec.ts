@@ -88,30 +88,42 @@ describe('dashboard fleet view at 50,000 containers (Debian chromium, gateway)',
     const firstPageMs = Date.now() - started;
     console.log(`fleet scale: first page of ${PAGE} rows out of ${SEEDED + 1} containers rendered ${firstPageMs} ms after navigation`);
     expect(await rows.count()).toBe(PAGE);
-    await page.locator('[data-count="total"]').filter({ hasText: new RegExp(`^${SEEDED + 1}$`) }).waitFor();
+    await page
+      .locator('[data-count="total"]')
+      .filter({ hasText: new RegExp(`^${SEEDED + 1}$`) })
+      .waitFor();
     expect(await page.locator('#fleet-shown').textContent()).toBe(`Rows 1–${PAGE} of ${(SEEDED + 1).toLocaleString('en-GB')} containers.`);
     await page.locator(`tr[data-container="${real}"][data-status="starting"]`).waitFor();
     const firstIds = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-container')));
 
     // Next page: other rows, by the server's cursor; previous comes back to the first.
     await page.getByRole('button', { name: 'Next page' }).click();
-    await page.locator('#fleet-shown').filter({ hasText: `Rows ${PAGE + 1}–${2 * PAGE} of` }).waitFor();
+    await page
+      .locator('#fleet-shown')
+      .filter({ hasText: `Rows ${PAGE + 1}–${2 * PAGE} of` })
+      .waitFor();
     const secondIds = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-container')));
     expect(secondIds).toHaveLength(PAGE);
     expect(secondIds.filter((id) => firstIds.includes(id))).toEqual([]);
     expect(secondIds[0]! > firstIds[PAGE - 1]!).toBe(true);
     await page.getByRole('button', { name: 'Previous page' }).click();
-    await page.locator('#fleet-shown').filter({ hasText: `Rows 1–${PAGE} of` }).waitFor();
+    await page
+      .locator('#fleet-shown')
+      .filter({ hasText: `Rows 1–${PAGE} of` })
+      .waitFor();
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-container')))).toEqual(firstIds);
 
     // A status filter: the server filters, the count is the server's.
-    await page.getByLabel('Status').selectOption('degraded');
+    await page.getByLabel('Status', { exact: true }).selectOption('degraded');
     const degraded = summary.counts.degraded!;
     expect(degraded).toBe(SEEDED / 10);
-    await page.locator('#fleet-shown').filter({ hasText: `of ${degraded.toLocaleString('en-GB')} containers` }).waitFor();
+    await page
+      .locator('#fleet-shown')
+      .filter({ hasText: `of ${degraded.toLocaleString('en-GB')} containers` })
+      .waitFor();
     expect(await rows.count()).toBe(PAGE);
     expect(await page.locator('#fleet-table tbody tr[data-container]:not([data-status="degraded"])').count()).toBe(0);
-    await page.getByLabel('Status').selectOption('');
+    await page.getByLabel('Status', { exact: true }).selectOption('');
     await page.locator(`tr[data-container="${real}"]`).waitFor();
 
     // A real watchdog through the API: starting -> healthy reaches the page by SSE; only that row
@@ -127,7 +139,11 @@ describe('dashboard fleet view at 50,000 containers (Debian chromium, gateway)',
         project_id: project,
         event: {
           type: 'user-container:watchdog',
-          system: { cpu: { usage: '0.50, 0.43', count: '2' }, memory: { free: 1000, total: 4000 }, disk: { size: '252G', usage: '23.00%' } },
+          system: {
+            cpu: { usage: '0.50, 0.43', count: '2' },
+            memory: { free: 1000, total: 4000 },
+            disk: { size: '252G', usage: '23.00%' },
+          },
           services: [{ name: 'terminal', healthy: true }],
         },
       },
@@ -135,7 +151,10 @@ describe('dashboard fleet view at 50,000 containers (Debian chromium, gateway)',
     );
     expect(posted.status).toBe(202);
     await page.locator(`tr[data-container="${real}"][data-status="healthy"]`).waitFor({ timeout: 30_000 });
-    await page.locator('[data-count="healthy"]').filter({ hasText: new RegExp(`^${summary.counts.healthy! + 1}$`) }).waitFor();
+    await page
+      .locator('[data-count="healthy"]')
+      .filter({ hasText: new RegExp(`^${summary.counts.healthy! + 1}$`) })
+      .waitFor();
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(await other.evaluate((tr) => (tr as HTMLElement & { marker?: number }).marker)).toBe(7);
     expect(lists()).toBe(listsBefore);

@@ -121,16 +121,17 @@ export async function renderFleet(ctx: ViewContext): Promise<void> {
   }
 
   /** How many containers the server filters match (the summary counts, by project when one is chosen). */
-  const matching = (): number | null => (summary ? (filters.status ? (summary.counts[filters.status as Status] ?? 0) : summary.total) : null);
+  const matching = (): number | null =>
+    summary ? (filters.status ? (summary.counts[filters.status as Status] ?? 0) : summary.total) : null;
 
-  const visible = (c: Container) =>
-    matches(filters.q, [c.display_name, c.container_id, c.gateway_node, ...c.services.map((x) => x.name)]);
+  const visible = (c: Container) => matches(filters.q, [c.display_name, c.container_id, c.gateway_node, ...c.services.map((x) => x.name)]);
 
   function drawRows(): void {
     const now = Date.now();
     const list = [...rows.values()].filter(visible);
     mount(tbody, ...list.map((c) => fleetRow(c, now)));
-    if (!list.length) mount(tbody, h('tr', {}, h('td', { colspan: 8 }, rows.size ? 'No container on this page matches the search.' : 'No containers.')));
+    if (!list.length)
+      mount(tbody, h('tr', {}, h('td', { colspan: 8 }, rows.size ? 'No container on this page matches the search.' : 'No containers.')));
     drawShown(list.length);
   }
 
