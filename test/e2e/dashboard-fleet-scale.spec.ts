@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { launchBrowser } from '../support/browser';
+import { accessibilityViolations, launchBrowser } from '../support/browser';
 import { call } from '../support/http';
 import { startStack } from '../support/stack';
 import { DASHBOARD_DIR } from '../support/dashboard-build';
@@ -94,6 +94,7 @@ describe('dashboard fleet view at 50,000 containers (Debian chromium, gateway)',
       .waitFor();
     expect(await page.locator('#fleet-shown').textContent()).toBe(`Rows 1–${PAGE} of ${(SEEDED + 1).toLocaleString('en-GB')} containers.`);
     await page.locator(`tr[data-container="${real}"][data-status="starting"]`).waitFor();
+    expect(await accessibilityViolations(page)).toEqual([]);
     const firstIds = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-container')));
 
     // Next page: other rows, by the server's cursor; previous comes back to the first.
