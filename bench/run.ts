@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only ingest,lag,routes,nginx,replay] [--profile]`: starts what it needs
+// `npm run bench [-- --quick] [--only ingest,lag,routes,nginx,churn,replay,soak] [--soak] [--profile]`: starts what it needs
 // (gateway, worker, nginx) on the local PostgreSQL and Redis, runs each scenario with its
 // ceiling side by side, prints a table and writes bench/results.json. See README "Measurements".
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,18 +13,24 @@ import { freePort, startTestNginx } from '../test/support/nginx';
 import { BenchContext, Row } from './lib/context';
 import { ROOT, run, startProcess } from './lib/procs';
 import { ingestScenario } from './scenarios/ingest';
+import { nginxChurnScenario } from './scenarios/nginx-churn';
 import { nginxRenderScenario } from './scenarios/nginx-render';
 import { projectionLagScenario } from './scenarios/projection-lag';
 import { replayScenario } from './scenarios/replay';
 import { routePropagationScenario } from './scenarios/route-propagation';
+import { soakScenario } from './scenarios/soak';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
   ingest: ingestScenario,
   lag: projectionLagScenario,
   routes: routePropagationScenario,
   nginx: nginxRenderScenario,
+  churn: nginxChurnScenario,
   replay: replayScenario,
+  soak: soakScenario,
 };
+/** Scenarios a plain `npm run bench` runs; the soak runs on `--soak` (or `--only soak`). */
+const DEFAULT = ['ingest', 'lag', 'routes', 'nginx', 'replay'];
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -33,12 +39,13 @@ async function main(): Promise<void> {
   const profile = argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'profiles')}`] : [];
   const onlyArg =
     argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
-  const only = onlyArg ? onlyArg.split(',') : Object.keys(SCENARIOS);
+  const only = onlyArg ? onlyArg.split(',') : argv.includes('--soak') ? ['soak'] : DEFAULT;
   for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const started = new Date();
   const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-'));
   const db = await createTestDatabase('bench');
-  const nginx = await startTestNginx('bench');
+  // Live routes (lua_shared_dict): the worker pushes route changes without reloads (docs/nginx.md).
+  const nginx = await startTestNginx('bench', { live: true });
   const [gwPort, workerPort] = [await freePort(), await freePort()];
   const env = testEnv(db.url, 'bench', {
     ...nginx.env,
@@ -118,10 +125,12 @@ async function main(): Promise<void> {
     postgres: (await run('psql', ['-V']).catch(() => 'unknown')).trim(),
   };
   const result = { date: started.toISOString(), quick, machine, rows };
-  writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify(result, null, 2) + '\n');
+  // A soak alone keeps its own file, so it does not replace the full run's figures.
+  const out = only.length === 1 && only[0] === 'soak' ? 'results-soak.json' : 'results.json';
+  writeFileSync(join(ROOT, 'bench', out), JSON.stringify(result, null, 2) + '\n');
   console.log(table(rows));
   console.log(
-    `\n${started.toISOString()} · ${machine.cpus} x ${machine.cpu_model}, ${machine.memory_gb} GB · ${machine.node} · ${quick ? 'quick run' : 'full run'} · bench/results.json`,
+    `\n${started.toISOString()} · ${machine.cpus} x ${machine.cpu_model}, ${machine.memory_gb} GB · ${machine.node} · ${quick ? 'quick run' : 'full run'} · bench/${out}`,
   );
 }
 
