@@ -133,7 +133,7 @@ describe('dashboard fleet view at 50,000 containers (Debian chromium, gateway)',
     const listsBefore = lists();
     await page.evaluate('window.marker = 42');
     const other = rows.nth(1);
-    await other.evaluate((tr) => ((tr as HTMLElement & { marker?: number }).marker = 7));
+    await other.evaluate((tr) => ((tr as { marker?: number }).marker = 7));
     const posted = await stack.post(
       '/collab/event',
       {
@@ -157,7 +157,7 @@ describe('dashboard fleet view at 50,000 containers (Debian chromium, gateway)',
       .filter({ hasText: new RegExp(`^${summary.counts.healthy! + 1}$`) })
       .waitFor();
     expect(await page.evaluate('window.marker')).toBe(42);
-    expect(await other.evaluate((tr) => (tr as HTMLElement & { marker?: number }).marker)).toBe(7);
+    expect(await other.evaluate((tr) => (tr as { marker?: number }).marker)).toBe(7);
     expect(lists()).toBe(listsBefore);
     expect(await rows.count()).toBe(PAGE);
     expect(browser.errors).toEqual([]);
