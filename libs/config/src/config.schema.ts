@@ -187,6 +187,13 @@ export const envSchema = z.object({
   /** How long a protected-service check's answer may be reused (revocation takes effect within it). */
   SSO_CHECK_CACHE_MS: int(0, 10_000).default(1_000),
 
+  /** Dashboard sign-in through the provider (docs/sso.md#dashboard-sign-in): who is an operator, how long its tokens live. */
+  DASHBOARD_OPERATORS: z
+    .string()
+    .regex(/^[^,\s]+(,[^,\s]+)*$/, 'comma-separated user ids or emails')
+    .optional(),
+  DASHBOARD_TOKEN_TTL_S: int(60, 12 * 3600).default(3600),
+
   /** Abuse limits (issue 23, README "Security"): sign-in throttle and per-endpoint write budgets. */
   SIGNIN_MAX_FAILURES_ACCOUNT: int(1, 1_000).default(5),
   SIGNIN_MAX_FAILURES_SOURCE: int(1, 100_000).default(20),
