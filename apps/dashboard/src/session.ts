@@ -15,7 +15,8 @@ export const session = {
   },
   signIn(token: string, via: 'provider' | 'pasted' = 'pasted'): void {
     sessionStorage.setItem(KEY, token);
-    sessionStorage.setItem(VIA, via);
+    if (via === 'provider') sessionStorage.setItem(VIA, via);
+    else sessionStorage.removeItem(VIA);
   },
   signOut(): void {
     sessionStorage.removeItem(KEY);

@@ -26,7 +26,7 @@ export function renderSignIn(root: HTMLElement, onSignedIn: (token: string) => v
       id: 'signin-account',
       onclick: () => void startProviderSignIn().catch(() => ((error.textContent = 'The sign-in could not start.'), (error.hidden = false))),
     },
-    'Sign in with your gateway account',
+    'Continue with your gateway account',
   );
   const form = h(
     'form',
