@@ -9,7 +9,11 @@ import { ApiError } from './api';
 const CLIENT_ID = 'collab-dashboard';
 const PENDING = 'collab-gateway.dashboard.oidc-pending';
 const redirectUri = () => `${location.origin}/dashboard/`;
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 const random = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
 
 export interface SignedIn {

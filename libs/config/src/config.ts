@@ -354,7 +354,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       servicePort: e.SSO_SERVICE_PORT,
       sessionTtlS: e.SSO_SESSION_TTL_S,
       checkCacheMs: e.SSO_CHECK_CACHE_MS,
-      dashboardOperators: (e.DASHBOARD_OPERATORS ?? '').split(',').filter(Boolean).map((v) => v.toLowerCase()),
+      dashboardOperators: (e.DASHBOARD_OPERATORS ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((v) => v.toLowerCase()),
       dashboardTokenTtlS: e.DASHBOARD_TOKEN_TTL_S,
     },
     auth: { allowUnregisteredContainers: e.AUTH_ALLOW_UNREGISTERED_CONTAINERS, tokenVersionsResyncS: e.TOKEN_VERSIONS_RESYNC_S },

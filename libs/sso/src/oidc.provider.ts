@@ -116,6 +116,12 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
             post_logout_redirect_uris: [dashboardRedirectUri(this.config.sso.issuer)],
           },
         ],
+        // Browsers' cross-origin calls: only a public client's (the dashboard) from its own redirect origin, and
+        // userinfo from a client's redirect origin (oidc-provider's default rule, made explicit).
+        clientBasedCORS(ctx: { oidc: { route: string } }, origin: string, client: { clientAuthMethod: string; redirectUris: string[] }) {
+          if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
+          return client.redirectUris.some((uri) => URL.canParse(uri) && new URL(uri).origin === origin);
+        },
         async findAccount(_ctx: unknown, sub: string) {
           const a = await users.find(sub);
           if (!a) return undefined;

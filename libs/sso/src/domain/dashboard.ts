@@ -5,10 +5,7 @@ export const DASHBOARD_PATH = '/dashboard/';
 /** The dashboard's redirect URI: the issuer's own origin (the provider and the dashboard share it). */
 export const dashboardRedirectUri = (issuer: string) => `${new URL(issuer).origin}${DASHBOARD_PATH}`;
 
-export type DashboardRole =
-  | { role: 'operator' }
-  | { role: 'viewer'; org: string; projects: string[] }
-  | { role: 'none'; reason: string };
+export type DashboardRole = { role: 'operator' } | { role: 'viewer'; org: string; projects: string[] } | { role: 'none'; reason: string };
 
 /**
  * Which dashboard role a signed-in user gets. Operators are named in DASHBOARD_OPERATORS (user id
