@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only ingest,lag,routes,nginx,replay] [--profile]`: starts what it needs
+// `npm run bench [-- --quick] [--only ingest,lag,routes,nginx,replay,soak] [--soak] [--profile]`: starts what it needs
 // (gateway, worker, nginx) on the local PostgreSQL and Redis, runs each scenario with its
 // ceiling side by side, prints a table and writes bench/results.json. See README "Measurements".
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { nginxRenderScenario } from './scenarios/nginx-render';
 import { projectionLagScenario } from './scenarios/projection-lag';
 import { replayScenario } from './scenarios/replay';
 import { routePropagationScenario } from './scenarios/route-propagation';
+import { soakScenario } from './scenarios/soak';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
   ingest: ingestScenario,
@@ -24,7 +25,10 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
   routes: routePropagationScenario,
   nginx: nginxRenderScenario,
   replay: replayScenario,
+  soak: soakScenario,
 };
+/** Scenarios a plain `npm run bench` runs; the soak runs on `--soak` (or `--only soak`). */
+const DEFAULT = ['ingest', 'lag', 'routes', 'nginx', 'replay'];
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -33,7 +37,7 @@ async function main(): Promise<void> {
   const profile = argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'profiles')}`] : [];
   const onlyArg =
     argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
-  const only = onlyArg ? onlyArg.split(',') : Object.keys(SCENARIOS);
+  const only = onlyArg ? onlyArg.split(',') : argv.includes('--soak') ? ['soak'] : DEFAULT;
   for (const name of only) if (!SCENARIOS[name]) throw new Error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   const started = new Date();
   const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-'));
@@ -118,10 +122,12 @@ async function main(): Promise<void> {
     postgres: (await run('psql', ['-V']).catch(() => 'unknown')).trim(),
   };
   const result = { date: started.toISOString(), quick, machine, rows };
-  writeFileSync(join(ROOT, 'bench', 'results.json'), JSON.stringify(result, null, 2) + '\n');
+  // A soak alone keeps its own file, so it does not replace the full run's figures.
+  const out = only.length === 1 && only[0] === 'soak' ? 'results-soak.json' : 'results.json';
+  writeFileSync(join(ROOT, 'bench', out), JSON.stringify(result, null, 2) + '\n');
   console.log(table(rows));
   console.log(
-    `\n${started.toISOString()} · ${machine.cpus} x ${machine.cpu_model}, ${machine.memory_gb} GB · ${machine.node} · ${quick ? 'quick run' : 'full run'} · bench/results.json`,
+    `\n${started.toISOString()} · ${machine.cpus} x ${machine.cpu_model}, ${machine.memory_gb} GB · ${machine.node} · ${quick ? 'quick run' : 'full run'} · bench/${out}`,
   );
 }
 

@@ -36,8 +36,10 @@ const opts = {
   ],
 };
 if (Number(rate) > 0) opts.overallRate = Number(rate);
+const cpu0 = process.cpuUsage();
 autocannon(opts, (err, r) => {
   if (err) throw err;
+  const cpu = process.cpuUsage(cpu0);
   const perS = r['2xx'] / r.duration;
   process.stdout.write(
     JSON.stringify({
@@ -48,6 +50,8 @@ autocannon(opts, (err, r) => {
       errors: r.errors,
       timeouts: r.timeouts,
       latency_ms: { p50: r.latency.p50, p99: r.latency.p99 },
+      // the load generator's own CPU over the run (issue 18's budget per event)
+      cpu_s: (cpu.user + cpu.system) / 1e6,
     }) + '\n',
   );
 });

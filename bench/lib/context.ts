@@ -49,4 +49,6 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   latency_ms: { p50: number; p99: number };
+  /** The load generator's CPU seconds over the run. */
+  cpu_s: number;
 }

@@ -2,6 +2,7 @@ import { ChildProcess, execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnUntilReady } from '../../test/support/processes';
+import { procCpuSeconds } from './cpu';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -25,12 +26,11 @@ export async function startProcess(
 ): Promise<BenchProcess> {
   const app = await spawnUntilReady(name, [...nodeArgs, join(ROOT, script)], { ...process.env, ...env }, readyUrl);
   const pid = app.child.pid!;
-  const stat = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return {
     name,
     child: app.child,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024,
-    cpuSeconds: () => (Number(stat()[11]) + Number(stat()[12])) / 100,
+    cpuSeconds: () => procCpuSeconds(pid),
     stop: app.stop,
   };
 }

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API under test */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { call } from '../support/http';

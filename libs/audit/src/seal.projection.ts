@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { RecordedEvent } from '@app/event-store';
 import type { Projection, ProjectionContext } from '@app/projections';
 import { checkpointMessage, GENESIS, nextLink } from './domain/chain';
@@ -30,24 +31,22 @@ export class SealProjection implements Projection {
     private readonly options: SealOptions,
   ) {}
 
+  /**
+   * The hashes are read before the seal's transaction begins: over a batch of thousands of events
+   * this is the slow part, and inside the transaction (which holds an xid from its checkpoint
+   * lock) it held back what every follower of the log may read. Outside it, it holds back nothing.
+   * The rows are append-only (compaction removes sealed events only); an event altered after its
+   * hash was read is sealed as it was read, which is what verify then reports as altered.
+   */
+  prepare(events: RecordedEvent[], db: Pool): Promise<Map<string, Buffer>> {
+    return hashesOf(events, db);
+  }
+
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<void> {
     if (ctx.rebuilding) throw new Error('the audit seal cannot be rebuilt');
     if (!events.length) return;
     const c = ctx.client;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const e of events) {
-      const t = new Date(e.recordedAt).getTime();
-      if (t < lo) lo = t;
-      if (t > hi) hi = t;
-    }
-    const { rows } = await c.query(
-      `SELECT e.global_position::text AS p, ${HASH_SQL} AS h FROM events e
-        WHERE e.global_position = ANY($1::bigint[]) AND e.recorded_at BETWEEN $2 AND $3`,
-      // (JS dates carry milliseconds, the column microseconds: widen by one millisecond each side)
-      [events.map((e) => e.globalPosition), new Date(lo - 1), new Date(hi + 1)],
-    );
-    const hashes = new Map<string, Buffer>(rows.map((r) => [r.p, r.h]));
+    const hashes = (ctx.prepared as Map<string, Buffer> | undefined) ?? (await hashesOf(events, c));
     const last = (await c.query(`SELECT seq::text AS seq, link FROM audit_seals ORDER BY audit_seals.seq DESC LIMIT 1`)).rows[0];
     let seq = BigInt(last?.seq ?? 0);
     let link: Buffer = last?.link ?? GENESIS;
@@ -90,6 +89,24 @@ export class SealProjection implements Projection {
       });
     }
   }
+}
+
+/** sha256 of each event's canonical form, by position, computed by PostgreSQL from the stored rows. */
+async function hashesOf(events: RecordedEvent[], db: Pick<Pool, 'query'>): Promise<Map<string, Buffer>> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const e of events) {
+    const t = new Date(e.recordedAt).getTime();
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  const { rows } = await db.query(
+    `SELECT e.global_position::text AS p, ${HASH_SQL} AS h FROM events e
+      WHERE e.global_position = ANY($1::bigint[]) AND e.recorded_at BETWEEN $2 AND $3`,
+    // (JS dates carry milliseconds, the column microseconds: widen by one millisecond each side)
+    [events.map((e) => e.globalPosition), new Date(lo - 1), new Date(hi + 1)],
+  );
+  return new Map<string, Buffer>(rows.map((r) => [r.p, r.h]));
 }
 
 async function signCheckpoint(

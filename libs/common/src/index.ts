@@ -8,3 +8,4 @@ export type { SwapSteps, SwapOutcome } from './safe-swap';
 export { ipv4ToInt, intToIpv4, parseCidr, inRanges } from './ipv4';
 export type { Cidr } from './ipv4';
 export type { Stored } from './stored';
+export { eventDecoder } from './decode';

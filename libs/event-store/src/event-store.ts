@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { isSimpleAppend, PendingAppend, prepareEvents, toVersion, writeBatch, writeSimpleBatch } from './append-batch';
 import { EventStoreError, InvalidEventDataError, StoreUnavailableError } from './errors';
 import { storeMetrics } from './metrics';
+import { SharedTail } from './shared-reader';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, RecordedEvent } from './types';
 
 export interface EventStoreOptions {
@@ -20,6 +21,9 @@ const isDataError = (code?: string) => !!code && (code.startsWith('22') || code.
 const isUnavailable = (code?: string) =>
   !code || code.startsWith('08') || code.startsWith('57') || code.startsWith('53') || code === 'ECONNREFUSED';
 
+/** Events the shared tail keeps in memory for followers a little behind the newest read. */
+const SHARED_TAIL_EVENTS = 20_000;
+
 const COLUMNS = `global_position::text AS global_position, transaction_id::text AS transaction_id, stream_id,
   stream_version, event_id::text AS event_id, event_type, data, metadata, recorded_at`;
 
@@ -37,6 +41,7 @@ export class EventStore {
   private closed = false;
   private drained: (() => void)[] = [];
   private readonly committed = new Set<() => void>();
+  private shared?: SharedTail;
 
   constructor(
     private readonly pool: Pool,
@@ -102,6 +107,16 @@ export class EventStore {
       events,
       checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after,
     };
+  }
+
+  /**
+   * readAll for this process's followers of the log (projectors, the sealer): the same pages, but
+   * followers at the same place share one read and one parse (see SharedTail). The events are
+   * shared between followers: read them, never modify them.
+   */
+  readAllShared(after: Checkpoint, limit = 1_000): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
+    this.shared ??= new SharedTail((from, n) => this.readAll(from, n), SHARED_TAIL_EVENTS);
+    return this.shared.readAll(after, limit);
   }
 
   /**

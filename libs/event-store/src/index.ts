@@ -6,4 +6,3 @@ export { START } from './types';
 export type { AppendResult, Checkpoint, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent } from './types';
 export { readUpTo, positionAt, recordedAtOf, resolveMoment } from './history';
 export type { HistoryFilter } from './history';
-export { eventDecoder } from './decode';

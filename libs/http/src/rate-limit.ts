@@ -29,14 +29,29 @@ const KIND_KEY = 'collab:rate-limit';
 /** The budget of a route or controller; without it a guarded route counts against `events`. */
 export const RateLimit = (kind: RateLimitKind) => SetMetadata(KIND_KEY, kind);
 
-const RATE_LIMIT_COMMAND = 'collabRateLimitHit';
+const RATE_LIMIT_COMMAND = 'collabRateLimitTake';
 const REDIS_WAIT_MS = 500;
+/** Share of a budget a process takes from Redis at once (at least 1): max / LEASE_DIVISOR. */
+const LEASE_DIVISOR = 20;
 
-// Fixed window per subject: INCR, set the window's expiry on the first hit, return count and TTL.
+// Fixed window per key: take ARGV[2] units (INCRBY), set the window's expiry on the first take,
+// return the window's total taken so far and its TTL.
 const SCRIPT = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if n == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {n, redis.call('PTTL', KEYS[1])}`;
+
+/** A key's budget in this process for the current window: units taken from Redis, units used. */
+interface Lease {
+  granted: number;
+  used: number;
+  /** The window's total taken (by every process) at the last take. */
+  total: number;
+  ttlMs: number;
+  /** When its window ends (ms). */
+  expiresAt: number;
+  pending?: Promise<void>;
+}
 
 export interface RateLimitVerdict {
   allowed: boolean;
@@ -46,12 +61,20 @@ export interface RateLimitVerdict {
 }
 
 /**
- * Counts requests per (budget, subject) in Redis so every gateway process shares the budget.
- * ioredis auto-pipelining sends the scripts of one event-loop turn together. If Redis is away (or
- * slower than REDIS_WAIT_MS) the request passes: ingest must not depend on the limiter.
+ * Counts requests per (budget, subject) with one budget per window shared by every gateway process
+ * through Redis. A process takes a budget from Redis in leases of max/20 units (at least 1) and
+ * counts requests against its lease in memory, so a container's steady posts cost a Redis round
+ * trip per lease, not per request (issue 18: the per-request script was ~10% of the gateway's CPU
+ * per event). What every process granted never exceeds the budget; a lease part unused by one
+ * process is lost to the others for that window (at most max/20 per process). With max < 40 every
+ * request takes its unit from Redis. If Redis is away (or slower than REDIS_WAIT_MS) the request
+ * passes: ingest must not depend on the limiter.
  */
 @Injectable()
 export class RateLimiter {
+  private windowStart = -1;
+  private leases = new Map<string, Lease>();
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -68,22 +91,60 @@ export class RateLimiter {
   async hit(kind: RateLimitKind, who: string): Promise<RateLimitVerdict | null> {
     const { max, windowMs } = this.budget(kind);
     if (max === 0) return null;
-    // Redis away: the shared connection queues commands until it is back (BullMQ needs that), so
-    // don't wait on it; a request already waiting gives up after REDIS_WAIT_MS.
-    if (this.redis.status !== 'ready') return null;
-    const key = `${this.config.redis.prefix}:rl:${kind}:${who}:${Math.floor(Date.now() / windowMs)}`;
-    const run = (this.redis as unknown as Record<string, (key: string, windowMs: number) => Promise<[number, number]>>)[RATE_LIMIT_COMMAND];
-    let result: [number, number];
-    try {
-      result = await Promise.race([
-        run.call(this.redis, key, windowMs),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('rate limit: Redis did not answer')), REDIS_WAIT_MS).unref()),
-      ]);
-    } catch {
-      return null;
+    const now = Date.now();
+    // Leases of windows that have ended are dropped once a minute (budgets' windows differ).
+    if (now - this.windowStart > 60_000) {
+      this.windowStart = now;
+      for (const [k, l] of this.leases) if (l.expiresAt <= now) this.leases.delete(k);
     }
-    const [count, ttl] = result;
-    return { allowed: count <= max, limit: max, remaining: Math.max(0, max - count), retryAfterS: Math.max(1, Math.ceil(ttl / 1000)) };
+    const key = `${this.config.redis.prefix}:rl:${kind}:${who}:${Math.floor(now / windowMs)}`;
+    let lease = this.leases.get(key);
+    if (!lease)
+      this.leases.set(
+        key,
+        (lease = { granted: 0, used: 0, total: 0, ttlMs: windowMs, expiresAt: (Math.floor(now / windowMs) + 1) * windowMs }),
+      );
+    while (lease.used >= lease.granted) {
+      if (lease.pending) {
+        await lease.pending;
+        continue;
+      }
+      // Redis away: the shared connection queues commands until it is back (BullMQ needs that), so
+      // don't wait on it; a request already waiting gives up after REDIS_WAIT_MS.
+      if (this.redis.status !== 'ready') return null;
+      const units = Math.max(1, Math.floor(max / LEASE_DIVISOR));
+      const l = lease;
+      let failed = false;
+      l.pending = this.take(key, windowMs, units).then(
+        ([total, ttl]) => {
+          l.granted += Math.max(0, Math.min(units, max - (total - units)));
+          l.total = total;
+          l.ttlMs = ttl;
+          l.pending = undefined;
+        },
+        () => {
+          failed = true;
+          l.pending = undefined;
+        },
+      );
+      await l.pending;
+      if (failed) return null;
+      if (lease.used >= lease.granted) break;
+    }
+    const allowed = lease.used < lease.granted;
+    if (allowed) lease.used++;
+    const consumed = lease.total - (lease.granted - lease.used);
+    return { allowed, limit: max, remaining: Math.max(0, max - consumed), retryAfterS: Math.max(1, Math.ceil(lease.ttlMs / 1000)) };
+  }
+
+  private take(key: string, windowMs: number, units: number): Promise<[number, number]> {
+    const run = (this.redis as unknown as Record<string, (key: string, windowMs: number, units: number) => Promise<[number, number]>>)[
+      RATE_LIMIT_COMMAND
+    ];
+    return Promise.race([
+      run.call(this.redis, key, windowMs, units),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('rate limit: Redis did not answer')), REDIS_WAIT_MS).unref()),
+    ]);
   }
 
   /** For routes outside Nest (the provider, the sign-in form): headers set, RateLimitedError when over. */

@@ -64,6 +64,8 @@ export interface ApplyOptions {
   prelude?: string;
   /** Sends COMMIT in the same round trip as the checkpoint update. */
   commit?: boolean;
+  /** The projection's `prepare` result for this batch. */
+  prepared?: unknown;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function applyInTransaction(
   const after = await projection.handle(events, {
     client,
     rebuilding,
+    prepared: options.prepared,
     table: (logical) => {
       const physical = tables.get(logical);
       if (!physical) throw new Error(`projection ${projection.name} does not own table ${logical}`);

@@ -93,11 +93,12 @@ export class Projector {
     if (!(await this.ensureLease())) return 0;
     this.checkpoint ??= await readCheckpoint(this.pool, this.projection.name);
     const t0 = performance.now();
-    const { events, checkpoint } = await this.store.readAll(this.checkpoint, this.options.batchSize);
+    const { events, checkpoint } = await this.store.readAllShared(this.checkpoint, this.options.batchSize);
     if (!events.length) {
       this.emptyReads++;
       return 0;
     }
+    const prepared = await this.projection.prepare?.(events, this.pool);
     const t1 = performance.now();
     const client = await this.pool.connect();
     let broken = false;
@@ -117,7 +118,7 @@ export class Projector {
         events,
         this.options.owner,
         false,
-        { prelude, commit: true },
+        { prelude, commit: true, prepared },
       ).catch(async (err) => {
         await client.query('ROLLBACK').catch(() => (broken = true));
         throw err;

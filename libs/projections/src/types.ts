@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { RecordedEvent } from '@app/event-store';
 
 /**
@@ -13,6 +13,8 @@ export interface ProjectionContext {
   table(logical: string): string;
   /** True while rebuilding into fresh tables: side effects must not be prepared. */
   rebuilding: boolean;
+  /** What the projection's `prepare` returned for this batch, when the projector called it. */
+  prepared?: unknown;
 }
 
 /** Runs after the batch's transaction committed (never during a rebuild). */
@@ -29,6 +31,12 @@ export interface Projection {
   readonly tables: readonly string[];
   /** Applies a batch (in log order); may return work to do once the batch is committed. */
   handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void>;
+  /**
+   * Read-only work for a batch done before its transaction begins (outside it, so that a slow
+   * read does not hold back the visibility horizon of every reader of the log); handed to
+   * `handle` as `ctx.prepared`. `handle` must still be right without it (rebuilds skip it).
+   */
+  prepare?(events: RecordedEvent[], db: Pool): Promise<unknown>;
 }
 
 export interface ProjectorOptions {

@@ -1,4 +1,4 @@
-import { isPort, isServiceName, serviceFqdn } from '@app/common';
+import { isPort, isServiceName, serviceFqdn, eventDecoder } from '@app/common';
 import {
   isProtectedService,
   SERVICE_MAPPED,
@@ -8,7 +8,6 @@ import {
   type ServiceUnmappedData,
   type WatchdogData,
 } from '@app/container-events';
-import { eventDecoder } from '@app/event-store';
 import { HEALTH_LAPSED, serverTime, type HealthLapsedData } from '@app/health';
 import {
   DELETED,

@@ -1,10 +1,16 @@
-import { DELETED, REGISTERED, type RegisteredData } from '@app/onboarding';
-import { isUuid } from '@app/common';
+import { DELETED, REGISTERED, type DeletedData, type RegisteredData } from '@app/onboarding';
+import { isUuid, eventDecoder } from '@app/common';
 import type { RecordedEvent } from '@app/event-store';
 import type { Projection, ProjectionContext } from '@app/projections';
-import { ACCESS_GRANTED, ACCESS_REVOKED, USER_REGISTERED, type AccessData, type UserRegisteredData } from './domain/events';
+import { ACCESS_GRANTED, ACCESS_REVOKED, USER_REGISTERED, type AccessEvent, type UserRegisteredData } from './domain/events';
 
-const TYPES = new Set([USER_REGISTERED, ACCESS_GRANTED, ACCESS_REVOKED, REGISTERED, DELETED]);
+/** The events the access read model takes, as a union. */
+type AccessInput =
+  | { type: typeof USER_REGISTERED; data: UserRegisteredData }
+  | AccessEvent
+  | { type: typeof REGISTERED; data: RegisteredData }
+  | { type: typeof DELETED; data: DeletedData };
+const decode = eventDecoder<AccessInput>([USER_REGISTERED, ACCESS_GRANTED, ACCESS_REVOKED, REGISTERED, DELETED]);
 
 /**
  * The access read model: users, project members, and each container's project, so that "may
@@ -20,11 +26,12 @@ export class AccessProjection implements Projection {
     const members = ctx.table('access_members');
     const containers = ctx.table('access_containers');
     for (const e of events) {
-      if (!TYPES.has(e.type)) continue;
+      const ev = decode(e);
+      if (!ev) continue;
       const pos = e.globalPosition;
-      switch (e.type) {
+      switch (ev.type) {
         case USER_REGISTERED: {
-          const d = e.data as UserRegisteredData;
+          const d = ev.data;
           if (!isUuid(d.user_id)) continue;
           await ctx.client.query(
             `INSERT INTO ${users} (user_id, email, name, updated_position) VALUES ($1, $2, $3, $4)
@@ -35,9 +42,9 @@ export class AccessProjection implements Projection {
         }
         case ACCESS_GRANTED:
         case ACCESS_REVOKED: {
-          const d = e.data as AccessData;
+          const d = ev.data;
           if (!isUuid(d.project_id) || !isUuid(d.user_id)) continue;
-          if (e.type === ACCESS_GRANTED) {
+          if (ev.type === ACCESS_GRANTED) {
             await ctx.client.query(
               `INSERT INTO ${members} (project_id, user_id, granted_position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
               [d.project_id, d.user_id, pos],
@@ -48,7 +55,7 @@ export class AccessProjection implements Projection {
           break;
         }
         case REGISTERED: {
-          const d = e.data as RegisteredData;
+          const d = ev.data;
           if (!isUuid(d.container_id) || !isUuid(d.org_id) || !isUuid(d.project_id)) continue;
           await ctx.client.query(
             `INSERT INTO ${containers} (container_id, org_id, project_id, deleted, updated_position) VALUES ($1, $2, $3, false, $4)
@@ -58,7 +65,7 @@ export class AccessProjection implements Projection {
           break;
         }
         case DELETED: {
-          const d = e.data as { container_id: string };
+          const d = ev.data;
           if (!isUuid(d.container_id)) continue;
           await ctx.client.query(`UPDATE ${containers} SET deleted = true, updated_position = $2 WHERE container_id = $1`, [
             d.container_id,

@@ -1,3 +1,4 @@
+import { eventDecoder } from '@app/common';
 import {
   parseStats,
   SERVICE_MAPPED,
@@ -7,7 +8,6 @@ import {
   type ServiceReadiness,
   type WatchdogData,
 } from '@app/container-events';
-import { eventDecoder } from '@app/event-store';
 import {
   DELETED,
   REGISTERED,

@@ -1,4 +1,7 @@
+import { eventDecoder } from '@app/common';
 import { ACCESS_GRANTED, ACCESS_REVOKED, AccessEvent } from './events';
+
+const decodeAccess = eventDecoder<AccessEvent>([ACCESS_GRANTED, ACCESS_REVOKED]);
 
 /** A project's members as its `project-access-{project}` stream tells them. */
 export interface ProjectAccessState {
@@ -9,9 +12,10 @@ export interface ProjectAccessState {
 export const initialProjectAccess = (): ProjectAccessState => ({ version: -1, members: new Set() });
 
 export function evolveProjectAccess(s: ProjectAccessState, e: { type: string; data: unknown; streamVersion: number }): ProjectAccessState {
-  const d = e.data as { user_id: string };
-  if (e.type === ACCESS_GRANTED) return { version: e.streamVersion, members: new Set([...s.members, d.user_id]) };
-  if (e.type === ACCESS_REVOKED) return { version: e.streamVersion, members: new Set([...s.members].filter((u) => u !== d.user_id)) };
+  const ev = decodeAccess(e);
+  if (ev?.type === ACCESS_GRANTED) return { version: e.streamVersion, members: new Set([...s.members, ev.data.user_id]) };
+  if (ev?.type === ACCESS_REVOKED)
+    return { version: e.streamVersion, members: new Set([...s.members].filter((u) => u !== ev.data.user_id)) };
   return { ...s, version: e.streamVersion };
 }
 
