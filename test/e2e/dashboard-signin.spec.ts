@@ -23,6 +23,7 @@ describe("dashboard sign-in through the gateway's OpenID provider (Chromium, gat
   const tag = randomUUID().slice(0, 8);
   const viewer = { email: `vera-${tag}@example.com`, name: 'Vera', password: 'vera long password', id: '' };
   const op = { email: `Olga-${tag}@Example.com`, name: 'Olga', password: 'olga long password', id: '' };
+  const nobody = { email: `nora-${tag}@example.com`, name: 'Nora', password: 'nora long password', id: '' };
   const containers: Record<'a' | 'b', { id: string; fqdn: string }> = { a: { id: '', fqdn: '' }, b: { id: '', fqdn: '' } };
 
   async function container(org: string, project: string, name: string) {
@@ -66,7 +67,7 @@ describe("dashboard sign-in through the gateway's OpenID provider (Chromium, gat
     });
     await stack.startGateway(gatewayPort);
     await stack.startWorker();
-    for (const u of [viewer, op]) {
+    for (const u of [viewer, op, nobody]) {
       const r = await call(stack.url, 'POST', '/sso/users', stack.operator(), { email: u.email, name: u.name, password: u.password });
       expect(r.status).toBe(201);
       u.id = r.body.user_id;
@@ -145,6 +146,16 @@ describe("dashboard sign-in through the gateway's OpenID provider (Chromium, gat
     expect(await stored(page)).toBeNull();
     await page.goto(`${stack.url}/dashboard/`);
     await page.getByLabel('Access token').waitFor();
+    expect(await stored(page)).toBeNull();
+    await page.close();
+  });
+
+  it('a signed-in user with no project gets no dashboard: the reason is shown and no token is stored', async () => {
+    await browser.context.clearCookies();
+    const page = await browser.page();
+    await providerSignIn(page, nobody);
+    await page.getByRole('alert').filter({ hasText: 'Signed in, but no dashboard for you' }).waitFor();
+    expect(new URL(page.url()).search).toBe('');
     expect(await stored(page)).toBeNull();
     await page.close();
   });
