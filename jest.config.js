@@ -32,6 +32,7 @@ const libs = [
   'nginx',
   'audit',
   'sso',
+  'certificates',
   'explain',
   'secrets',
 ];

@@ -1,10 +1,10 @@
 // Render + `nginx -t` + reload (confirmed) for 10,000 and 100,000 routes on a real nginx.
 // Run: node -r ./test/support/ts-register.js bench/nginx-render.ts [counts...]
 import { randomUUID } from 'node:crypto';
-import { safeSwap, parseCidr } from '@app/common';
+import { parseCidr, safeSwap } from '@app/common';
 import { loadConfig } from '@app/config';
 import { prepareDatabase, poolOf } from '@app/database';
-import { NginxControl, NginxRenderer, renderStage2Map } from '@app/nginx';
+import { LiveClient, liveEntries, NginxControl, NginxRenderer, renderStage2Map, SetHash, stage2Pairs } from '@app/nginx';
 import type { RenderRoute } from '@app/routing';
 import { createRedis } from '@app/redis';
 import { createTestDatabase } from '../test/support/db';
@@ -38,21 +38,7 @@ export async function measureRender(count: number): Promise<RenderTiming> {
       commandTimeoutMs: 120_000,
       confirmTimeoutMs: 120_000,
     });
-    const org = randomUUID();
-    const rows: RenderRoute[] = Array.from({ length: count }, (_, i) => {
-      const c = randomUUID();
-      return {
-        fqdn: `uc-${c}--svc.org-${org}.${DOMAIN}`,
-        container_id: c,
-        org_id: org,
-        service: 'svc',
-        port: 8000 + (i % 1000),
-        is_primary: i % 2 === 0,
-        vpn_address: `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`,
-        gateway_node: null,
-        active: true,
-      };
-    });
+    const rows = syntheticRows(count);
     const t0 = performance.now();
     const file = renderStage2Map(rows, { domain: DOMAIN, vpnRanges: [parseCidr('127.0.0.0/8')] });
     const render = since(t0);
@@ -75,6 +61,54 @@ export async function measureRender(count: number): Promise<RenderTiming> {
   } finally {
     await nginx.stop();
   }
+}
+
+export interface LiveColdStart {
+  routes: number;
+  names: number;
+  /** nginx started on a rendered map of `routes` rows: spawn -> answering. */
+  start_ms: number;
+  /** The worker's first snapshot of every name over the route channel, confirmed (generation, count, hash). */
+  snapshot_ms: number;
+}
+
+/** Live routes' cold start: nginx starts from the rendered map, then the first snapshot fills its shared dict. */
+export async function measureLiveColdStart(count: number): Promise<LiveColdStart> {
+  const rows = syntheticRows(count);
+  const policy = { domain: DOMAIN, vpnRanges: [parseCidr('127.0.0.0/8')] };
+  const file = renderStage2Map(rows, policy);
+  const t0 = performance.now();
+  const nginx = await startTestNginx(`cold${count}`, { live: true, map: file.text });
+  const start = since(t0);
+  try {
+    const { entries } = liveEntries(stage2Pairs(rows, policy).pairs);
+    const body = [...entries].map(([h, v]) => `${h} ${v}\n`).join('');
+    const t1 = performance.now();
+    const s = await new LiveClient(nginx.socket!, 120_000).snapshot(1, body);
+    const snapshot = since(t1);
+    if (s.count !== entries.size || s.hash !== SetHash.of(entries).hex()) throw new Error(`snapshot not confirmed: ${JSON.stringify(s)}`);
+    return { routes: count, names: entries.size, start_ms: start, snapshot_ms: snapshot };
+  } finally {
+    await nginx.stop();
+  }
+}
+
+function syntheticRows(count: number): RenderRoute[] {
+  const org = randomUUID();
+  return Array.from({ length: count }, (_, i) => {
+    const c = randomUUID();
+    return {
+      fqdn: `uc-${c}--svc.org-${org}.${DOMAIN}`,
+      container_id: c,
+      org_id: org,
+      service: 'svc',
+      port: 8000 + (i % 1000),
+      is_primary: i % 2 === 0,
+      vpn_address: `127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`,
+      gateway_node: null,
+      active: true,
+    };
+  });
 }
 
 /** The whole render job: SELECT from a real routes table + render + nginx -t + reload + confirm. */
@@ -124,6 +158,7 @@ if (require.main === module) {
       );
     }
     for (const n of counts.length ? counts : [10_000, 100_000]) await benchJob(n);
+    for (const n of counts.length ? counts : [100_000]) console.log(`live cold start: ${JSON.stringify(await measureLiveColdStart(n))}`);
   })().catch((err) => {
     console.error(err);
     process.exit(1);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only ingest,lag,routes,nginx,replay,soak] [--soak] [--profile]`: starts what it needs
+// `npm run bench [-- --quick] [--only ingest,lag,routes,nginx,churn,replay,soak] [--soak] [--profile]`: starts what it needs
 // (gateway, worker, nginx) on the local PostgreSQL and Redis, runs each scenario with its
 // ceiling side by side, prints a table and writes bench/results.json. See README "Measurements".
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { freePort, startTestNginx } from '../test/support/nginx';
 import { BenchContext, Row } from './lib/context';
 import { ROOT, run, startProcess } from './lib/procs';
 import { ingestScenario } from './scenarios/ingest';
+import { nginxChurnScenario } from './scenarios/nginx-churn';
 import { nginxRenderScenario } from './scenarios/nginx-render';
 import { projectionLagScenario } from './scenarios/projection-lag';
 import { replayScenario } from './scenarios/replay';
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
   lag: projectionLagScenario,
   routes: routePropagationScenario,
   nginx: nginxRenderScenario,
+  churn: nginxChurnScenario,
   replay: replayScenario,
   soak: soakScenario,
 };
@@ -42,7 +44,8 @@ async function main(): Promise<void> {
   const started = new Date();
   const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-'));
   const db = await createTestDatabase('bench');
-  const nginx = await startTestNginx('bench');
+  // Live routes (lua_shared_dict): the worker pushes route changes without reloads (docs/nginx.md).
+  const nginx = await startTestNginx('bench', { live: true });
   const [gwPort, workerPort] = [await freePort(), await freePort()];
   const env = testEnv(db.url, 'bench', {
     ...nginx.env,

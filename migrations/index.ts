@@ -10,6 +10,7 @@ import { ProjectionLeaseRows } from '../libs/projections/migrations/173232150000
 import { RoutesTable } from '../libs/routing/migrations/1732320100000-routes';
 import { RoutingContainers } from '../libs/routing/migrations/1732320200000-routing-containers';
 import { SsoTables } from '../libs/sso/migrations/1732320900000-sso';
+import { CertificatesTables } from '../libs/certificates/migrations/1732321700000-certificates';
 import { PlatformUsersTable } from '../libs/sso/migrations/1732321000000-platform-users';
 import { SealedSecretsTable } from '../libs/secrets/migrations/1732321100000-sealed-secrets';
 
@@ -45,4 +46,5 @@ export const migrations = [
   migration('PlatformUsers1732321000000', PlatformUsersTable),
   migration('SealedSecrets1732321100000', SealedSecretsTable),
   migration('LeaseRows1732321500000', ProjectionLeaseRows),
+  migration('Certificates1732321700000', CertificatesTables),
 ];

@@ -14,6 +14,8 @@ role=${1:-start}
 # "package probe": the package is present when the probe is (an absolute path, a glob, or a command).
 start_packages=(
   "nginx /usr/sbin/nginx"
+  # Live routes: route changes reach nginx's lua_shared_dict without a reload (docs/nginx.md).
+  "libnginx-mod-http-lua /usr/lib/nginx/modules/ngx_http_lua_module.so"
   "openssl openssl"
   "curl curl"
   "jq jq"
@@ -28,6 +30,8 @@ test_packages=(
   # The fault suites run private PostgreSQL and Redis servers of their own.
   "postgresql /usr/lib/postgresql/*/bin/initdb"
   "redis-server redis-server"
+  # ACME server and its DNS for the TLS-at-the-edge suite (test/e2e/tls-edge.spec.ts).
+  "pebble /usr/bin/pebble"
 )
 bench_packages=(
   "${start_packages[@]}"

@@ -102,10 +102,19 @@ function devNginx() {
   const mapPath = path.join(dir, 'routes.map');
   // Protected routes ask the gateway (auth_request) and sign in through it; browsers reach services on this port.
   const gateway = `${env.HTTP_HOST && env.HTTP_HOST !== '0.0.0.0' ? env.HTTP_HOST : '127.0.0.1'}:${env.HTTP_PORT || '3000'}`;
+  // Live routes (docs/nginx.md): route changes reach nginx through its shared dict, no reloads; the
+  // channel is a unix socket beside the config. Without Debian's lua module, every change reloads.
+  const socket = path.join(dir, 'routes.sock');
+  const live =
+    !env.NGINX_ROUTES_SOCKET && existsSync('/usr/lib/nginx/modules/ngx_http_lua_module.so') && /^\/[A-Za-z0-9._/-]{1,100}$/.test(socket)
+      ? { socket }
+      : undefined;
   writeFileSync(
     conf,
-    renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway }),
+    renderStage2Conf({ mapPath, listen: `127.0.0.1:${port}`, statusListen: `127.0.0.1:${statusPort}`, runDir: dir, gateway, live }),
   );
+  if (live) env.NGINX_ROUTES_SOCKET = socket;
+  else console.log('start   | nginx has no lua module (apt-get install -y libnginx-mod-http-lua): every route change reloads nginx');
   if (!env.SSO_SERVICE_SCHEME) Object.assign(env, { SSO_SERVICE_SCHEME: 'http', SSO_SERVICE_PORT: env.SSO_SERVICE_PORT || port });
   if (!existsSync(mapPath)) writeFileSync(mapPath, EMPTY_STAGE2_MAP);
   Object.assign(env, {
@@ -120,6 +129,94 @@ function devNginx() {
   console.log(`start   | development nginx on http://127.0.0.1:${port} (config in ${dir}); VPN addresses from ${env.VPN_POOL_CIDR}`);
   run('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
 }
+
+// --- TLS at the edge (issue 17): a development Stage 1 nginx on HTTPS in front of the Stage 2 one. ---
+/**
+ * Stage 1 over TLS, unless production, or the environment points the worker at its own Stage 1
+ * (CERTS_NGINX_CONF), or turns certificates off. The worker issues the gateway certificate and each
+ * org's wildcard from a development CA created once in DATA_DIR/dev-ca (the same jobs that use ACME
+ * in production), and installs them here; `curl --cacert .data/dev-ca/ca.pem` (or -k) trusts them.
+ */
+function devStage1() {
+  if (env.NODE_ENV === 'production' || env.CERTS_NGINX_CONF || env.CERTS_ENABLED === 'false' || env.NGINX_RENDER_ENABLED === 'false')
+    return;
+  const bin = env.NGINX_BIN;
+  const { renderStage1TlsConf, emptyCertInclude, FALLBACK_STEM } = require(path.join(root, 'dist/libs/certificates/src'));
+  const { renderStage1Map } = require(path.join(root, 'dist/libs/nginx/src'));
+  const dir = path.resolve(root, env.DATA_DIR || '.data', 'nginx-stage1');
+  const certDir = path.join(dir, 'certs');
+  mkdirSync(certDir, { recursive: true, mode: 0o700 });
+  const httpsPort = env.DEV_STAGE1_HTTPS_PORT || '8443';
+  const httpPort = env.DEV_STAGE1_HTTP_PORT || '8088';
+  const statusPort = env.DEV_STAGE1_STATUS_PORT || '8444';
+  const conf = path.join(dir, 'nginx.conf');
+  const routesMapPath = path.join(dir, 'routes.map');
+  const certMapPath = path.join(dir, 'certs.map');
+  const gatewayFqdn = env.GATEWAY_DEFAULT_FQDN || 'gateway.collab.localhost';
+  const gatewayApi = `${env.HTTP_HOST && env.HTTP_HOST !== '0.0.0.0' ? env.HTTP_HOST : '127.0.0.1'}:${env.HTTP_PORT || '3000'}`;
+  // One gateway node: every service host goes to the development Stage 2 nginx.
+  const stage2 = `127.0.0.1:${env.DEV_NGINX_PORT || '8080'}`;
+  const nodes = [{ id: 'default', address: stage2 }];
+  writeFileSync(routesMapPath, renderStage1Map([], { domain: 'unused.localhost', vpnRanges: [], nodes, defaultNode: 'default' }).text);
+  if (!existsSync(certMapPath)) writeFileSync(certMapPath, emptyCertInclude(FALLBACK_STEM, [gatewayFqdn], certDir));
+  writeFileSync(
+    conf,
+    renderStage1TlsConf({
+      routesMapPath,
+      certMapPath,
+      certDir,
+      httpsListen: `127.0.0.1:${httpsPort}`,
+      httpListen: `127.0.0.1:${httpPort}`,
+      publicHttpsPort: Number(httpsPort),
+      statusListen: `127.0.0.1:${statusPort}`,
+      gatewayApi,
+      runDir: dir,
+      // nginx reads the certificates in its workers (at the handshake); as root they would run as nobody.
+      user: process.getuid && process.getuid() === 0 ? 'root' : undefined,
+    }),
+  );
+  Object.assign(env, {
+    CERTS_ENABLED: env.CERTS_ENABLED || 'true',
+    CERTS_DIR: certDir,
+    CERTS_MAP_PATH: certMapPath,
+    CERTS_NGINX_BIN: bin,
+    CERTS_NGINX_PREFIX: `${dir}/`,
+    CERTS_NGINX_CONF: conf,
+    CERTS_STATUS_URL: `http://127.0.0.1:${statusPort}/collab/certs-hash`,
+    CERTS_RELOAD_CMD: `${bin} -p ${dir}/ -c ${conf} -e ${dir}/error.log -s reload`,
+  });
+  console.log(
+    `start   | development Stage 1 (TLS) on https://127.0.0.1:${httpsPort} (http :${httpPort} redirects), certificates from ` +
+      `${path.resolve(root, env.DATA_DIR || '.data', 'dev-ca', 'ca.pem')}; try curl -k --resolve ${gatewayFqdn}:${httpsPort}:127.0.0.1 https://${gatewayFqdn}:${httpsPort}/health/live`,
+  );
+  // nginx starts on a self-signed fallback (what the worker also writes); the worker installs the issued ones.
+  const fallback = path.join(certDir, `${FALLBACK_STEM}`);
+  if (!existsSync(`${fallback}.crt`) || !existsSync(`${fallback}.key`)) {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '3650',
+        '-subj',
+        '/CN=collab-gateway no certificate yet',
+        '-keyout',
+        `${fallback}.key`,
+        '-out',
+        `${fallback}.crt`,
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+  run('stage1', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
+}
+// --- end of TLS at the edge ---
 
 let nginxUrl = null;
 
@@ -153,7 +250,8 @@ function stop(code) {
   if (stopping) return;
   stopping = true;
   for (const { child } of procs)
-    if (child.exitCode === null) child.kill(child === procs.find((p) => p.name === 'nginx')?.child ? 'SIGQUIT' : 'SIGTERM');
+    if (child.exitCode === null)
+      child.kill(['nginx', 'stage1'].includes(procs.find((p) => p.child === child)?.name) ? 'SIGQUIT' : 'SIGTERM');
   setTimeout(() => process.exit(code), 10_000).unref();
   Promise.all(procs.map(({ child }) => child.exitCode !== null || new Promise((r) => child.on('exit', r)))).then(() => process.exit(code));
 }
@@ -161,6 +259,7 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 devNginx();
+devStage1();
 // The production topology: the gateway ingests and serves the read API; the worker runs the
 // projectors (PROJECTIONS_ENABLED decides per process).
 run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'false' });

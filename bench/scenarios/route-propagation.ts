@@ -3,7 +3,7 @@ import { call } from '../../test/support/http';
 import { viaNginx } from '../../test/support/nginx';
 import { BenchContext, Row } from '../lib/context';
 import { sleep } from '../lib/procs';
-import { percentile } from '../lib/stats';
+import { histogramBuckets, histogramQuantile, percentile } from '../lib/stats';
 
 const SERVICE_PORT = 7681;
 
@@ -22,6 +22,8 @@ export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]
   const op = ctx.operatorToken;
   const org = '11111111-1111-4111-8111-111111111111';
   const times: number[] = [];
+  const scrape = () => fetch(`${ctx.workerUrl}/metrics`).then((r) => r.text());
+  const deltasBefore = histogramBuckets(await scrape(), 'nginx_live_delta_duration_seconds');
   try {
     for (let i = 0; i < samples; i++) {
       const project = crypto.randomUUID();
@@ -61,13 +63,22 @@ export async function routePropagationScenario(ctx: BenchContext): Promise<Row[]
   }
   const p50 = percentile(times, 50)!;
   const p99 = percentile(times, 99)!;
+  // The worker's share: a delta from taking the pending containers (lock wait included) to nginx confirming it.
+  const deltasAfter = histogramBuckets(await scrape(), 'nginx_live_delta_duration_seconds');
+  const d50 = histogramQuantile(deltasBefore, deltasAfter, 0.5);
+  const d99 = histogramQuantile(deltasBefore, deltasAfter, 0.99);
+  const share =
+    d50 && d99
+      ? ` (of which the live delta in the worker p50 / p99 ${Math.round(d50.value * 1000)} / ${Math.round(d99.value * 1000)} ms, ${d50.count} deltas)`
+      : '';
   return [
     {
       scenario: `route propagation (${samples} mappings)`,
       figure: 'map-http-service ack -> nginx answers the FQDN, p50 / p99',
-      value: `${(p50 / 1000).toFixed(2)} / ${(p99 / 1000).toFixed(2)} s`,
-      target: 'p99 <= 1 s',
-      met: p99 <= 1000,
+      value: `${Math.round(p50)} / ${Math.round(p99)} ms${share}`,
+      // Live routes: a delta into nginx's shared dict, no reload (today's reload path: bench "churn").
+      target: 'p99 <= 100 ms',
+      met: p99 <= 100,
       data: { samples_ms: times.map((t) => Math.round(t)) },
     },
   ];

@@ -8,8 +8,8 @@ import { eventually, startStack } from '../support/stack';
 /**
  * The whole routing path on real components: a container onboarded through the API takes a VPN
  * address (from a loopback pool here, standing in for 172.16.0.0/16), posts map-http-service;
- * the routing projection, the ROUTES_CHANGED listener, the BullMQ render job and the safe swap
- * bring a real nginx to proxy that FQDN (HTTP and WebSocket) to the "container" (a server on its
+ * the routing projection, the ROUTES_CHANGED listener, the BullMQ job and live routes (a delta into
+ * nginx's shared dict, no reload) bring a real nginx to proxy that FQDN (HTTP and WebSocket) to the "container" (a server on its
  * VPN address); silence takes it offline (nginx answers the offline page), and unmap removes it.
  */
 jest.setTimeout(90_000);
@@ -21,7 +21,7 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
   const DOMAIN = 'apps.e2e.test';
 
   beforeAll(async () => {
-    nginx = await startTestNginx('e2e');
+    nginx = await startTestNginx('e2e', { live: true });
     stack = await startStack('routing_nginx', {
       ...nginx.env,
       PLATFORM_DOMAIN: DOMAIN,
@@ -45,6 +45,13 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
   });
 
   it('routes after the ack, carries WebSockets, answers offline when the container goes dark, and forgets the route after unmap', async () => {
+    // Live routes: the nginx processes of the start are the ones at the end (no reload).
+    const processes = () =>
+      nginx
+        .processes()
+        .map((p) => p.pid)
+        .sort();
+    const before = processes();
     const operator = stack.operator();
     const org = randomUUID();
     const project = randomUUID();
@@ -94,8 +101,7 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
 
     // Keep the container alive through the WebSocket check (the offline grace is short here).
     expect((await post({ type: 'user-container:watchdog' })).status).toBe(202);
-    // For ~100 ms after a reload nginx's old workers still accept (with the old map): retry until
-    // the upgrade reaches the new generation.
+    // (With reloads, nginx's old workers accepted for ~100 ms with the old map: hence the retry.)
     const echo = await eventually(
       () =>
         new Promise<string | null>((resolve) => {
@@ -136,5 +142,6 @@ describe('map-http-service -> routing read model -> nginx (real nginx, gateway a
       50,
     );
     expect(gone.body).toContain('unknown_host');
+    expect(processes()).toEqual(before);
   });
 });

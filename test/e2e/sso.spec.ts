@@ -42,7 +42,7 @@ describe('single sign-on (real nginx, gateway, openid-client)', () => {
   beforeAll(async () => {
     const gatewayPort = await freePort();
     issuer = `http://127.0.0.1:${gatewayPort}/oidc`;
-    nginx = await startTestNginx('sso', { gateway: `127.0.0.1:${gatewayPort}` });
+    nginx = await startTestNginx('sso', { gateway: `127.0.0.1:${gatewayPort}`, live: true });
     stack = await startStack('sso', {
       ...nginx.env,
       PLATFORM_DOMAIN: DOMAIN,

@@ -15,6 +15,7 @@ import { RoutingProjectionModule } from '@app/routing';
 import { AccessProjectionModule } from '@app/sso';
 import { NginxModule, NginxRenderHandler } from '@app/nginx';
 import { AuditWorkerModule } from '@app/audit';
+import { CertificatesModule, EnsureCertificateHandler, ReconcileCertificatesHandler } from '@app/certificates';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer, the projectors, and /health and /metrics on its own port. */
@@ -41,17 +42,30 @@ export class WorkerModule {
         RoutingProjectionModule,
         AccessProjectionModule,
         AuditWorkerModule,
+        // TLS at the edge: wildcard per org and the gateway certificate, installed into Stage 1 (CERTS_ENABLED).
+        CertificatesModule.forWorker(),
       ],
       providers: [
         {
           provide: JOB_HANDLERS,
-          inject: [PG_POOL, APP_CONFIG, KeySealer, HealthSweepHandler, NginxRenderHandler],
-          useFactory: (pool: Pool, c: AppConfig, sealer: KeySealer, sweep: HealthSweepHandler, nginx: NginxRenderHandler) => [
-            new PingHandler(),
-            new VpnRenderHandler(pool, c, sealer),
-            sweep,
-            nginx,
+          inject: [
+            PG_POOL,
+            APP_CONFIG,
+            KeySealer,
+            HealthSweepHandler,
+            NginxRenderHandler,
+            EnsureCertificateHandler,
+            ReconcileCertificatesHandler,
           ],
+          useFactory: (
+            pool: Pool,
+            c: AppConfig,
+            sealer: KeySealer,
+            sweep: HealthSweepHandler,
+            nginx: NginxRenderHandler,
+            ensureCert: EnsureCertificateHandler,
+            reconcileCerts: ReconcileCertificatesHandler,
+          ) => [new PingHandler(), new VpnRenderHandler(pool, c, sealer), sweep, nginx, ensureCert, reconcileCerts],
         },
         VpnRenderScheduler,
         QueueWorker,

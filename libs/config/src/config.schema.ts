@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { certificatesEnvShape } from './certificates-config';
 
 /**
  * Every setting the processes read, with its environment variable, default and bounds.
@@ -171,6 +172,14 @@ export const envSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5}(,[a-z0-9][a-z0-9-]{0,31}=[a-z0-9.-]+:\d{1,5})*$/, 'node=host:port,...')
     .optional(),
+  // Live routes (docs/nginx.md "Live routes"): set -> route changes go to nginx's lua_shared_dict, no reload.
+  /** The Stage 2 nginx's route channel (unix socket of renderStage2Conf's `live`); empty: reload on every change. */
+  NGINX_ROUTES_SOCKET: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]{1,100}$/, 'an absolute path')
+    .optional(),
+  /** How often the worker reads what nginx serves (generation, count, hash) and heals a difference with a snapshot. */
+  NGINX_LIVE_CHECK_MS: int(100, 3_600_000).default(2_000),
 
   /** Single sign-on (docs/sso.md). */
   SSO_ENABLED: bool.default(true),
@@ -194,6 +203,8 @@ export const envSchema = z.object({
     .optional(),
   DASHBOARD_TOKEN_TTL_S: int(60, 12 * 3600).default(3600),
 
+  /** TLS at the edge (libs/certificates; certificates-config.ts). */
+  ...certificatesEnvShape,
   /** Abuse limits (issue 23, README "Security"): sign-in throttle and per-endpoint write budgets. */
   SIGNIN_MAX_FAILURES_ACCOUNT: int(1, 1_000).default(5),
   SIGNIN_MAX_FAILURES_SOURCE: int(1, 100_000).default(20),

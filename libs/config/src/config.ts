@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { parseCidr } from '@app/common';
 import { envSchema } from './config.schema';
+import { CertificatesConfig, certificatesConfig } from './certificates-config';
 
 export class ConfigError extends Error {
   constructor(readonly problems: { variable: string; message: string }[]) {
@@ -97,6 +98,7 @@ export interface AppConfig {
     renderReconcileS: number;
   };
   nginx: NginxConfig;
+  certificates: CertificatesConfig;
   audit: {
     /** PKCS#8 PEM of the Ed25519 checkpoint key, or undefined (development key in dataDir). */
     signingKeyPem?: string;
@@ -210,6 +212,9 @@ export interface NginxConfig {
   vpnRanges: string[];
   defaultGatewayNode: string;
   gatewayNodes: { id: string; address: string }[];
+  /** Live routes: the route channel's unix socket, or null (reload on every change). */
+  liveSocket: string | null;
+  liveCheckMs: number;
 }
 
 /** The nginx settings; problems go into the caller's list so every bad variable is named at once. */
@@ -253,6 +258,8 @@ function nginxConfig(e: z.infer<typeof envSchema>, problems: { variable: string;
     vpnRanges,
     defaultGatewayNode,
     gatewayNodes,
+    liveSocket: e.NGINX_ROUTES_SOCKET?.trim() || null,
+    liveCheckMs: e.NGINX_LIVE_CHECK_MS,
   };
 }
 
@@ -286,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const images = parseImages(e.CONTAINER_IMAGES, problems);
   const nginx = nginxConfig(e, problems);
+  const certificates = certificatesConfig(e, problems);
   if (e.SSO_JWKS) {
     const problem = jwksProblem(e.SSO_JWKS);
     if (problem) problems.push({ variable: 'SSO_JWKS', message: problem });
@@ -391,6 +399,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
     },
     nginx,
+    certificates,
     audit: {
       signingKeyPem: e.AUDIT_SIGNING_KEY,
       sealEnabled: e.AUDIT_SEAL_ENABLED,

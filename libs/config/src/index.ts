@@ -2,3 +2,4 @@ export { loadConfig, ConfigError, DEFAULT_CONTAINER_IMAGES, isVpnEndpoint, cidrP
 export type { AppConfig, NginxConfig } from './config';
 export { ConfigModule, APP_CONFIG } from './config.module';
 export { productionSecrets, envFileLines } from './secrets';
+export type { CertificatesConfig } from './certificates-config';

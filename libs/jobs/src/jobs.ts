@@ -14,12 +14,26 @@ export interface JobPayloads {
   'vpn:render-client-files': { reason: string };
   /** Appends health lapses for silent containers (libs/health); repeated every HEALTH_SWEEP_EVERY_MS. */
   'health:sweep': Record<string, never>;
-  /** Re-render one node's nginx map from the routes table (libs/nginx); coalesced per node. */
-  'nginx:render': { node: string; reason: string };
+  /**
+   * Re-render one node's nginx map from the routes table (libs/nginx); coalesced per node.
+   * `delta`: live routes, push only the containers queued since the last delta.
+   */
+  'nginx:render': { node: string; reason: string; delta?: boolean };
+  /** Obtain or renew one subject's certificate if due, then install into Stage 1 (libs/certificates); one per subject. */
+  'certificates:ensure': { subject: string; reason: string; force?: boolean };
+  /** Every subject (gateway, each org) checked and Stage 1 re-installed; repeated every CERTS_RECONCILE_S. */
+  'certificates:reconcile': { reason: string };
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['system:ping', 'vpn:render-client-files', 'health:sweep', 'nginx:render'];
+export const JOB_NAMES: readonly JobName[] = [
+  'system:ping',
+  'vpn:render-client-files',
+  'health:sweep',
+  'nginx:render',
+  'certificates:ensure',
+  'certificates:reconcile',
+];
 
 export interface JobHandler<N extends JobName = JobName> {
   readonly name: N;

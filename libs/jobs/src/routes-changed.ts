@@ -7,5 +7,9 @@
 export const ROUTES_CHANGED = Symbol('ROUTES_CHANGED');
 
 export interface RoutesChangedListener {
-  routesChanged(reason: string): Promise<void>;
+  /**
+   * `containerIds`: the containers whose routes rows changed (live routes push only theirs);
+   * absent: anything may have changed (a full render).
+   */
+  routesChanged(reason: string, containerIds?: readonly string[]): Promise<void>;
 }

@@ -41,4 +41,15 @@ export const nginxMetrics = {
     labelNames: ['node'],
     buckets: seconds,
   }),
+  liveDeltaSeconds: new Histogram({
+    name: 'nginx_live_delta_duration_seconds',
+    help: 'Live routes: a delta from taking the pending containers to nginx confirming it (lock wait, read, push)',
+    labelNames: ['node'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  }),
+  livePushes: new Counter({
+    name: 'nginx_live_pushes_total',
+    help: 'Live route pushes by kind (snapshot, delta, conflict: nginx refused the base, mismatch: its answer differed)',
+    labelNames: ['node', 'kind'],
+  }),
 };

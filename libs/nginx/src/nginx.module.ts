@@ -63,9 +63,11 @@ class QueueCloser implements OnApplicationShutdown {
 class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('nginx');
   private timer?: NodeJS.Timeout;
+  private liveTimer?: NodeJS.Timeout;
   constructor(
     @Inject(NGINX_QUEUE) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(NginxRenderHandler) private readonly handler: NginxRenderHandler,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -86,10 +88,40 @@ class Reconciler implements OnApplicationBootstrap, OnApplicationShutdown {
       every,
     );
     this.timer.unref();
+    if (this.handler.renderer.live) this.watchLive();
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.timer);
+    clearTimeout(this.liveTimer);
+  }
+
+  /**
+   * Live routes: reads what nginx serves every NGINX_LIVE_CHECK_MS; a difference from what this
+   * worker last confirmed (nginx restarted and answers from its map file, a delta was lost) queues
+   * a full render, whose snapshot heals it.
+   */
+  private watchLive(): void {
+    const { nodeId: node, liveCheckMs } = this.config.nginx;
+    const tick = async () => {
+      if (await this.handler.renderer.liveInSync().catch(() => false)) return;
+      await this.queue.add(
+        'nginx:render',
+        { node, reason: 'nginx serves other routes than confirmed' },
+        { ...renderJobOptions, deduplication: { id: `nginx-render.${node}`, keepLastIfActive: true } },
+      );
+    };
+    const loop = () => {
+      this.liveTimer = setTimeout(
+        () =>
+          void tick()
+            .catch((err) => this.logger.warn(`live routes check: ${(err as Error).message}`))
+            .finally(loop),
+        liveCheckMs,
+      );
+      this.liveTimer.unref();
+    };
+    loop();
   }
 
   private async ensureScheduler(): Promise<void> {

@@ -156,8 +156,11 @@ export class RoutingProjection implements Projection {
     const listener = this.options.listener;
     if (ctx.rebuilding || !listener || !(removed.length || upserts.length)) return;
     const reason = `routing projection: ${upserts.length} upserted, ${removed.length} removed`;
+    const changed = [...new Set([...removed.map((f) => routesBefore.get(f)!.container_id), ...upserts.map((r) => r.container_id)])];
     return async () => {
-      await listener.routesChanged(reason).catch((err) => this.logger.warn(`ROUTES_CHANGED listener failed: ${(err as Error).message}`));
+      await listener
+        .routesChanged(reason, changed)
+        .catch((err) => this.logger.warn(`ROUTES_CHANGED listener failed: ${(err as Error).message}`));
     };
   }
 }

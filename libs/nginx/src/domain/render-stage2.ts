@@ -17,12 +17,22 @@ export const PROTECTED_PREFIX = 'sso:';
  * node (`sso:address:port` when the route is protected); inactive routes (or ones without an address yet) -> `offline`; anything else -> `unknown`.
  * `node` filters by gateway_node (null rows belong to the default node).
  */
-export function renderStage2Map(
-  rows: readonly RenderRoute[],
-  policy: RenderPolicy & { node?: { id: string; isDefault: boolean } },
-): MapFile {
+export function renderStage2Map(rows: readonly RenderRoute[], policy: Stage2Policy): MapFile {
+  const { pairs, skipped } = stage2Pairs(rows, policy);
+  return renderMapFile('Stage 2: Host -> container VPN address', UPSTREAM_VARIABLE, UNKNOWN, pairs, skipped);
+}
+
+export type Stage2Policy = RenderPolicy & { node?: { id: string; isDefault: boolean } };
+export interface Stage2Pair {
+  host: string;
+  value: string;
+  containerId: string;
+}
+
+/** Every row re-checked against the allow-lists, as (host, value) pairs of this node; refused rows reported. */
+export function stage2Pairs(rows: readonly RenderRoute[], policy: Stage2Policy): { pairs: Stage2Pair[]; skipped: SkippedRow[] } {
   const skipped: SkippedRow[] = [];
-  const pairs: { host: string; value: string }[] = [];
+  const pairs: Stage2Pair[] = [];
   for (const row of rows) {
     const checked = checkRoute(row, policy);
     if (!checked.ok) {
@@ -36,9 +46,9 @@ export function renderStage2Map(
     }
     const t = route.target;
     const value = t.kind === 'upstream' ? (t.protected ? PROTECTED_PREFIX : '') + t.address : OFFLINE;
-    for (const host of route.hosts) pairs.push({ host, value });
+    for (const host of route.hosts) pairs.push({ host, value, containerId: row.container_id });
   }
-  return renderMapFile('Stage 2: Host -> container VPN address', UPSTREAM_VARIABLE, UNKNOWN, pairs, skipped);
+  return { pairs, skipped };
 }
 
 /** A refused row is reported by its fqdn only when that is plain text; never echo hostile bytes. */

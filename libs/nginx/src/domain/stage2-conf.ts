@@ -1,4 +1,5 @@
 import { HASH_VARIABLE } from './render-map';
+import { LIVE_ROUTES_LUA } from './live-lua';
 import { OFFLINE, PROTECTED_PREFIX, UNKNOWN, UPSTREAM_VARIABLE } from './render-stage2';
 
 export interface Stage2Layout {
@@ -23,7 +24,27 @@ export interface Stage2Layout {
    * routes (docs/sso.md). Without it, protected routes are refused (500), never served open.
    */
   gateway?: string;
+  /**
+   * Live routes (docs/nginx.md): route changes reach nginx through a lua_shared_dict, pushed by the
+   * worker over this unix socket, without a reload. The rendered map answers until the first
+   * snapshot. Needs lua-nginx-module (Debian: libnginx-mod-http-lua).
+   */
+  live?: LiveLayout;
 }
+
+export interface LiveLayout {
+  /** Absolute path of the control socket (NGINX_ROUTES_SOCKET); only the worker may reach it. */
+  socket: string;
+  /** lua_shared_dict size; 100,000 routes (150,000 names) take ~40 MB. */
+  dictSize?: string;
+  /** Where Debian puts ndk_http_module.so and ngx_http_lua_module.so; null when nginx has them built in. */
+  modulesDir?: string | null;
+}
+
+/** The variable the location reads in live mode: the dict's answer, or the map's before the first snapshot. */
+export const LIVE_ROUTE_VARIABLE = 'collab_route';
+const SOCKET_RE = /^\/[A-Za-z0-9._/-]{1,100}$/;
+const DICT_SIZE_RE = /^\d{1,5}[km]$/;
 
 /** Where protected routes ask the gateway (auth_request), and the sign-in paths on every host. */
 export const SSO_AUTH_LOCATION = '/.collab-sso/auth';
@@ -66,7 +87,13 @@ export function renderStage2Conf(l: Stage2Layout): string {
             proxy_set_header X-Collab-Host $host;
             ${FORWARDED}`
       : `return 503 '{"error":"sso_unavailable","message":"Sign-in is not configured on this node."}\\n';`;
-  return `# Stage 2 nginx for collab-gateway: Host -> container VPN address (see libs/nginx).
+  const live = l.live;
+  if (live && (!SOCKET_RE.test(live.socket) || !DICT_SIZE_RE.test(live.dictSize ?? '128m'))) {
+    throw new Error('stage 2 conf: live socket must be an absolute path, dictSize like 128m');
+  }
+  const modules = live?.modulesDir === undefined ? '/usr/lib/nginx/modules' : live.modulesDir;
+  const route = live ? `$${LIVE_ROUTE_VARIABLE}` : `$${UPSTREAM_VARIABLE}`;
+  return `${live && modules ? `load_module ${modules}/ndk_http_module.so;\nload_module ${modules}/ngx_http_lua_module.so;\n` : ''}# Stage 2 nginx for collab-gateway: Host -> container VPN address (see libs/nginx).
 worker_processes ${l.workerProcesses ?? 'auto'};
 worker_rlimit_nofile ${2 * (l.workerConnections ?? 16384) + 1024};
 pid ${run}/nginx.pid;
@@ -93,17 +120,17 @@ http {
     server_names_hash_bucket_size 128;
 
     include ${l.mapPath};
-
+${live ? liveHttp(live) : ''}
     map $http_upgrade $connection_upgrade {
         default upgrade;
         ''      close;
     }
     # Protected routes (value "${PROTECTED_PREFIX}address:port"): the proxy target, and whether to ask the gateway.
-    map $${UPSTREAM_VARIABLE} $collab_target {
+    map ${route} $collab_target {
         "~^${PROTECTED_PREFIX}(?<collab_address>.+)$" $collab_address;
-        default $${UPSTREAM_VARIABLE};
+        default ${route};
     }
-    map $${UPSTREAM_VARIABLE} $collab_protected {
+    map ${route} $collab_protected {
         "~^${PROTECTED_PREFIX}" 1;
         default 0;
     }
@@ -111,10 +138,10 @@ http {
     server {
         listen ${l.listen} default_server;
         server_name _;
-
+${live ? `        set_by_lua_block ${route} { return require("collab_routes").lookup(ngx.var.host) or ngx.var.${UPSTREAM_VARIABLE} }\n` : ''}
         location / {
-            if ($${UPSTREAM_VARIABLE} = "${OFFLINE}") { return 503 '${OFFLINE_BODY}\\n'; }
-            if ($${UPSTREAM_VARIABLE} = "${UNKNOWN}") { return 503 '${UNKNOWN_BODY}\\n'; }
+            if (${route} = "${OFFLINE}") { return 503 '${OFFLINE_BODY}\\n'; }
+            if (${route} = "${UNKNOWN}") { return 503 '${UNKNOWN_BODY}\\n'; }
             auth_request ${SSO_AUTH_LOCATION};
 ${AUTH_USER_HEADERS.map(
   (h) => `            auth_request_set ${headerVar(h)} ${upstreamHeaderVar(h)};
@@ -171,7 +198,33 @@ ${AUTH_USER_HEADERS.map(
         location = /collab/routes-hash { return 200 "${HASH_VARIABLE}"; }
         location / { return 404; }
     }
+${live ? liveControlServer(live) : ''}}
+`;
 }
+
+/** The shared dict and the Lua code (loaded once in the master; workers inherit it). */
+function liveHttp(live: LiveLayout): string {
+  return `    lua_shared_dict collab_routes ${live.dictSize ?? '128m'};
+    init_by_lua_block {
+        package.loaded.collab_routes = (function()
+${LIVE_ROUTES_LUA}
+        end)()
+    }
+`;
+}
+
+/** The route channel: a unix socket only, so nothing on Stage 2's public side reaches it. */
+function liveControlServer(live: LiveLayout): string {
+  return `
+    server {
+        listen unix:${live.socket};
+        client_max_body_size 256m;
+        client_body_buffer_size 256m;
+        location = /routes/state { content_by_lua_block { require("collab_routes").state() } }
+        location = /routes/snapshot { content_by_lua_block { require("collab_routes").snapshot() } }
+        location = /routes/delta { content_by_lua_block { require("collab_routes").delta() } }
+        location / { return 404; }
+    }
 `;
 }
 

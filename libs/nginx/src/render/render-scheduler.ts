@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { NginxConfig } from '@app/config';
 import type { RoutesChangedListener } from '@app/jobs';
-import { pendingKey } from './renderer';
+import { pendingContainersKey, pendingKey } from './renderer';
 
 export const renderJobOptions = { removeOnComplete: 100, removeOnFail: 500, attempts: 5, backoff: { type: 'exponential', delay: 1_000 } };
 
@@ -17,11 +17,22 @@ export class RenderScheduler implements RoutesChangedListener {
     private readonly queue: Queue,
     private readonly redis: Redis,
     private readonly redisPrefix: string,
-    private readonly config: Pick<NginxConfig, 'nodeId' | 'coalesceMinMs' | 'coalesceMaxMs'>,
+    private readonly config: Pick<NginxConfig, 'nodeId' | 'coalesceMinMs' | 'coalesceMaxMs' | 'liveSocket' | 'stage'>,
   ) {}
 
-  async routesChanged(reason: string): Promise<void> {
+  async routesChanged(reason: string, containerIds?: readonly string[]): Promise<void> {
     const { nodeId: node, coalesceMinMs: min, coalesceMaxMs: max } = this.config;
+    if (this.config.liveSocket && this.config.stage === 'stage2' && containerIds?.length) {
+      // Live routes: no debounce (a delta is cheap); the containers wait in a set, and changes
+      // during a push are taken by the one job that follows it.
+      await this.redis.sadd(pendingContainersKey(this.redisPrefix, node), ...containerIds);
+      await this.queue.add(
+        'nginx:render',
+        { node, reason: reason.slice(0, 200), delta: true },
+        { ...renderJobOptions, deduplication: { id: `nginx-delta.${node}`, keepLastIfActive: true, replace: true } },
+      );
+      return;
+    }
     const key = pendingKey(this.redisPrefix, node);
     const now = Date.now();
     const [, [, first]] = (await this.redis

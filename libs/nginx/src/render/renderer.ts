@@ -2,14 +2,17 @@ import { readFile } from 'node:fs/promises';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { NginxConfig } from '@app/config';
-import { safeSwap, SwapError, SwapSteps, parseCidr } from '@app/common';
-import { MapFile } from '../domain/render-map';
+import { parseCidr, safeSwap, SwapError, SwapSteps } from '@app/common';
 import { readRenderRoutes, type RenderRoute } from '@app/routing';
+import { MapFile, renderMapFile } from '../domain/render-map';
 import { SkippedRow } from '../domain/route';
 import { renderStage1Map } from '../domain/render-stage1';
-import { renderStage2Map } from '../domain/render-stage2';
+import { stage2Pairs, UNKNOWN, UPSTREAM_VARIABLE } from '../domain/render-stage2';
+import { liveEntries, LiveEntries } from '../domain/live-routes';
+import { LiveClient } from '../infra/live-client';
 import { NginxControl } from '../infra/nginx-control';
 import { nginxMetrics as m } from '../metrics';
+import { LivePusher } from './live-pusher';
 import { withRedisLock } from './redis-lock';
 
 export interface RenderResult {
@@ -23,6 +26,16 @@ export interface RenderResult {
 }
 
 export const pendingKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:pending-since:${node}`;
+/** Live routes: the containers whose routes changed since the last delta (a Redis set). */
+export const pendingContainersKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:pending-containers:${node}`;
+
+export interface DeltaResult {
+  outcome: 'applied' | 'unchanged' | 'snapshot' | 'failed';
+  containers: number;
+  durationMs: number;
+  error?: string;
+}
+
 const lockKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:lock:${node}`;
 
 /**
@@ -32,6 +45,8 @@ const lockKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:loc
  */
 export class NginxRenderer {
   private readonly ranges;
+  /** Live routes (NGINX_ROUTES_SOCKET, Stage 2): changes go through nginx's shared dict, never a reload. */
+  readonly live: LivePusher | null;
 
   constructor(
     private readonly pool: Pool,
@@ -44,6 +59,63 @@ export class NginxRenderer {
     private readonly beforeCommit?: SwapSteps['beforeCommit'],
   ) {
     this.ranges = config.vpnRanges.map(parseCidr);
+    this.live =
+      config.liveSocket && config.stage === 'stage2'
+        ? new LivePusher(new LiveClient(config.liveSocket, config.commandTimeoutMs), config.nodeId)
+        : null;
+  }
+
+  /**
+   * Live routes: pushes the routes of the containers named since the last delta (a Redis set the
+   * scheduler fills). nginx refusing the base, or answering other than expected, turns it into a
+   * full render (map file + snapshot). A push that fails puts the containers back and throws.
+   */
+  async applyPending(): Promise<DeltaResult> {
+    const live = this.live;
+    if (!live) throw new Error('applyPending without live routes (NGINX_ROUTES_SOCKET)');
+    const node = this.config.nodeId;
+    const ttlMs = 3 * this.config.commandTimeoutMs + 2 * this.config.confirmTimeoutMs + 30_000;
+    const called = performance.now();
+    return withRedisLock(this.redis, lockKey(this.redisPrefix, node), { ttlMs, waitMs: ttlMs }, async () => {
+      const started = performance.now();
+      const elapsed = () => Math.round(performance.now() - started);
+      const key = pendingContainersKey(this.redisPrefix, node);
+      const [[, ids]] = (await this.redis.multi().smembers(key).del(key).exec()) as [[unknown, string[]], unknown];
+      if (!ids.length) return { outcome: 'unchanged', containers: 0, durationMs: elapsed() };
+      try {
+        const rows = await readRenderRoutes(this.pool, ids);
+        const outcome = await live.delta(ids, this.liveEntries(rows));
+        if (outcome !== 'needs-snapshot') {
+          m.liveDeltaSeconds.observe({ node }, (performance.now() - called) / 1000);
+          return { outcome, containers: ids.length, durationMs: elapsed() };
+        }
+      } catch (err) {
+        await this.redis.sadd(key, ...ids);
+        throw err;
+      }
+      const full = await this.renderLocked();
+      await this.record(full).catch(() => undefined);
+      if (full.outcome === 'failed') {
+        await this.redis.sadd(key, ...ids);
+        return { outcome: 'failed', containers: ids.length, durationMs: elapsed(), error: full.error };
+      }
+      return { outcome: 'snapshot', containers: ids.length, durationMs: elapsed() };
+    });
+  }
+
+  /** Live routes: does nginx serve what this worker last confirmed? False when it restarted, or another push landed. */
+  async liveInSync(): Promise<boolean> {
+    const live = this.live;
+    if (!live) return true;
+    // Under the node's lock, so a push half way is not taken for a difference; a held lock means a
+    // push or render runs, and each confirms what nginx answers itself.
+    const lock = lockKey(this.redisPrefix, this.config.nodeId);
+    return withRedisLock(this.redis, lock, { ttlMs: 30_000, waitMs: 0 }, async () => live.matches(await live.state())).catch(
+      (err: Error) => {
+        if (err.message.includes('still held')) return true;
+        throw err;
+      },
+    );
   }
 
   async render(): Promise<RenderResult> {
@@ -67,7 +139,8 @@ export class NginxRenderer {
     try {
       const rows = await readRenderRoutes(this.pool);
       stage = 'render';
-      file = this.renderRows(rows);
+      const rendered = this.renderRows(rows);
+      file = rendered.file;
       m.skippedRows.set({ node }, file.skipped.length);
       m.skippedTotal.inc({ node }, file.skipped.length);
       m.routes.set({ node }, file.entries);
@@ -81,12 +154,19 @@ export class NginxRenderer {
             end();
           }
         },
-        // The rollback path calls this too; then the served hash is the old one.
-        activate: async () => this.reloadAndConfirm(hashOf(await readFile(this.config.mapPath, 'utf8'))),
+        // The rollback path calls this too; then the served hash is the old one. Live routes never
+        // reload: the file is what nginx starts from, the snapshot below what it serves.
+        activate: this.live ? undefined : async () => this.reloadAndConfirm(hashOf(await readFile(this.config.mapPath, 'utf8'))),
         beforeCommit: this.beforeCommit,
       });
       let outcome: RenderResult['outcome'] = swap.status;
-      if (swap.status === 'unchanged' && (await this.control.servingHash()) !== hash) {
+      if (this.live && rendered.entries) {
+        stage = 'push';
+        if (!(await this.live.inSync(rendered.entries))) {
+          await this.live.snapshot(rendered.entries);
+          outcome = 'swapped';
+        }
+      } else if (swap.status === 'unchanged' && (await this.control.servingHash()) !== hash) {
         // Same bytes on disk but not served: a worker died between the rename and the reload.
         stage = 'activate';
         await this.reloadAndConfirm(hash);
@@ -122,13 +202,23 @@ export class NginxRenderer {
     end();
   }
 
-  private renderRows(rows: RenderRoute[]): MapFile {
+  private renderRows(rows: RenderRoute[]): { file: MapFile; entries?: LiveEntries } {
     const policy = { domain: this.domain, vpnRanges: this.ranges };
     if (this.config.stage === 'stage1') {
-      return renderStage1Map(rows, { ...policy, nodes: this.config.gatewayNodes, defaultNode: this.config.defaultGatewayNode });
+      return { file: renderStage1Map(rows, { ...policy, nodes: this.config.gatewayNodes, defaultNode: this.config.defaultGatewayNode }) };
     }
+    const { pairs, skipped } = stage2Pairs(rows, this.stage2Policy());
+    const file = renderMapFile('Stage 2: Host -> container VPN address', UPSTREAM_VARIABLE, UNKNOWN, pairs, skipped);
+    return { file, entries: this.live ? liveEntries(pairs) : undefined };
+  }
+
+  private stage2Policy() {
     const node = { id: this.config.nodeId, isDefault: this.config.nodeId === this.config.defaultGatewayNode };
-    return renderStage2Map(rows, { ...policy, node });
+    return { domain: this.domain, vpnRanges: this.ranges, node };
+  }
+
+  private liveEntries(rows: RenderRoute[]): LiveEntries {
+    return liveEntries(stage2Pairs(rows, this.stage2Policy()).pairs);
   }
 
   private async record(r: RenderResult): Promise<void> {

@@ -14,12 +14,16 @@ export type ContainerRoute = Pick<
   'fqdn' | 'service' | 'port' | 'is_primary' | 'active' | 'vpn_address' | 'gateway_node' | 'updated_at'
 >;
 
-/** Every route, as the nginx renderers take them (addresses as text). */
-export async function readRenderRoutes(pool: Pool): Promise<RenderRoute[]> {
+/**
+ * Every route (or those of `containerIds`: live routes' deltas), as the nginx renderers take them
+ * (addresses as text), by fqdn: the first row of a doubled host is the same one in every render and delta.
+ */
+export async function readRenderRoutes(pool: Pool, containerIds?: readonly string[]): Promise<RenderRoute[]> {
   const { rows } = await pool.query<RenderRoute>(
     `SELECT fqdn, container_id::text AS container_id, org_id::text AS org_id, service, port, is_primary,
             host(vpn_address) AS vpn_address, gateway_node, active, protected
-       FROM routes`,
+       FROM routes ${containerIds ? 'WHERE container_id = ANY($1::uuid[])' : ''} ORDER BY fqdn`,
+    containerIds ? [containerIds] : [],
   );
   return rows;
 }

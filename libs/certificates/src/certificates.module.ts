@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { PG_POOL } from '@app/database';
+import { EventStore } from '@app/event-store';
+import { QUEUE_NAME } from '@app/jobs';
+import { NginxControl } from '@app/nginx';
+import { ReadinessChecks } from '@app/observability';
+import { ProjectorHost } from '@app/projections';
+import { REDIS } from '@app/redis';
+import { CertificateService } from './certificate.service';
+import { CertificatesProjection } from './certificates.projection';
+import {
+  CertificateRunner,
+  CertificateScheduler,
+  EnsureCertificateHandler,
+  ensureJobOptions,
+  ReconcileCertificatesHandler,
+} from './certificates.jobs';
+import { CertificateInstaller } from './edge/installer';
+import { AcmeIssuer } from './infra/acme-issuer';
+import { DevCaIssuer } from './infra/dev-ca-issuer';
+import { ChallTestSrvDns } from './infra/dns-provider';
+import type { CertificateIssuer } from './infra/issuer';
+import { AesGcmKeySealer, KEY_SEALER, KeySealer } from './infra/key-sealer';
+import { CertificateStore } from './infra/store';
+import { readinessOf } from './readiness';
+
+export const CERTIFICATES_QUEUE = Symbol('CERTIFICATES_QUEUE');
+
+/** CERTS_KEY_ENCRYPTION_KEY, or in development a key created once in DATA_DIR/certs-key (mode 0600). */
+export function keySealerFor(config: AppConfig): KeySealer {
+  const b64 = config.certificates.keyEncryptionKeyB64;
+  if (b64) return AesGcmKeySealer.fromBase64(b64);
+  const path = join(config.dataDir, 'certs-key');
+  if (!existsSync(path)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    try {
+      writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return AesGcmKeySealer.fromBase64(readFileSync(path, 'utf8').trim());
+}
+
+async function issuerFor(config: AppConfig, pool: Pool, sealer: KeySealer): Promise<CertificateIssuer> {
+  const c = config.certificates;
+  if (c.issuer === 'dev-ca') return DevCaIssuer.load(config.dataDir);
+  const a = c.acme;
+  return new AcmeIssuer(pool, sealer, new ChallTestSrvDns(a.challtestsrvUrl!), {
+    directoryUrl: a.directoryUrl!,
+    email: a.email,
+    caBundlePem: a.caBundlePath ? readFileSync(a.caBundlePath, 'utf8') : undefined,
+    propagationWaitMs: a.propagationWaitMs,
+  });
+}
+
+/** Everything the jobs need, or null when CERTS_ENABLED is false (the handlers then answer "disabled"). */
+const runnerProvider = {
+  provide: CertificateRunner,
+  inject: [APP_CONFIG, PG_POOL, EventStore, REDIS, CERTIFICATES_QUEUE],
+  useFactory: async (config: AppConfig, pool: Pool, events: EventStore, redis: Redis, queue: Queue): Promise<CertificateRunner | null> => {
+    const c = config.certificates;
+    if (!c.enabled) return null;
+    const sealer = keySealerFor(config);
+    const store = new CertificateStore(pool);
+    const service = new CertificateService(events, store, await issuerFor(config, pool, sealer), sealer, {
+      domain: config.platformDomain,
+      policy: { renewBeforeMs: c.renewBeforeDays * 86_400_000, retryMinMs: c.retryMinS * 1000, retryMaxMs: c.retryMaxS * 1000 },
+      limits: c.acme.limits,
+      registeredDomain: c.acme.registeredDomain,
+      gatewayFqdns: () => store.gatewayFqdns(config.onboarding.defaultNode.fqdn, c.extraGatewayFqdns),
+    });
+    const control = new NginxControl({
+      bin: c.nginx.bin,
+      prefix: c.nginx.prefix,
+      conf: c.nginx.conf,
+      mapPath: c.mapPath,
+      reloadCmd: c.nginx.reloadCmd,
+      statusUrl: c.nginx.statusUrl,
+      commandTimeoutMs: config.nginx.commandTimeoutMs,
+      confirmTimeoutMs: config.nginx.confirmTimeoutMs,
+    });
+    const gatewayFqdns = () => store.gatewayFqdns(config.onboarding.defaultNode.fqdn, c.extraGatewayFqdns);
+    const installer = new CertificateInstaller(
+      { certDir: c.dir, mapPath: c.mapPath, layout: c.layout, httpsListen: c.nginx.httpsListen, gatewayFqdns },
+      control,
+    );
+    return new CertificateRunner(service, store, installer, sealer, new CertificateScheduler(queue), redis, config.redis.prefix);
+  },
+};
+
+/** Worker side: the certificates projection (an org's first container), the start-up and periodic reconciliation, readiness. */
+@Injectable()
+class CertificatesLifecycle implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('certificates');
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(CERTIFICATES_QUEUE) private readonly queue: Queue,
+    @Inject(ProjectorHost) private readonly host: ProjectorHost,
+    @Inject(ReadinessChecks) private readonly checks: ReadinessChecks,
+    @Optional() @Inject(CertificateRunner) private readonly runner: CertificateRunner | null,
+  ) {}
+
+  onModuleInit(): void {
+    // Off, nothing runs: no projection (it catches up from the log whenever certificates are turned on).
+    if (!this.config.certificates.enabled) return;
+    const scheduler = new CertificateScheduler(this.queue);
+    this.host.register(
+      new CertificatesProjection((orgs) =>
+        Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined),
+      ),
+    );
+    this.checks.register(readinessOf(new CertificateStore(this.pool)));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.runner) return;
+    const every = this.config.certificates.reconcileS * 1000;
+    await this.queue.upsertJobScheduler(
+      'certificates-reconcile',
+      { every },
+      { name: 'certificates:reconcile', data: { reason: 'reconcile' }, opts: ensureJobOptions },
+    );
+    await this.queue.add(
+      'certificates:reconcile',
+      { reason: 'worker start' },
+      { ...ensureJobOptions, deduplication: { id: 'certificates-reconcile-start' } },
+    );
+    this.logger.log(`certificates: ${this.config.certificates.issuer} issuer, Stage 1 include ${this.config.certificates.mapPath}`);
+  }
+}
+
+@Module({})
+export class CertificatesModule {
+  static forWorker(): DynamicModule {
+    return {
+      module: CertificatesModule,
+      providers: [
+        {
+          provide: CERTIFICATES_QUEUE,
+          inject: [APP_CONFIG, REDIS],
+          useFactory: (config: AppConfig, redis: Redis) =>
+            new Queue(QUEUE_NAME, { connection: redis.duplicate({ connectionName: 'certificates-queue' }), prefix: config.redis.prefix }),
+        },
+        runnerProvider,
+        { provide: KEY_SEALER, inject: [APP_CONFIG], useFactory: keySealerFor },
+        {
+          provide: EnsureCertificateHandler,
+          inject: [CertificateRunner],
+          useFactory: (r: CertificateRunner | null) => new EnsureCertificateHandler(r),
+        },
+        {
+          provide: ReconcileCertificatesHandler,
+          inject: [CertificateRunner],
+          useFactory: (r: CertificateRunner | null) => new ReconcileCertificatesHandler(r),
+        },
+        CertificatesLifecycle,
+        QueueCloser,
+      ],
+      exports: [EnsureCertificateHandler, ReconcileCertificatesHandler, CertificateRunner],
+    };
+  }
+}
+
+@Injectable()
+class QueueCloser {
+  constructor(@Inject(CERTIFICATES_QUEUE) private readonly queue: Queue) {}
+  async onApplicationShutdown(): Promise<void> {
+    const client = await this.queue.client;
+    await this.queue.close();
+    client.disconnect();
+  }
+}
