@@ -4,6 +4,7 @@ import type { ViewContext } from './context';
 import { h, mount } from './dom';
 import { roleOf } from './format';
 import { openLive, type LiveState } from './live';
+import { endProviderSession, finishProviderSignIn } from './oidc';
 import { session } from './session';
 import type { HealthChange } from './types';
 import { renderContainer } from './views/container';
@@ -20,12 +21,15 @@ const reconnectListeners = new Set<() => void>();
 let live: { close: () => void } | null = null;
 let leaveView: (() => void) | null = null;
 
-function signOut(message?: string): void {
+function signOut(message?: string, endProvider = false): void {
   live?.close();
   live = null;
   leaveView?.();
   leaveView = null;
+  const viaProvider = session.via() === 'provider';
   session.signOut();
+  // Signing out by hand ends the provider's session too (else the next sign-in would be silent).
+  if (endProvider && viaProvider) return endProviderSession();
   showSignIn(message);
 }
 setUnauthorizedHandler(() => signOut('Your token was refused (expired or revoked). Sign in again.'));
@@ -89,7 +93,7 @@ function showApp(): void {
         { class: 'top__end' },
         liveStatus,
         h('span', { class: 'who' }, `Signed in as ${role ?? 'unknown role'}`),
-        h('button', { type: 'button', id: 'sign-out', onclick: () => signOut() }, 'Sign out'),
+        h('button', { type: 'button', id: 'sign-out', onclick: () => signOut(undefined, true) }, 'Sign out'),
       ),
     ),
     main,
@@ -164,5 +168,11 @@ function route(): void {
 }
 
 window.addEventListener('hashchange', route);
-if (session.token()) showApp();
-else showSignIn();
+finishProviderSignIn().then(
+  (signedIn) => {
+    if (signedIn) session.signIn(signedIn.token, 'provider');
+    if (session.token()) showApp();
+    else showSignIn();
+  },
+  (err: Error) => showSignIn(err.message),
+);

@@ -200,6 +200,13 @@ export const envSchema = z.object({
   /** How long a protected-service check's answer may be reused (revocation takes effect within it). */
   SSO_CHECK_CACHE_MS: int(0, 10_000).default(1_000),
 
+  /** Dashboard sign-in through the provider (docs/sso.md#dashboard-sign-in): who is an operator, how long its tokens live. */
+  DASHBOARD_OPERATORS: z
+    .string()
+    .regex(/^[^,\s]+(,[^,\s]+)*$/, 'comma-separated user ids or emails')
+    .optional(),
+  DASHBOARD_TOKEN_TTL_S: int(60, 12 * 3600).default(3600),
+
   /** TLS at the edge (libs/certificates; certificates-config.ts). */
   ...certificatesEnvShape,
   /** Abuse limits (issue 23, README "Security"): sign-in throttle and per-endpoint write budgets. */

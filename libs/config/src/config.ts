@@ -120,6 +120,9 @@ export interface AppConfig {
     servicePort?: number;
     sessionTtlS: number;
     checkCacheMs: number;
+    /** Users (ids or emails, lower-cased) who sign in to the dashboard as operators; everyone else as a viewer. */
+    dashboardOperators: string[];
+    dashboardTokenTtlS: number;
   };
 }
 
@@ -367,6 +370,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       servicePort: e.SSO_SERVICE_PORT,
       sessionTtlS: e.SSO_SESSION_TTL_S,
       checkCacheMs: e.SSO_CHECK_CACHE_MS,
+      dashboardOperators: (e.DASHBOARD_OPERATORS ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((v) => v.toLowerCase()),
+      dashboardTokenTtlS: e.DASHBOARD_TOKEN_TTL_S,
     },
     auth: { allowUnregisteredContainers: e.AUTH_ALLOW_UNREGISTERED_CONTAINERS, tokenVersionsResyncS: e.TOKEN_VERSIONS_RESYNC_S },
     onboarding: {

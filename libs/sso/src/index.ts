@@ -11,3 +11,4 @@ export * from './domain/events';
 export * from './domain/clients';
 export { parseServiceHost, safeReturnPath, parseCookies, hostCookie, serviceOrigin } from './domain/hosts';
 export { decideAccess, evolveProjectAccess, initialProjectAccess } from './domain/access';
+export { DASHBOARD_CLIENT_ID, dashboardRedirectUri, decideDashboardRole } from './domain/dashboard';

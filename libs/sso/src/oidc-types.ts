@@ -9,6 +9,7 @@ export interface OidcProvider {
   ): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown> }>;
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: unknown, o?: { mergeWithLastSubmission?: boolean }): Promise<void>;
   AuthorizationCode: { find(code: string): Promise<AuthorizationCodeEntity | undefined> };
+  AccessToken: { find(id: string): Promise<{ clientId: string; accountId: string; destroy(): Promise<void> } | undefined> };
   Client: { prototype: Record<string, unknown> };
   Grant: new (o: { accountId: string; clientId: string }) => GrantEntity;
   proxy: boolean;

@@ -14,6 +14,7 @@ import { USER_DIRECTORY, UserDirectory } from './users';
 import { registerInteractionRoutes } from './interaction.routes';
 import type { GrantEntity, OidcProvider } from './oidc-types';
 import { logoutSource, postLogoutSuccessSource, providerCsp } from './provider-pages';
+import { DASHBOARD_CLIENT_ID, dashboardRedirectUri } from './domain/dashboard';
 import { findUnsafeInForm, RateLimiter, sendProblem } from '@app/http';
 import { SignInThrottle } from './sign-in-throttle';
 import { ValidationError } from '@app/common';
@@ -104,6 +105,23 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
           long: { signed: true, httpOnly: true, sameSite: 'lax' },
           short: { signed: true, httpOnly: true, sameSite: 'lax' },
         },
+        // The dashboard: a public client (no secret; PKCE, which oidc-provider requires of public clients), redirected to the gateway's own /dashboard/.
+        clients: [
+          {
+            client_id: DASHBOARD_CLIENT_ID,
+            token_endpoint_auth_method: 'none',
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+            redirect_uris: [dashboardRedirectUri(this.config.sso.issuer)],
+            post_logout_redirect_uris: [dashboardRedirectUri(this.config.sso.issuer)],
+          },
+        ],
+        // Browsers' cross-origin calls: only a public client's (the dashboard) from its own redirect origin, and
+        // userinfo from a client's redirect origin (oidc-provider's default rule, made explicit).
+        clientBasedCORS(ctx: { oidc: { route: string } }, origin: string, client: { clientAuthMethod: string; redirectUris: string[] }) {
+          if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
+          return client.redirectUris.some((uri) => URL.canParse(uri) && new URL(uri).origin === origin);
+        },
         async findAccount(_ctx: unknown, sub: string) {
           const a = await users.find(sub);
           if (!a) return undefined;
@@ -113,8 +131,9 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
         // The granted scopes' claims go into the ID token too (apps that never call userinfo still see who signed in).
         conformIdTokenClaims: false,
         scopes: ['openid', 'email', 'profile', 'offline_access'],
+        // 'none' is for the dashboard's public client only (static; container clients are registered with a secret).
         // Secrets are stored hashed: no method that needs the clear secret as a key (client_secret_jwt, HS*).
-        clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+        clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
         enabledJWA: {
           clientAuthSigningAlgValues: ['RS256', 'ES256'],
           idTokenSigningAlgValues: ['RS256'],

@@ -12,6 +12,7 @@ import { OAuthClientsService } from './oauth-clients.service';
 import { OidcProviderService } from './oidc.provider';
 import { PlatformUserDirectory, USER_DIRECTORY } from './users';
 import { SignInThrottle } from './sign-in-throttle';
+import { DashboardSignInController, DashboardSignInService } from './dashboard-signin';
 
 /** The `access` projection alone, for the process that runs the projectors (the worker by default). */
 @Module({})
@@ -31,13 +32,14 @@ export class AccessProjectionModule implements OnModuleInit {
 @Global()
 @Module({
   imports: [AccessProjectionModule],
-  controllers: [GuardController, AccessController],
+  controllers: [GuardController, AccessController, DashboardSignInController],
   providers: [
     { provide: USER_DIRECTORY, inject: [PG_POOL], useFactory: (pool: Pool) => new PlatformUserDirectory(pool) },
     OidcProviderService,
     SignInThrottle,
     GuardService,
     AccessService,
+    DashboardSignInService,
     OAuthClientsService,
     { provide: OAUTH_CLIENTS, useExisting: OAuthClientsService },
   ],

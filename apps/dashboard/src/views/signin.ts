@@ -1,8 +1,10 @@
 import { ApiError, get } from '../api';
 import { h, mount } from '../dom';
+import { startProviderSignIn } from '../oidc';
 
 /**
- * Paste a viewer or operator token. It is checked against the API before it is kept; the field is
+ * Sign in with a gateway account (the gateway's OpenID provider: its own form, then back here as
+ * the user's role), or, for automation, paste a viewer or operator token. It is checked against the API before it is kept; the field is
  * a password input so it is not shown, autofilled or remembered by the browser.
  */
 export function renderSignIn(root: HTMLElement, onSignedIn: (token: string) => void, message?: string): void {
@@ -17,10 +19,21 @@ export function renderSignIn(root: HTMLElement, onSignedIn: (token: string) => v
   });
   const error = h('p', { id: 'signin-error', class: 'notice notice--error', role: 'alert', hidden: !message }, message ?? '');
   const button = h('button', { type: 'submit' }, 'Sign in');
+  const account = h(
+    'button',
+    {
+      type: 'button',
+      id: 'signin-account',
+      onclick: () => void startProviderSignIn().catch(() => ((error.textContent = 'The sign-in could not start.'), (error.hidden = false))),
+    },
+    'Continue with your gateway account',
+  );
   const form = h(
     'form',
     { class: 'signin', 'aria-labelledby': 'signin-title', novalidate: true },
     h('h2', { id: 'signin-title' }, 'Sign in'),
+    account,
+    h('p', { class: 'help' }, 'Or paste a token:'),
     h('label', { for: 'token' }, 'Access token'),
     input,
     h(
