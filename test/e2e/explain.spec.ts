@@ -141,7 +141,7 @@ describe('explain a URL: one verdict per link of the chain (real PostgreSQL, Red
     await verdictOf(host(b.id, 'lab'), 'container_deleted');
 
     // The node's nginx is gone: the next change cannot reach it, and the old routes are what it served.
-    await nginx.stop();
+    await nginx.halt();
     expect((await a.post({ type: 'user-container:map-http-service', name: 'notebook', port: port + 1 })).status).toBe(202);
     const failed = await verdictOf(host(a.id, 'notebook'), 'render_failed');
     expect(failed.verdict).toMatch(/^render failed at \w+: /);

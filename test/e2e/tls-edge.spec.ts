@@ -145,8 +145,11 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
     expect(reg.status).toBe(201);
     const vpn = await curl(GW, '/collab/vpn-config', ['-H', `Authorization: ${reg.body.token}`]);
     expect(vpn.status).toBe(200);
-    expect(vpn.body).toMatch(/^client\b/);
-    expect(vpn.body).toContain('remote ');
+    // The seed client's JSON: certificates by file name and the client config (issue 16's contract).
+    const client = JSON.parse(vpn.body) as { certificates: Record<string, string>; config: string };
+    expect(Object.keys(client.certificates).sort()).toEqual(['ca.crt', 'client.crt', 'client.key', 'ta.key']);
+    expect(client.config).toMatch(/^client\b/);
+    expect(client.config).toContain('remote ');
 
     // Plain HTTP is redirected to https on the same host.
     const { stdout } = await run('curl', [

@@ -46,6 +46,8 @@ export interface TestNginx {
   processes(): { pid: number; rssKb: number }[];
   /** Stops nginx (QUIT, so workers finish) and starts it again on the same ports and files. */
   restart(): Promise<void>;
+  /** Stops nginx and keeps its files (a render may still be writing there); stop() removes them. */
+  halt(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -157,6 +159,7 @@ export async function startTestNginx(
       await halt();
       await launch();
     },
+    halt,
     async stop() {
       process.removeListener('exit', reap);
       await halt();
