@@ -87,6 +87,11 @@ export class NginxRenderer {
         const outcome = await live.delta(ids, this.liveEntries(rows));
         if (outcome !== 'needs-snapshot') {
           m.liveDeltaSeconds.observe({ node }, (performance.now() - called) / 1000);
+          // nginx confirmed these routes: the node's state says so (explain and the dashboard read it), without a render.
+          if (outcome === 'applied')
+            await this.pool
+              .query(`UPDATE nginx_render_state SET last_attempt_at = now(), last_success_at = now() WHERE node = $1`, [node])
+              .catch(() => undefined);
           return { outcome, containers: ids.length, durationMs: elapsed() };
         }
       } catch (err) {
