@@ -5,7 +5,7 @@ import type { JobHandler, JobPayloads } from '@app/jobs';
 import { GATEWAY_SUBJECT } from './domain/subjects';
 import { keyContext, type CertificateService, type EnsureResult } from './certificate.service';
 import type { CertificateInstaller, InstallOutcome } from './edge/installer';
-import { withLock } from './infra/redis-lock';
+import { withRedisLock } from '@app/redis';
 import type { CertificateStore } from './infra/store';
 import type { KeySealer } from './infra/key-sealer';
 import { certificateMetrics as m } from './metrics';
@@ -45,7 +45,7 @@ export class CertificateRunner {
   ) {}
 
   async ensure(subject: string, force = false): Promise<EnsureResult> {
-    const result = await withLock(
+    const result = await withRedisLock(
       this.redis,
       `${this.redisPrefix}:certificates:subject:${subject}`,
       { ttlMs: 15 * 60_000, waitMs: 15 * 60_000 },
@@ -64,7 +64,7 @@ export class CertificateRunner {
   }
 
   async install(): Promise<InstallOutcome> {
-    return withLock(this.redis, `${this.redisPrefix}:certificates:install`, { ttlMs: 5 * 60_000, waitMs: 5 * 60_000 }, async () => {
+    return withRedisLock(this.redis, `${this.redisPrefix}:certificates:install`, { ttlMs: 5 * 60_000, waitMs: 5 * 60_000 }, async () => {
       const rows = await this.store.certificates();
       try {
         const out = await this.installer.install(

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { isSimpleAppend, PendingAppend, prepareEvents, toVersion, writeBatch, writeSimpleBatch } from './append-batch';
 import { EventStoreError, InvalidEventDataError, StoreUnavailableError } from './errors';
+import { jsonPageSql, parseJsonPage } from './json-page';
 import { storeMetrics } from './metrics';
 import { SharedTail } from './shared-reader';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, RecordedEvent } from './types';
@@ -126,25 +127,13 @@ export class EventStore {
    */
   async readAllBulk(after: Checkpoint, limit: number): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
     const { rows } = await this.pool.query(
-      `SELECT coalesce(json_agg(json_build_array(global_position::text, transaction_id::text, stream_id, stream_version,
-                event_id, event_type, data, metadata, recorded_at) ORDER BY transaction_id, global_position), '[]')::text AS page
-         FROM (SELECT * FROM events
-                WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                ORDER BY transaction_id, global_position LIMIT $3) x`,
+      jsonPageSql(
+        `(transaction_id, global_position) > ($1::xid8, $2::bigint) AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+        '$3',
+      ),
       [after.transactionId, after.globalPosition, limit],
     );
-    const events = (JSON.parse(rows[0].page) as unknown[][]).map((r): RecordedEvent => ({
-      globalPosition: r[0] as string,
-      transactionId: r[1] as string,
-      streamId: r[2] as string,
-      streamVersion: r[3] as number,
-      eventId: r[4] as string,
-      type: r[5] as string,
-      data: r[6],
-      metadata: r[7] as RecordedEvent['metadata'],
-      recordedAt: new Date(r[8] as string),
-    }));
+    const events = parseJsonPage(rows[0].page);
     const last = events[events.length - 1];
     return { events, checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after };
   }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { jsonPageSql, parseJsonPage } from './json-page';
 import type { Position, RecordedEvent } from './types';
 
 /** Which part of the log a time-travel read folds: event types and/or streams (all when absent). */
@@ -11,34 +12,23 @@ export interface HistoryFilter {
  * The log as it stood at a position, for time travel (docs/design.md, rule 2): the committed events
  * at or below `upTo`, in the order projections fold them ((transaction_id, global_position)), so a
  * fold of these pages equals what a projection held once it had read that far. Pages travel as one
- * JSON document each (as readAllBulk's), filtered in PostgreSQL.
+ * JSON document each (jsonPageSql, as readAllBulk's), filtered in PostgreSQL.
  */
 export async function* readUpTo(pool: Pool, upTo: Position, filter: HistoryFilter = {}, pageSize = 5_000): AsyncGenerator<RecordedEvent[]> {
   let after = { transactionId: '0', globalPosition: '0' };
   for (;;) {
     const { rows } = await pool.query<{ page: string }>(
-      `SELECT coalesce(json_agg(json_build_array(global_position::text, transaction_id::text, stream_id, stream_version,
-                event_id, event_type, data, metadata, recorded_at) ORDER BY transaction_id, global_position), '[]')::text AS page
-         FROM (SELECT * FROM events
-                WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                  AND global_position <= $3::bigint
-                  AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
-                  AND ($5::text[] IS NULL OR stream_id = ANY($5::text[]))
-                ORDER BY transaction_id, global_position LIMIT $6) x`,
+      jsonPageSql(
+        `(transaction_id, global_position) > ($1::xid8, $2::bigint)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           AND global_position <= $3::bigint
+           AND ($4::text[] IS NULL OR event_type = ANY($4::text[]))
+           AND ($5::text[] IS NULL OR stream_id = ANY($5::text[]))`,
+        '$6',
+      ),
       [after.transactionId, after.globalPosition, upTo, filter.types ?? null, filter.streams ?? null, pageSize],
     );
-    const events = (JSON.parse(rows[0]!.page) as unknown[][]).map((r): RecordedEvent => ({
-      globalPosition: r[0] as string,
-      transactionId: r[1] as string,
-      streamId: r[2] as string,
-      streamVersion: r[3] as number,
-      eventId: r[4] as string,
-      type: r[5] as string,
-      data: r[6],
-      metadata: r[7] as RecordedEvent['metadata'],
-      recordedAt: new Date(r[8] as string),
-    }));
+    const events = parseJsonPage(rows[0]!.page);
     if (events.length) yield events;
     if (events.length < pageSize) return;
     const last = events[events.length - 1]!;

@@ -13,7 +13,7 @@ import { LiveClient } from '../infra/live-client';
 import { NginxControl } from '../infra/nginx-control';
 import { nginxMetrics as m } from '../metrics';
 import { LivePusher } from './live-pusher';
-import { withRedisLock } from './redis-lock';
+import { withRedisLock } from '@app/redis';
 
 export interface RenderResult {
   outcome: 'swapped' | 'unchanged' | 'failed';
