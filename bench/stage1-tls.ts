@@ -6,13 +6,13 @@
 //   request latency through Stage 1, against the same proxy over plain HTTP.
 // Run: node -r ./test/support/ts-register.js bench/stage1-tls.ts [certs=10000] [seconds=5] [layouts=map,server-blocks]
 // The N certificates are copies of one ECDSA P-256 certificate under N names (nginx parses each file).
-import { execFileSync, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CertificateInstaller, CertLayout, renderCertInclude, stage1ServerBody } from '@app/certificates';
+import { CertificateInstaller, CertLayout, FALLBACK_STEM, renderCertInclude, stage1ServerBody } from '@app/certificates';
 import { NginxControl } from '@app/nginx';
 import { freePort, NGINX_BIN } from '../test/support/nginx';
 import { startStage1 } from '../test/support/stage1';
@@ -22,7 +22,7 @@ const DOMAIN = 'collab.bench.test';
 const since = (t: number) => Math.round(performance.now() - t);
 
 async function rssMiB(pidFile: string): Promise<number> {
-  const master = execFileSync('cat', [pidFile]).toString().trim();
+  const master = (await readFile(pidFile, 'utf8')).trim();
   const { stdout } = await run('ps', ['-o', 'rss=', '--ppid', master, '-p', master]);
   return Math.round(
     stdout
@@ -79,31 +79,9 @@ async function measure(layout: CertLayout, count: number, seconds: number) {
     certDirPlaceholder: 'CERTDIR',
   });
   try {
-    const key = join(stage1.certDir, 'src.key');
-    const crt = join(stage1.certDir, 'src.crt');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=bench',
-        '-keyout',
-        key,
-        '-out',
-        crt,
-      ],
-      { stdio: 'ignore' },
-    );
-    const chainPem = execFileSync('cat', [crt]).toString();
-    const keyPem = execFileSync('cat', [key]).toString();
+    // Every org gets the same key pair (the figures are nginx's, not the crypto's): the fallback startStage1 wrote.
+    const [crt, key] = [join(stage1.certDir, `${FALLBACK_STEM}.crt`), join(stage1.certDir, `${FALLBACK_STEM}.key`)];
+    const [chainPem, keyPem] = [await readFile(crt, 'utf8'), await readFile(key, 'utf8')];
     const certs = Array.from({ length: count }, () => {
       const org = randomUUID();
       return { subject: `org-${org}`, names: [`*.org-${org}.${DOMAIN}`], fingerprint: randomBytes(8).toString('hex') };

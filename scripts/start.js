@@ -145,7 +145,9 @@ function devStage1() {
   if (env.NODE_ENV === 'production' || env.CERTS_NGINX_CONF || env.CERTS_ENABLED === 'false' || env.NGINX_RENDER_ENABLED === 'false')
     return;
   const bin = env.NGINX_BIN;
-  const { renderStage1TlsConf, emptyCertInclude, FALLBACK_STEM } = require(path.join(root, 'dist/libs/certificates/src'));
+  const { renderStage1TlsConf, emptyCertInclude, ensureFallbackCert, FALLBACK_STEM } = require(
+    path.join(root, 'dist/libs/certificates/src'),
+  );
   const { renderStage1Map } = require(path.join(root, 'dist/libs/nginx/src'));
   const dir = path.resolve(root, env.DATA_DIR || '.data', 'nginx-stage1');
   const certDir = path.join(dir, 'certs');
@@ -193,32 +195,14 @@ function devStage1() {
     `start   | development Stage 1 (TLS) on https://127.0.0.1:${httpsPort} (http :${httpPort} redirects), certificates from ` +
       `${path.resolve(root, env.DATA_DIR || '.data', 'dev-ca', 'ca.pem')}; try curl -k --resolve ${gatewayFqdn}:${httpsPort}:127.0.0.1 https://${gatewayFqdn}:${httpsPort}/health/live`,
   );
-  // nginx starts on a self-signed fallback (what the worker also writes); the worker installs the issued ones.
-  const fallback = path.join(certDir, `${FALLBACK_STEM}`);
-  if (!existsSync(`${fallback}.crt`) || !existsSync(`${fallback}.key`)) {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '3650',
-        '-subj',
-        '/CN=collab-gateway no certificate yet',
-        '-keyout',
-        `${fallback}.key`,
-        '-out',
-        `${fallback}.crt`,
-      ],
-      { stdio: 'ignore' },
-    );
-  }
-  run('stage1', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
+  // nginx starts on a self-signed fallback (the worker writes the same, once); the worker installs the issued ones.
+  ensureFallbackCert(certDir).then(
+    () => stopping || run('stage1', bin, ['-p', `${dir}/`, '-c', conf, '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']),
+    (err) => {
+      console.error(`start   | Stage 1 fallback certificate: ${err.message}`);
+      stop(1);
+    },
+  );
 }
 // --- end of TLS at the edge ---
 
