@@ -59,15 +59,25 @@ describe('faults: Redis restarted (empty) and flushed under a running gateway an
 
   it('the periodic reconciliation restores a render that a FLUSHALL lost', async () => {
     const q = `${s.config.redis.prefix}:${QUEUE_NAME}`;
-    // No render running or queued (the one at worker start has finished).
+    const renderWaiting = async () => {
+      for (const id of (await s.redis.command('zrange', `${q}:delayed`, 0, -1)) as string[]) {
+        const data = (await s.redis.command('hget', `${q}:${id}`, 'data')) as string | null;
+        if (data && !data.includes('"reconcile"')) return true;
+      }
+      return false;
+    };
+    // No render running, queued or waiting, and no debounce window open: the mapping below starts
+    // a fresh window, so its render waits the full NGINX_COALESCE_MIN_MS (an older window's job
+    // could fire at any moment, before the flush).
     await eventually(
       async () => {
-        const [active, wait, lock] = await Promise.all([
+        const [active, wait, lock, window] = await Promise.all([
           s.redis.command('llen', `${q}:active`),
           s.redis.command('llen', `${q}:wait`),
           s.redis.command('exists', `${s.config.redis.prefix}:nginx:lock:default`),
+          s.redis.command('exists', `${s.config.redis.prefix}:nginx:pending-since:default`),
         ]);
-        return active === 0 && wait === 0 && lock === 0;
+        return active === 0 && wait === 0 && lock === 0 && window === 0 && !(await renderWaiting());
       },
       30_000,
       50,
@@ -80,13 +90,6 @@ describe('faults: Redis restarted (empty) and flushed under a running gateway an
       30_000,
       20,
     );
-    const renderWaiting = async () => {
-      for (const id of (await s.redis.command('zrange', `${q}:delayed`, 0, -1)) as string[]) {
-        const data = (await s.redis.command('hget', `${q}:${id}`, 'data')) as string | null;
-        if (data && !data.includes('"reconcile"')) return true;
-      }
-      return false;
-    };
     await eventually(renderWaiting, 10_000, 10);
     await s.redis.flushAll();
     expect(await served(fqdnOf(c, 'web', DOMAIN))).toBe(false);

@@ -141,14 +141,15 @@ describe('health and routing read models through HTTP (gateway + worker, real Po
       fqdn: `uc-${c.containerId}--jupyter.org-${c.orgId}.collab.test`,
     });
 
-    await eventually(
-      async () => sse.events.filter((e) => e.event === 'health' && e.data.container_id === c.containerId).length >= 5,
-      3_000,
-    );
-    sse.close();
-    const seen = sse.events.filter((e) => e.event === 'health' && e.data.container_id === c.containerId).map((e) => e.data.to);
     // `starting` shows only when the mapping and the first watchdog landed in different batches.
-    expect(seen.filter((s) => s !== 'starting')).toEqual(['healthy', 'stale', 'offline', 'healthy', 'degraded']);
+    const transitions = () =>
+      sse.events
+        .filter((e) => e.event === 'health' && e.data.container_id === c.containerId)
+        .map((e) => e.data.to)
+        .filter((s) => s !== 'starting');
+    await eventually(async () => transitions().length >= 5, 5_000);
+    sse.close();
+    expect(transitions()).toEqual(['healthy', 'stale', 'offline', 'healthy', 'degraded']);
 
     // Unmapping removes the route; the primary moves to the next mapped service.
     await stack.post(
