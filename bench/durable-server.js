@@ -7,13 +7,12 @@
 const { randomUUID } = require('node:crypto');
 const { setImmediate } = require('node:timers');
 const fastify = require('fastify');
-const jwt = require('jsonwebtoken');
 const { Pool } = require('pg');
 const { loadConfig } = require('../dist/libs/config/src');
-const { signingKeysFor } = require('../dist/libs/auth/src');
+const { tokenCheck } = require('./lib/token-check');
 
 const config = loadConfig();
-const keys = signingKeysFor(config);
+const check = tokenCheck(config);
 const port = Number(process.env.BARE_PORT ?? 3101);
 const MAX_IN_FLIGHT = Number(process.env.APPEND_MAX_IN_FLIGHT ?? 2);
 const pool = new Pool({ connectionString: config.database.url, max: MAX_IN_FLIGHT + 1 });
@@ -54,16 +53,14 @@ function pump() {
 
 const app = fastify({ bodyLimit: 65536 });
 app.post('/collab/event', (req, reply) => {
-  const h = req.headers.authorization ?? '';
-  const token = h.startsWith('Bearer ') ? h.slice(7) : h;
-  let payload;
+  let principal;
   try {
-    payload = jwt.verify(token, keys.active, { algorithms: ['HS256'], issuer: config.jwt.issuer, audience: config.jwt.audience });
+    principal = check(req.headers.authorization);
   } catch {
     return reply.code(401).send({ status: 'unauthenticated' });
   }
   const body = req.body ?? {};
-  queue.push({ id: body.event_id ?? randomUUID(), stream: `watchdog-${payload.sub}`, data: body.event ?? null, reply });
+  queue.push({ id: body.event_id ?? randomUUID(), stream: `watchdog-${principal.subject}`, data: body.event ?? null, reply });
   schedule();
   return reply;
 });

@@ -32,6 +32,10 @@ commands:
   explain <url|fqdn> [--user UUID] [--json]
                                why a service URL answers what it does: one verdict and the chain
                                (container, mapping, projection, route, render, access); exit 0 when served
+  render --diff [--limit N] [--exit-code] [--json]
+                               what the next nginx render of this node would change against what its
+                               nginx serves now (+ added, - removed, ~ changed, ! refused rows); reads only;
+                               --exit-code: exit 1 when it would change something
   verify [--json]              walk the hash chain; exit 1 naming the first bad event
   partitions [--ahead DAYS] [--json]
                                create the day partitions of the log ahead, list them with their size

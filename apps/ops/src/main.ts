@@ -5,6 +5,7 @@ import { EXIT, OpsContext, UsageError, USAGE, usageOf, type OpsCommand } from '.
 import { auditCommand } from './commands/audit.command';
 import { explainCommand } from './commands/explain.command';
 import { migrateCommand } from './commands/migrate.command';
+import { renderCommand } from './commands/render.command';
 import { replayCommand } from './commands/replay.command';
 import { compactCommand, partitionsCommand } from './commands/retention.command';
 import { jwksCommand, resealKeysCommand, rotateTokenKeyCommand } from './commands/keys.command';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, OpsCommand> = {
   replay: replayCommand,
   status: statusCommand,
   explain: explainCommand,
+  render: renderCommand,
   verify: verifyCommand,
   partitions: partitionsCommand,
   compact: compactCommand,

@@ -24,3 +24,5 @@ export { LiveClient, LiveConflict } from './infra/live-client';
 export type { LiveState } from './infra/live-client';
 export { LivePusher } from './render/live-pusher';
 export type { DeltaResult } from './render/renderer';
+export { renderDryRun } from './render/dry-run';
+export type { RenderDiff, RouteDiff, RouteEntry } from './domain/render-diff';

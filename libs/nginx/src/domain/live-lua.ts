@@ -10,6 +10,8 @@
  *   POST /routes/snapshot?gen=G              body "host value\n"... -> replaces every entry
  *   POST /routes/delta?from=F&to=T&hash=H    body "set host value\n" | "del host\n"... -> applied
  *        only when the dict is ready, at generation F and hash H (else 409 with the state).
+ *   GET  /routes/dump                       -> "host value\n"... (what it serves; the state in
+ *        X-Routes-* headers), for `ops render --diff`; empty until ready.
  * Every line is re-checked here (the last line of defence); one bad line refuses the whole body,
  * nothing applied (400). One change at a time (a lock key; 409 "busy" while held).
  */
@@ -251,6 +253,31 @@ function M.delta()
 end
 
 function M.state() return answer(200) end
+
+-- Read only. get_keys walks the whole dict under its lock: an operator's dry run, not a hot path.
+function M.dump()
+  local d = dict()
+  local s = state()
+  local out, n = {}, 0
+  if s.ready then
+    for _, k in ipairs(d:get_keys(0)) do
+      if find(k, ".", 1, true) then
+        local v = d:get(k)
+        if v then
+          n = n + 1
+          out[n] = k .. " " .. v .. "\n"
+        end
+      end
+    end
+  end
+  ngx.header["Content-Type"] = "text/plain"
+  ngx.header["X-Routes-Ready"] = tostring(s.ready)
+  ngx.header["X-Routes-Generation"] = string.format("%d", s.gen)
+  ngx.header["X-Routes-Count"] = s.count
+  ngx.header["X-Routes-Hash"] = s.hash
+  ngx.header["X-Routes-Map-Hash"] = ngx.var.collab_routes_hash or ""
+  ngx.print(table.concat(out))
+end
 
 return M
 `;

@@ -260,6 +260,7 @@ function liveControlServer(live: LiveLayout): string {
         location = /routes/state { content_by_lua_block { require("collab_routes").state() } }
         location = /routes/snapshot { content_by_lua_block { require("collab_routes").snapshot() } }
         location = /routes/delta { content_by_lua_block { require("collab_routes").delta() } }
+        location = /routes/dump { content_by_lua_block { require("collab_routes").dump() } }
         location / { return 404; }
     }
 `;

@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 
 /** What nginx reports it serves (live-lua.ts). */
 export interface LiveState {
@@ -36,7 +36,40 @@ export class LiveClient {
     return this.call('POST', `/routes/delta?from=${from}&to=${to}&hash=${hash}`, body);
   }
 
-  private call(method: string, path: string, body?: string): Promise<LiveState> {
+  /** What nginx serves, entry by entry (empty until a snapshot made it ready), with its state. */
+  async dump(): Promise<{ state: LiveState; entries: Map<string, string> }> {
+    const res = await this.request('GET', '/routes/dump');
+    if (res.status !== 200) throw new Error(`nginx route channel GET /routes/dump: ${res.status} ${res.text.slice(0, 200)}`);
+    const h = res.headers;
+    const state: LiveState = {
+      ready: h['x-routes-ready'] === 'true',
+      generation: Number(h['x-routes-generation'] ?? 0),
+      count: Number(h['x-routes-count'] ?? 0),
+      hash: String(h['x-routes-hash'] ?? ''),
+      map_hash: String(h['x-routes-map-hash'] ?? ''),
+    };
+    const entries = new Map<string, string>();
+    for (const line of res.text.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0) entries.set(line.slice(0, sp), line.slice(sp + 1));
+    }
+    return { state, entries };
+  }
+
+  private async call(method: string, path: string, body?: string): Promise<LiveState> {
+    const res = await this.request(method, path, body);
+    let state: LiveState;
+    try {
+      state = JSON.parse(res.text) as LiveState;
+    } catch {
+      throw new Error(`nginx route channel ${method} ${path.split('?')[0]}: ${res.status} ${res.text.slice(0, 200)}`);
+    }
+    if (res.status === 200) return state;
+    if (res.status === 409) throw new LiveConflict(state);
+    throw new Error(`nginx route channel ${method} ${path.split('?')[0]}: ${res.status} ${state.error ?? ''}`);
+  }
+
+  private request(method: string, path: string, body?: string): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -52,18 +85,7 @@ export class LiveClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let state: LiveState;
-            try {
-              state = JSON.parse(text) as LiveState;
-            } catch {
-              return reject(new Error(`nginx route channel ${method} ${path.split('?')[0]}: ${res.statusCode} ${text.slice(0, 200)}`));
-            }
-            if (res.statusCode === 200) resolve(state);
-            else if (res.statusCode === 409) reject(new LiveConflict(state));
-            else reject(new Error(`nginx route channel ${method} ${path.split('?')[0]}: ${res.statusCode} ${state.error ?? ''}`));
-          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
           res.on('error', reject);
         },
       );

@@ -2,13 +2,11 @@ import { readFile } from 'node:fs/promises';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { NginxConfig } from '@app/config';
-import { parseCidr, safeSwap, SwapError, SwapSteps } from '@app/common';
-import { readRenderRoutes, type RenderRoute } from '@app/routing';
-import { MapFile, renderMapFile } from '../domain/render-map';
+import { safeSwap, SwapError, SwapSteps } from '@app/common';
+import { readRenderRoutes } from '@app/routing';
+import { MapFile } from '../domain/render-map';
+import { NodeRenderPolicy } from '../domain/render-node';
 import { SkippedRow } from '../domain/route';
-import { renderStage1Map } from '../domain/render-stage1';
-import { stage2Pairs, UNKNOWN, UPSTREAM_VARIABLE } from '../domain/render-stage2';
-import { liveEntries, LiveEntries } from '../domain/live-routes';
 import { LiveClient } from '../infra/live-client';
 import { NginxControl } from '../infra/nginx-control';
 import { nginxMetrics as m } from '../metrics';
@@ -44,7 +42,7 @@ const lockKey = (redisPrefix: string, node: string) => `${redisPrefix}:nginx:loc
  * (a Redis lock), so a reconciliation and a change-triggered job never interleave.
  */
 export class NginxRenderer {
-  private readonly ranges;
+  private readonly policy: NodeRenderPolicy;
   /** Live routes (NGINX_ROUTES_SOCKET, Stage 2): changes go through nginx's shared dict, never a reload. */
   readonly live: LivePusher | null;
 
@@ -53,16 +51,13 @@ export class NginxRenderer {
     private readonly redis: Redis,
     private readonly redisPrefix: string,
     private readonly config: NginxConfig,
-    private readonly domain: string,
+    domain: string,
     private readonly control: NginxControl,
     /** Test seam, passed to the swap. */
     private readonly beforeCommit?: SwapSteps['beforeCommit'],
   ) {
-    this.ranges = config.vpnRanges.map(parseCidr);
-    this.live =
-      config.liveSocket && config.stage === 'stage2'
-        ? new LivePusher(new LiveClient(config.liveSocket, config.commandTimeoutMs), config.nodeId)
-        : null;
+    this.policy = new NodeRenderPolicy(config, domain);
+    this.live = config.liveSocket && this.policy.live ? new LivePusher(new LiveClient(config.liveSocket, config.commandTimeoutMs), config.nodeId) : null;
   }
 
   /**
@@ -84,7 +79,7 @@ export class NginxRenderer {
       if (!ids.length) return { outcome: 'unchanged', containers: 0, durationMs: elapsed() };
       try {
         const rows = await readRenderRoutes(this.pool, ids);
-        const outcome = await live.delta(ids, this.liveEntries(rows));
+        const outcome = await live.delta(ids, this.policy.liveEntries(rows));
         if (outcome !== 'needs-snapshot') {
           m.liveDeltaSeconds.observe({ node }, (performance.now() - called) / 1000);
           // nginx confirmed these routes: the node's state says so (explain and the dashboard read it), without a render.
@@ -144,7 +139,7 @@ export class NginxRenderer {
     try {
       const rows = await readRenderRoutes(this.pool);
       stage = 'render';
-      const rendered = this.renderRows(rows);
+      const rendered = this.policy.render(rows);
       file = rendered.file;
       m.skippedRows.set({ node }, file.skipped.length);
       m.skippedTotal.inc({ node }, file.skipped.length);
@@ -205,25 +200,6 @@ export class NginxRenderer {
     await this.control.reload();
     await this.control.confirm(hash);
     end();
-  }
-
-  private renderRows(rows: RenderRoute[]): { file: MapFile; entries?: LiveEntries } {
-    const policy = { domain: this.domain, vpnRanges: this.ranges };
-    if (this.config.stage === 'stage1') {
-      return { file: renderStage1Map(rows, { ...policy, nodes: this.config.gatewayNodes, defaultNode: this.config.defaultGatewayNode }) };
-    }
-    const { pairs, skipped } = stage2Pairs(rows, this.stage2Policy());
-    const file = renderMapFile('Stage 2: Host -> container VPN address', UPSTREAM_VARIABLE, UNKNOWN, pairs, skipped);
-    return { file, entries: this.live ? liveEntries(pairs) : undefined };
-  }
-
-  private stage2Policy() {
-    const node = { id: this.config.nodeId, isDefault: this.config.nodeId === this.config.defaultGatewayNode };
-    return { domain: this.domain, vpnRanges: this.ranges, node };
-  }
-
-  private liveEntries(rows: RenderRoute[]): LiveEntries {
-    return liveEntries(stage2Pairs(rows, this.stage2Policy()).pairs);
   }
 
   private async record(r: RenderResult): Promise<void> {
