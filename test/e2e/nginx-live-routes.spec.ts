@@ -188,7 +188,8 @@ describe('nginx live routes (lua_shared_dict, no reloads)', () => {
     await answers(fqdn(c, 'jupyter'), 200);
     // A push the worker never saw confirmed (killed after nginx applied it): nginx is one generation ahead.
     const s = await client.state();
-    await client.delta(s.generation, s.generation + 1, s.hash, `set ${fqdn(randomUUID(), 'ghost')} 127.0.0.7:${backendPort}\n`);
+    const ghost = fqdn(randomUUID(), 'ghost');
+    await client.delta(s.generation, s.generation + 1, s.hash, `set ${ghost} 127.0.0.7:${backendPort}\n`);
     // And a change whose notification was lost (the worker died before it queued the push).
     const lost = randomUUID();
     await upsert(lost, 'notebook');
@@ -201,6 +202,11 @@ describe('nginx live routes (lua_shared_dict, no reloads)', () => {
     await answers(fqdn(next, 'jupyter'), 200);
     await answers(fqdn(lost, 'notebook'), 200); // the snapshot read every row
     expect((await client.state()).hash).toBe(await expectedHash());
+    // The snapshot swept what no row holds: the dict has exactly the entries it counts, the ghost not among them.
+    const dump = await client.dump();
+    expect(dump.entries.has(ghost)).toBe(false);
+    expect(dump.entries.size).toBe(dump.state.count);
+    expect((await viaNginx(nginx, ghost)).body).toContain('unknown_host');
     expect(await renderer.liveInSync()).toBe(true);
   });
 

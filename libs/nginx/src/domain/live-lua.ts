@@ -175,18 +175,31 @@ function M.snapshot()
   if bad then return refuse("line " .. bad) end
   return locked(function()
     local d = dict()
+    -- A dict no push ever wrote (gen unset; a failed one leaves -1) holds no host: the cold start
+    -- skips the lookups and the sweep. A clean dict whose every host is in the snapshot needs no
+    -- sweep either: count is then exactly its number of hosts.
+    local fresh = d:get("gen") == nil
+    local clean = d:get("ready") and (d:get("gen") or -1) >= 0
+    local before, present = d:get("count") or 0, 0
     local a1, a2, a3, a4 = 0, 0, 0, 0
     for i = 1, count do
       local h, v = hosts[i], values[i]
-      if d:get(h) ~= v then
+      local old = nil
+      if not fresh then
+        old = d:get(h)
+        if old ~= nil then present = present + 1 end
+      end
+      if old ~= v then
         local ok, err = d:safe_set(h, v)
         if not ok then error("shared dict: " .. err) end
       end
       local m = md5_bin(h .. " " .. v)
       a1, a2, a3, a4 = bxor(a1, word(m, 1)), bxor(a2, word(m, 5)), bxor(a3, word(m, 9)), bxor(a4, word(m, 13))
     end
-    for _, k in ipairs(d:get_keys(0)) do
-      if find(k, ".", 1, true) and not seen[k] then d:delete(k) end
+    if not fresh and not (clean and present == before) then
+      for _, k in ipairs(d:get_keys(0)) do
+        if find(k, ".", 1, true) and not seen[k] then d:delete(k) end
+      end
     end
     d:set("h1", a1); d:set("h2", a2); d:set("h3", a3); d:set("h4", a4)
     d:set("count", count)
