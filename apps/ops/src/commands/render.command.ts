@@ -22,7 +22,7 @@ function describe(d: RenderDiff, limit: number): string {
   const lines = [
     `node ${d.node} (${d.stage}): nginx serves ${s.routes} routes from ${s.source === 'live' ? `its shared dict, generation ${s.generation}` : 'its map file'}, hash ${s.hash ?? '-'}${s.confirmed ? ' (confirmed)' : ' (NOT confirmed)'}`,
     ...(s.note ? [`  ${s.note}`] : []),
-    `next render: ${d.next.routes} routes${d.next.skipped.length ? `, ${d.next.skipped.length} rows refused` : ''}`,
+    `next render: ${d.next.routes} routes${d.next.skipped.length ? `, ${d.next.skipped.length} row${d.next.skipped.length === 1 ? '' : 's'} refused` : ''}`,
   ];
   const all = [
     ...d.added.map((e) => `+ ${e.host} ${e.value}`),
