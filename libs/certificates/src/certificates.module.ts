@@ -11,7 +11,6 @@ import { EventStore } from '@app/event-store';
 import { QUEUE_NAME } from '@app/jobs';
 import { NginxControl } from '@app/nginx';
 import { ReadinessChecks } from '@app/observability';
-import { ProjectorHost } from '@app/projections';
 import { REDIS } from '@app/redis';
 import { CertificateService } from './certificate.service';
 import { CertificatesProjection } from './certificates.projection';
@@ -104,20 +103,12 @@ class CertificatesLifecycle implements OnModuleInit, OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CERTIFICATES_QUEUE) private readonly queue: Queue,
-    @Inject(ProjectorHost) private readonly host: ProjectorHost,
     @Inject(ReadinessChecks) private readonly checks: ReadinessChecks,
     @Optional() @Inject(CertificateRunner) private readonly runner: CertificateRunner | null,
   ) {}
 
   onModuleInit(): void {
-    // Off, nothing runs: no projection (it catches up from the log whenever certificates are turned on).
     if (!this.config.certificates.enabled) return;
-    const scheduler = new CertificateScheduler(this.queue);
-    this.host.register(
-      new CertificatesProjection((orgs) =>
-        Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined),
-      ),
-    );
     this.checks.register(readinessOf(new CertificateStore(this.pool)));
   }
 
@@ -161,6 +152,18 @@ export class CertificatesModule {
           provide: ReconcileCertificatesHandler,
           inject: [CertificateRunner],
           useFactory: (r: CertificateRunner | null) => new ReconcileCertificatesHandler(r),
+        },
+        {
+          // Off, nothing runs: no projection (it catches up from the log whenever certificates are turned on).
+          provide: CertificatesProjection,
+          inject: [APP_CONFIG, CERTIFICATES_QUEUE],
+          useFactory: (config: AppConfig, queue: Queue) => {
+            if (!config.certificates.enabled) return null;
+            const scheduler = new CertificateScheduler(queue);
+            return new CertificatesProjection((orgs) =>
+              Promise.all(orgs.map((o) => scheduler.ensure(`org-${o}`, 'first container of the org'))).then(() => undefined),
+            );
+          },
         },
         CertificatesLifecycle,
         QueueCloser,

@@ -1,6 +1,6 @@
 import { isUuid } from '@app/common';
 import type { RecordedEvent } from '@app/event-store';
-import type { AfterCommit, Projection, ProjectionContext } from '@app/projections';
+import { ProjectionHandler, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
 
 const REGISTERED = 'user-container:registered';
 
@@ -9,6 +9,7 @@ const REGISTERED = 'user-container:registered';
  * adds it to certificate_orgs and, once the batch committed, asks for its wildcard. Replays and
  * rebuilds add rows only (the periodic reconciliation asks for anything missed).
  */
+@ProjectionHandler()
 export class CertificatesProjection implements Projection {
   readonly name = 'certificates';
   readonly tables = ['certificate_orgs'] as const;

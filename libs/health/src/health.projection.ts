@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isUuid, type Stored } from '@app/common';
 import { WATCHDOG } from '@app/container-events';
 import type { RecordedEvent } from '@app/event-store';
-import type { AfterCommit, Projection, ProjectionContext } from '@app/projections';
+import { ProjectionHandler, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
 import { bucketOf, evolveHealth, HealthRow, HealthStatus, isHealthEvent, sampleOf } from './domain/health';
 import { serverTime } from './domain/lifecycle';
 
@@ -66,6 +66,7 @@ export function rowFromDb(r: HealthDbRow): HealthRow {
  * container become one row write) and writes all rows with one upsert, plus the downsampled stats
  * history with one aggregate upsert.
  */
+@ProjectionHandler()
 export class HealthProjection implements Projection {
   readonly name = 'health';
   readonly tables = ['container_health', 'container_health_samples'] as const;

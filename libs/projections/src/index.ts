@@ -1,5 +1,6 @@
 export { Projector } from './projector';
 export { ProjectorHost } from './projector-host';
+export { ProjectionHandler } from './projection-handler';
 export { ProjectionsModule, ProjectorHostModule } from './projections.module';
 export { rebuildProjection, rebuildProjections, REBUILD_PAGE_EVENTS } from './rebuild';
 export type { RebuildResult, RebuildOptions } from './rebuild';

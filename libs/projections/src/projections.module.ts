@@ -1,13 +1,15 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ProjectorHost } from './projector-host';
 import { ProjectionsController } from './projections.controller';
 
 /**
- * The projector host alone: read-model libs register their projections into it, and it runs them
+ * The projector host alone: it discovers the read-model libs' projection handlers and runs them
  * when PROJECTIONS_ENABLED. The worker imports this (it has no authenticated HTTP API).
  */
 @Global()
 @Module({
+  imports: [DiscoveryModule],
   providers: [ProjectorHost],
   exports: [ProjectorHost],
 })

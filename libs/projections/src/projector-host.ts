@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -8,17 +9,19 @@ import { EventStore } from '@app/event-store';
 import { NotFoundError } from '@app/common';
 import { projectionLag } from './lag';
 import { projectionMetrics } from './metrics';
+import { isProjectionHandler } from './projection-handler';
 import { Projector } from './projector';
 import { REBUILD_PAGE_EVENTS, rebuildProjection, RebuildResult } from './rebuild';
 import type { Projection, ProjectionLag } from './types';
 
 /**
- * Where read-model libs register their projections (in onModuleInit), and which starts one
- * Projector per projection when the application has booted, if PROJECTIONS_ENABLED. Every gateway
- * process runs them; the lease makes one of them active per projection.
+ * Discovers the projection handlers of the application (providers declared with
+ * @ProjectionHandler(), the read-model libs' modules provide them) and starts one Projector per
+ * projection when the application has booted, if PROJECTIONS_ENABLED. Every process that imports
+ * a projection's module runs it; the lease makes one of them active per projection.
  */
 @Injectable()
-export class ProjectorHost implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProjectorHost implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projections');
   private readonly projections = new Map<string, Projection>();
   private readonly projectors = new Map<string, Projector>();
@@ -29,9 +32,15 @@ export class ProjectorHost implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EventStore) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
   ) {}
 
-  register(projection: Projection): void {
+  /** Every provider instance is made by now (a factory may return null: that projection is off). */
+  onModuleInit(): void {
+    for (const { instance } of this.discovery.getProviders()) if (isProjectionHandler(instance)) this.register(instance);
+  }
+
+  private register(projection: Projection): void {
     if (this.projections.has(projection.name)) throw new Error(`projection ${projection.name} is registered twice`);
     this.projections.set(projection.name, projection);
   }

@@ -1,8 +1,7 @@
-import { Global, Inject, Module, OnModuleInit, Optional } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ROUTES_CHANGED, type RoutesChangedListener } from '@app/jobs';
-import { ProjectorHost } from '@app/projections';
 import { PG_POOL } from '@app/database';
 import { CONTAINER_ROUTES, type ContainerRoutes } from '@app/health';
 import { readContainerRoutes } from './read/routes.reader';
@@ -12,27 +11,25 @@ import { RoutesReadService } from './read/routes.service';
 import { RoutesHistoryService } from './read/routes.history';
 
 /**
- * The routing projection, registered with the projector host of the process that imports this
- * (the worker in the default topology); the nginx side's ROUTES_CHANGED listener is optional.
+ * The routing projection (a projection handler the projector host of the process that imports
+ * this discovers: the worker in the default topology); the nginx side's ROUTES_CHANGED listener is
+ * optional.
  */
-@Module({})
-export class RoutingProjectionModule implements OnModuleInit {
-  constructor(
-    @Inject(ProjectorHost) private readonly host: ProjectorHost,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Optional() @Inject(ROUTES_CHANGED) private readonly listener?: RoutesChangedListener,
-  ) {}
-
-  onModuleInit(): void {
-    this.host.register(
-      new RoutingProjection({
-        domain: this.config.platformDomain,
-        restoreWatchdogs: this.config.health.routesRestoreWatchdogs,
-        listener: this.listener ?? null,
-      }),
-    );
-  }
-}
+@Module({
+  providers: [
+    {
+      provide: RoutingProjection,
+      inject: [APP_CONFIG, { token: ROUTES_CHANGED, optional: true }],
+      useFactory: (config: AppConfig, listener?: RoutesChangedListener) =>
+        new RoutingProjection({
+          domain: config.platformDomain,
+          restoreWatchdogs: config.health.routesRestoreWatchdogs,
+          listener: listener ?? null,
+        }),
+    },
+  ],
+})
+export class RoutingProjectionModule {}
 
 /**
  * Gateway side: the routing projection, the dashboards' read API on its routes (GET /routes), and

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isUuid, type Stored } from '@app/common';
 import type { RecordedEvent } from '@app/event-store';
 import type { RoutesChangedListener } from '@app/jobs';
-import type { AfterCommit, Projection, ProjectionContext } from '@app/projections';
+import { ProjectionHandler, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
 import { serverTime } from '@app/health';
 import { evolveRouting, isRoutingEvent, RouteRow, RoutingOptions, routesOf, RoutingState } from './routing';
 
@@ -77,6 +77,7 @@ export interface RoutingProjectionOptions extends RoutingOptions {
  * in `routes` (read by the nginx render job). After a live batch that changed routes it calls the
  * ROUTES_CHANGED listener; a rebuild never does.
  */
+@ProjectionHandler()
 export class RoutingProjection implements Projection {
   readonly name = 'routing';
   readonly tables = ['routing_containers', 'routes'] as const;

@@ -1,7 +1,7 @@
 import { DELETED, REGISTERED, type DeletedData, type RegisteredData } from '@app/onboarding';
 import { isUuid, eventDecoder } from '@app/common';
 import type { RecordedEvent } from '@app/event-store';
-import type { Projection, ProjectionContext } from '@app/projections';
+import { ProjectionHandler, type Projection, type ProjectionContext } from '@app/projections';
 import { ACCESS_GRANTED, ACCESS_REVOKED, USER_REGISTERED, type AccessEvent, type UserRegisteredData } from './domain/events';
 
 /** The events the access read model takes, as a union. */
@@ -17,6 +17,7 @@ const decode = eventDecoder<AccessInput>([USER_REGISTERED, ACCESS_GRANTED, ACCES
  * user U open container C" is two primary-key lookups (access_containers by container, then
  * access_members by (project, user)), whatever the number of users, projects or grants.
  */
+@ProjectionHandler()
 export class AccessProjection implements Projection {
   readonly name = 'access';
   readonly tables = ['access_users', 'access_members', 'access_containers'] as const;

@@ -1,8 +1,7 @@
-import { Global, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@app/database';
 import { OAUTH_CLIENTS } from '@app/onboarding';
-import { ProjectorHost } from '@app/projections';
 import { AccessController } from './access.controller';
 import { AccessProjection } from './access.projection';
 import { AccessService } from './access.service';
@@ -15,14 +14,8 @@ import { SignInThrottle } from './sign-in-throttle';
 import { DashboardSignInController, DashboardSignInService } from './dashboard-signin';
 
 /** The `access` projection alone, for the process that runs the projectors (the worker by default). */
-@Module({})
-export class AccessProjectionModule implements OnModuleInit {
-  constructor(@Inject(ProjectorHost) private readonly host: ProjectorHost) {}
-
-  onModuleInit(): void {
-    this.host.register(new AccessProjection());
-  }
-}
+@Module({ providers: [AccessProjection] })
+export class AccessProjectionModule {}
 
 /**
  * Single sign-on: the OpenID provider (/oidc), the protected-service guard (/sso/check and the
