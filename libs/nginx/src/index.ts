@@ -26,3 +26,5 @@ export { LivePusher } from './render/live-pusher';
 export type { DeltaResult } from './render/renderer';
 export { renderDryRun } from './render/dry-run';
 export type { RenderDiff, RouteDiff, RouteEntry } from './domain/render-diff';
+export { renderMainContext } from './domain/main-context';
+export type { MainContextLayout } from './domain/main-context';

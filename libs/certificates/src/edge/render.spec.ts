@@ -78,6 +78,13 @@ describe('Stage 1 nginx.conf', () => {
     expect(conf).toContain(`add_header Strict-Transport-Security "${HSTS}" always;`);
     expect(conf).toContain('ssl_certificate /etc/nginx/collab/certs/$collab_cert.crt;');
   });
+  it('sized like Stage 2 for terminals (one main context for both stages): many connections, idle and slow clients closed', () => {
+    expect(conf).toContain('events { worker_connections 16384; }');
+    expect(conf).toContain('worker_rlimit_nofile 33792;');
+    expect(conf).toContain('client_header_timeout 10s;');
+    expect(conf).toContain('reset_timedout_connection on;');
+    expect(conf.match(/^\s*access_log off;$/gm)).toHaveLength(1);
+  });
   it('redirects HTTP to HTTPS, passes WebSocket upgrades, and sends the gateway names to the API', () => {
     expect(conf).toContain('location / { return 301 https://$host$request_uri; }');
     expect(conf).toContain('proxy_set_header Upgrade $http_upgrade;');

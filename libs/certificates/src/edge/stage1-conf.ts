@@ -1,3 +1,4 @@
+import { renderMainContext } from '@app/nginx';
 import { CERT_VARIABLE, CERTS_HASH_VARIABLE, EDGE_API_VARIABLE } from './cert-map';
 
 export interface Stage1Layout {
@@ -17,6 +18,8 @@ export interface Stage1Layout {
   gatewayApi: string;
   runDir: string;
   workerProcesses?: number | 'auto';
+  /** Connections per worker (default 16384, as Stage 2: every terminal holds one for hours). */
+  workerConnections?: number;
   /**
    * `user` of the worker processes, when the master runs as root. With `ssl_certificate` naming a
    * variable, nginx reads the certificate and key at the handshake, in the worker: that user must
@@ -79,29 +82,17 @@ export function renderStage1TlsConf(l: Stage1Layout): string {
   for (const a of [l.httpsListen, l.httpListen, l.statusListen, l.gatewayApi])
     if (!ADDR.test(a)) throw new Error(`stage 1 conf: bad address ${a}`);
   for (const p of [l.routesMapPath, l.certMapPath, l.certDir, l.runDir]) if (!PATH.test(p)) throw new Error(`stage 1 conf: bad path ${p}`);
-  const run = l.runDir.replace(/\/$/, '');
   const certs = l.certDir.replace(/\/$/, '');
   const port = l.publicHttpsPort && l.publicHttpsPort !== 443 ? `:${l.publicHttpsPort}` : '';
-  if (l.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(l.user)) throw new Error(`stage 1 conf: bad user ${l.user}`);
+  const ctx = renderMainContext({
+    runDir: l.runDir,
+    workerProcesses: l.workerProcesses ?? 1,
+    workerConnections: l.workerConnections,
+    user: l.user,
+  });
   return `# Stage 1 nginx for collab-gateway: TLS at the edge, FQDN -> gateway node (see libs/certificates).
-${l.user ? `user ${l.user};\n` : ''}worker_processes ${l.workerProcesses ?? 1};
-pid ${run}/nginx.pid;
-error_log ${run}/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path ${run}/client_body;
-    proxy_temp_path ${run}/proxy;
-    fastcgi_temp_path ${run}/fastcgi;
-    uwsgi_temp_path ${run}/uwsgi;
-    scgi_temp_path ${run}/scgi;
-    server_tokens off;
-    default_type application/json;
-    map_hash_max_size 262144;
-    map_hash_bucket_size 256;
-    server_names_hash_max_size 262144;
-    server_names_hash_bucket_size 128;
-    ssl_session_cache shared:CollabEdge:20m;
+${ctx.main}http {
+${ctx.http}    ssl_session_cache shared:CollabEdge:20m;
     ssl_session_timeout 1d;
     ssl_session_tickets off;
 

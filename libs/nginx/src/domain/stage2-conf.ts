@@ -1,4 +1,5 @@
 import { HASH_VARIABLE } from './render-map';
+import { renderMainContext } from './main-context';
 import { LIVE_ROUTES_LUA } from './live-lua';
 import { OFFLINE, PROTECTED_PREFIX, UNKNOWN, UPSTREAM_VARIABLE } from './render-stage2';
 
@@ -13,11 +14,7 @@ export interface Stage2Layout {
   runDir: string;
   /** Default `auto`: one worker per core. */
   workerProcesses?: number | 'auto';
-  /**
-   * Connections per worker (default 16384). Terminals and notebooks hold a connection each for hours,
-   * and an idle client holds one until client_header_timeout: 1024 (nginx's default) ran out.
-   * worker_rlimit_nofile is twice this plus headroom (each proxied connection has an upstream side).
-   */
+  /** Connections per worker (see MainContextLayout; default 16384). */
   workerConnections?: number;
   /**
    * `host:port` of the gateway's HTTP listener, which answers the sign-in checks of protected
@@ -83,7 +80,6 @@ const UNREACHABLE_BODY = '{"error":"unreachable","message":"The service did not 
  * services, and a loopback status server that reports the hash of the loaded map.
  */
 export function renderStage2Conf(l: Stage2Layout): string {
-  const run = l.runDir.replace(/\/$/, '');
   if (l.gateway !== undefined && !GATEWAY_RE.test(l.gateway)) throw new Error('stage 2 conf: gateway must be host:port');
   if (l.vpnGatewayAddress !== undefined && !IPV4_RE.test(l.vpnGatewayAddress))
     throw new Error('stage 2 conf: vpnGatewayAddress must be IPv4');
@@ -103,32 +99,10 @@ export function renderStage2Conf(l: Stage2Layout): string {
   }
   const modules = live?.modulesDir === undefined ? '/usr/lib/nginx/modules' : live.modulesDir;
   const route = live ? `$${LIVE_ROUTE_VARIABLE}` : `$${UPSTREAM_VARIABLE}`;
+  const ctx = renderMainContext({ runDir: l.runDir, workerProcesses: l.workerProcesses ?? 'auto', workerConnections: l.workerConnections });
   return `${live && modules ? `load_module ${modules}/ndk_http_module.so;\nload_module ${modules}/ngx_http_lua_module.so;\n` : ''}# Stage 2 nginx for collab-gateway: Host -> container VPN address (see libs/nginx).
-worker_processes ${l.workerProcesses ?? 'auto'};
-worker_rlimit_nofile ${2 * (l.workerConnections ?? 16384) + 1024};
-pid ${run}/nginx.pid;
-error_log ${run}/error.log warn;
-events { worker_connections ${l.workerConnections ?? 16384}; }
-http {
-    access_log off;
-    # A connection that sends no complete header within 10 s is closed (idle or slow clients hold slots);
-    # an idle keep-alive connection after 65 s. Open streams (terminals) are governed by proxy_read_timeout.
-    client_header_timeout 10s;
-    client_body_timeout 60s;
-    keepalive_timeout 65s;
-    send_timeout 60s;
-    reset_timedout_connection on;
-    client_body_temp_path ${run}/client_body;
-    proxy_temp_path ${run}/proxy;
-    fastcgi_temp_path ${run}/fastcgi;
-    uwsgi_temp_path ${run}/uwsgi;
-    scgi_temp_path ${run}/scgi;
-    server_tokens off;
-    default_type application/json;
-    map_hash_max_size 262144;
-    map_hash_bucket_size 256;
-    server_names_hash_bucket_size 128;
-
+${ctx.main}http {
+${ctx.http}
     include ${l.mapPath};
 ${live ? liveHttp(live) : ''}
     map $http_upgrade $connection_upgrade {

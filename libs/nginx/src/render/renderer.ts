@@ -57,7 +57,10 @@ export class NginxRenderer {
     private readonly beforeCommit?: SwapSteps['beforeCommit'],
   ) {
     this.policy = new NodeRenderPolicy(config, domain);
-    this.live = config.liveSocket && this.policy.live ? new LivePusher(new LiveClient(config.liveSocket, config.commandTimeoutMs), config.nodeId) : null;
+    this.live =
+      config.liveSocket && this.policy.live
+        ? new LivePusher(new LiveClient(config.liveSocket, config.commandTimeoutMs), config.nodeId)
+        : null;
   }
 
   /**
