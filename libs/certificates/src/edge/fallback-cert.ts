@@ -1,11 +1,9 @@
 import 'reflect-metadata';
-import { randomBytes, webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { writeFileAtomic } from '@app/common';
-
-x509.cryptoProvider.set(webcrypto as never);
+import { DAY_MS, ECDSA_SHA256, newKeyPair, newSerial, privateKeyPem } from '@app/secrets';
 
 export const FALLBACK_STEM = 'fallback';
 
@@ -18,18 +16,16 @@ export async function ensureFallbackCert(certDir: string): Promise<void> {
   const crt = join(certDir, `${FALLBACK_STEM}.crt`);
   const key = join(certDir, `${FALLBACK_STEM}.key`);
   if (existsSync(crt) && existsSync(key)) return;
-  const alg = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = await newKeyPair();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(16).toString('hex').replace(/^./, '1'),
+    serialNumber: newSerial(),
     name: 'CN=collab-gateway no certificate yet',
     notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 10 * 365 * 86_400_000),
+    notAfter: new Date(now + 10 * 365 * DAY_MS),
     keys,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    signingAlgorithm: ECDSA_SHA256,
   });
-  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  await writeFileAtomic(key, x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'), 0o600);
+  await writeFileAtomic(key, await privateKeyPem(keys.privateKey), 0o600);
   await writeFileAtomic(crt, cert.toString('pem'), 0o644);
 }
