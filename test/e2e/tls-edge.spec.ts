@@ -178,7 +178,7 @@ describe('TLS at the edge: ACME (pebble) -> worker -> Stage 1 (TLS) -> Stage 2 -
     // No key material in any event; the key at rest is sealed.
     expect(JSON.stringify(issued)).not.toMatch(/PRIVATE KEY|BEGIN/);
     const { rows } = await stack.pool.query(`SELECT key_sealed FROM certificates WHERE subject = $1`, [`org-${org}`]);
-    expect(rows[0].key_sealed).toMatch(/^v1\.[0-9a-f]{8}\./);
+    expect(rows[0].key_sealed).toMatch(/^sealed:v1:test-kek:/);
     expect(rows[0].key_sealed).not.toContain('BEGIN');
 
     const { rows: addr } = await stack.pool.query(`SELECT host(address) AS a FROM vpn_addresses WHERE container_id = $1`, [id]);

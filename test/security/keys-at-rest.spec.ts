@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { Job } from 'bullmq';
 import { VpnRenderHandler } from '@app/onboarding';
 import { KeySealer, newKekJson } from '@app/secrets';
+import { ops } from '../support/audit';
 import { Browser } from '../support/cookie-jar-browser';
 import { call } from '../support/http';
 import { freePort } from '../support/nginx';
@@ -29,8 +30,9 @@ jest.setTimeout(120_000);
  * Private keys at rest: after onboarding containers, issuing their VPN profiles and the node's
  * server certificate, and signing a user in through the OpenID provider, a `pg_dump` of the
  * database holds no private key in the clear (PEM, JWK, or a node's OpenVPN tls-crypt key); rows of before (plaintext keys) are
- * sealed at start without losing a key; a process with a wrong or missing KEK refuses to start,
- * naming KEY_ENCRYPTION_KEYS.
+ * sealed at start without losing a key; the certificates lib's keys (ACME accounts, Stage 1
+ * certificates) are sealed under the same KEK and resealed with the rest (`ops reseal-keys`, the
+ * worker's start); a process with a wrong or missing KEK refuses to start, naming KEY_ENCRYPTION_KEYS.
  */
 describe('security: private keys at rest', () => {
   let stack: Awaited<ReturnType<typeof startStack>>;
@@ -185,7 +187,46 @@ describe('security: private keys at rest', () => {
     }
   });
 
-  it('KEK rotation: a new active KEK re-wraps every key at start; then the old KEK can go', async () => {
+  it('certificate keys (ACME account, Stage 1 certificates) are sealed under the same KEK, bound to their row; ops reseal-keys seals plaintext ones', async () => {
+    const sealer = stack.gateway.get(KeySealer);
+    const pem = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const account = { url: 'https://acme.keys.test/directory', key: pem() };
+    const cert = { subject: `org-${randomUUID()}`, key: pem() };
+    // Rows as a worker writes them, but with the keys in the clear (what resealing must catch).
+    await stack.pool.query(`INSERT INTO acme_accounts (directory_url, key_sealed) VALUES ($1, $2)`, [account.url, account.key]);
+    await stack.pool.query(
+      `INSERT INTO certificates (subject, names, serial, fingerprint, not_before, not_after, chain_pem, key_sealed, issuer, account)
+       VALUES ($1, $2, '01', 'ff', now(), now() + interval '90 days', 'chain', $3, 'test', $4)`,
+      [cert.subject, [`*.${cert.subject}.${DOMAIN}`], cert.key, account.url],
+    );
+    expect(await dump()).toMatch(PEM_PRIVATE);
+
+    const res = await ops(['reseal-keys'], testEnv(stack.config.database.url, 'keys_ops') as Record<string, string>);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('acme_accounts.key_sealed: 1 resealed under "test-kek"');
+    expect(res.stdout).toContain('certificates.key_sealed: 1 resealed under "test-kek"');
+
+    const text = await dump();
+    expect(text).not.toMatch(PEM_PRIVATE);
+    const sealedAccount = (await stack.pool.query(`SELECT key_sealed FROM acme_accounts WHERE directory_url = $1`, [account.url])).rows[0]
+      .key_sealed as string;
+    const sealedCert = (await stack.pool.query(`SELECT key_sealed FROM certificates WHERE subject = $1`, [cert.subject])).rows[0]
+      .key_sealed as string;
+    for (const [sealed, key] of [
+      [sealedAccount, account.key],
+      [sealedCert, cert.key],
+    ]) {
+      expect(sealed).toMatch(/^sealed:v1:test-kek:/);
+      expect(sealed).not.toContain(key.split('\n')[1]);
+      expect(text).not.toContain(key.split('\n')[1]);
+    }
+    // The same keys, sealed for their rows (`<table>:<id>`, what the certificates lib opens them with).
+    expect(await sealer.open(sealedAccount, `acme_accounts:${account.url}`)).toBe(account.key);
+    expect(await sealer.open(sealedCert, `certificates:${cert.subject}`)).toBe(cert.key);
+    await expect(sealer.open(sealedCert, 'certificates:org-other')).rejects.toThrow(/copied from another row/);
+  });
+
+  it('KEK rotation: a new active KEK re-wraps every key at start (gateway and worker); then the old KEK can go', async () => {
     const next = { ...JSON.parse(TEST_KEK), ...newKekJson('kek-2') };
     await stack.stopGateway();
     const env = testEnv(stack.config.database.url, 'keys_rot', {
@@ -194,6 +235,9 @@ describe('security: private keys at rest', () => {
     });
     const rotated = await spawnApp('gateway', env);
     await rotated.stop();
+    // The gateway reseals the columns it uses; the worker's start reseals the certificates lib's too.
+    const rotatedWorker = await spawnApp('worker', env);
+    await rotatedWorker.stop();
     const text = await dump();
     expect(text).not.toContain('sealed:v1:test-kek:');
     expect((text.match(/sealed:v1:kek-2:/g) ?? []).length).toBeGreaterThan(profiles.length);

@@ -15,7 +15,7 @@ import { RoutingProjectionModule } from '@app/routing';
 import { AccessProjectionModule } from '@app/sso';
 import { NginxModule, NginxRenderHandler } from '@app/nginx';
 import { AuditWorkerModule } from '@app/audit';
-import { CertificatesModule, EnsureCertificateHandler, ReconcileCertificatesHandler } from '@app/certificates';
+import { CERTIFICATE_SEALED_COLUMNS, CertificatesModule, EnsureCertificateHandler, ReconcileCertificatesHandler } from '@app/certificates';
 import { QueueWorker } from './queue-worker';
 
 /** The worker process: BullMQ consumer, the projectors, and /health and /metrics on its own port. */
@@ -30,8 +30,9 @@ export class WorkerModule {
         DatabaseModule.forRoot(ds),
         RedisModule.forRoot(config.redis.url, 'worker'),
         EventStoreModule,
-        // The VPN CA's key (CRL, server certificates): sealed in the database, opened with the KEK.
-        SecretsModule.forRoot(VPN_SEALED_COLUMNS),
+        // The VPN CA's key (CRL, server certificates), the ACME account and Stage 1 certificate keys:
+        // sealed in the database, opened with the KEK; resealed at start.
+        SecretsModule.forRoot([...VPN_SEALED_COLUMNS, ...CERTIFICATE_SEALED_COLUMNS]),
         ObservabilityModule,
         HealthWorkerModule,
         NginxModule.forWorker(),

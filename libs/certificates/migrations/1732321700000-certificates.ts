@@ -39,7 +39,7 @@ export class CertificatesTables implements MigrationInterface {
         not_before  timestamptz NOT NULL,
         not_after   timestamptz NOT NULL,
         chain_pem   text NOT NULL,
-        -- the private key, sealed (KeySealer: AES-256-GCM with CERTS_KEY_ENCRYPTION_KEY, bound to the subject)
+        -- the private key, sealed (libs/secrets' KeySealer under KEY_ENCRYPTION_KEYS, bound to the row: certificates:<subject>)
         key_sealed  text NOT NULL,
         issuer      text NOT NULL,
         account     text NOT NULL,

@@ -4,8 +4,8 @@ import { BudgetLimits, BUDGET_LOOKBACK_MS, checkBudget } from './domain/budget';
 import { CertificateEvent, CertificatePolicy, decide, evolve, initialState, onFailed, onObtained } from './domain/certificate';
 import { certificateStream, namesOf, parseSubject, registeredDomainOf } from './domain/subjects';
 import { CertificateIssuer, factsOf, IssueError } from './infra/issuer';
-import type { KeySealer } from './infra/key-sealer';
-import type { CertificateStore } from './infra/store';
+import type { KeySealer } from '@app/secrets';
+import { certificateKeyContext, type CertificateStore } from './infra/store';
 import { certificateMetrics as m } from './metrics';
 
 export interface EnsureOptions {
@@ -20,8 +20,6 @@ export type EnsureResult =
   | { outcome: 'skipped'; why: string; nextCheckAt: string | null }
   | { outcome: 'issued' | 'renewed'; notAfter: string }
   | { outcome: 'failed'; stage: string; reason: string; retryAt: string };
-
-export const keyContext = (subject: string) => `certificate:${subject}`;
 
 /**
  * The command handler of a subject's certificate: load its stream, fold, decide; if an order is
@@ -101,7 +99,7 @@ export class CertificateService {
     await this.store.saveCertificate(
       facts,
       obtained.chainPem,
-      this.sealer.seal(Buffer.from(obtained.keyPem), keyContext(subjectId)),
+      await this.sealer.seal(obtained.keyPem, certificateKeyContext(subjectId)),
       this.issuer.account,
     );
     const event = onObtained(state, facts);

@@ -2,12 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import type { JobHandler, JobPayloads } from '@app/jobs';
+import type { KeySealer } from '@app/secrets';
 import { GATEWAY_SUBJECT } from './domain/subjects';
-import { keyContext, type CertificateService, type EnsureResult } from './certificate.service';
+import type { CertificateService, EnsureResult } from './certificate.service';
 import type { CertificateInstaller, InstallOutcome } from './edge/installer';
 import { withRedisLock } from '@app/redis';
-import type { CertificateStore } from './infra/store';
-import type { KeySealer } from './infra/key-sealer';
+import { certificateKeyContext, type CertificateStore } from './infra/store';
 import { certificateMetrics as m } from './metrics';
 
 export const ensureJobOptions = { removeOnComplete: 100, removeOnFail: 500, attempts: 3, backoff: { type: 'exponential', delay: 5_000 } };
@@ -67,15 +67,16 @@ export class CertificateRunner {
     return withRedisLock(this.redis, `${this.redisPrefix}:certificates:install`, { ttlMs: 5 * 60_000, waitMs: 5 * 60_000 }, async () => {
       const rows = await this.store.certificates();
       try {
-        const out = await this.installer.install(
-          rows.map((r) => ({
+        const certs = await Promise.all(
+          rows.map(async (r) => ({
             subject: r.subject,
             names: r.names,
             fingerprint: r.fingerprint,
             chainPem: r.chain_pem,
-            keyPem: this.sealer.open(r.key_sealed, keyContext(r.subject)).toString(),
+            keyPem: await this.sealer.open(r.key_sealed, certificateKeyContext(r.subject)),
           })),
         );
+        const out = await this.installer.install(certs);
         m.installs.inc({ outcome: out.status });
         return out;
       } catch (err) {

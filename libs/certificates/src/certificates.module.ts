@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -12,6 +10,7 @@ import { QUEUE_NAME } from '@app/jobs';
 import { NginxControl } from '@app/nginx';
 import { ReadinessChecks } from '@app/observability';
 import { REDIS } from '@app/redis';
+import { KeySealer } from '@app/secrets';
 import { CertificateService } from './certificate.service';
 import { CertificatesProjection } from './certificates.projection';
 import {
@@ -26,27 +25,10 @@ import { AcmeIssuer } from './infra/acme-issuer';
 import { DevCaIssuer } from './infra/dev-ca-issuer';
 import { ChallTestSrvDns } from './infra/dns-provider';
 import type { CertificateIssuer } from './infra/issuer';
-import { AesGcmKeySealer, KEY_SEALER, KeySealer } from './infra/key-sealer';
 import { CertificateStore } from './infra/store';
 import { readinessOf } from './readiness';
 
 export const CERTIFICATES_QUEUE = Symbol('CERTIFICATES_QUEUE');
-
-/** CERTS_KEY_ENCRYPTION_KEY, or in development a key created once in DATA_DIR/certs-key (mode 0600). */
-export function keySealerFor(config: AppConfig): KeySealer {
-  const b64 = config.certificates.keyEncryptionKeyB64;
-  if (b64) return AesGcmKeySealer.fromBase64(b64);
-  const path = join(config.dataDir, 'certs-key');
-  if (!existsSync(path)) {
-    mkdirSync(config.dataDir, { recursive: true });
-    try {
-      writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  return AesGcmKeySealer.fromBase64(readFileSync(path, 'utf8').trim());
-}
 
 async function issuerFor(config: AppConfig, pool: Pool, sealer: KeySealer): Promise<CertificateIssuer> {
   const c = config.certificates;
@@ -60,14 +42,24 @@ async function issuerFor(config: AppConfig, pool: Pool, sealer: KeySealer): Prom
   });
 }
 
-/** Everything the jobs need, or null when CERTS_ENABLED is false (the handlers then answer "disabled"). */
+/**
+ * Everything the jobs need, or null when CERTS_ENABLED is false (the handlers then answer "disabled").
+ * Private keys are sealed with libs/secrets' KeySealer (the process's SecretsModule, whose columns
+ * include CERTIFICATE_SEALED_COLUMNS).
+ */
 const runnerProvider = {
   provide: CertificateRunner,
-  inject: [APP_CONFIG, PG_POOL, EventStore, REDIS, CERTIFICATES_QUEUE],
-  useFactory: async (config: AppConfig, pool: Pool, events: EventStore, redis: Redis, queue: Queue): Promise<CertificateRunner | null> => {
+  inject: [APP_CONFIG, PG_POOL, EventStore, REDIS, CERTIFICATES_QUEUE, KeySealer],
+  useFactory: async (
+    config: AppConfig,
+    pool: Pool,
+    events: EventStore,
+    redis: Redis,
+    queue: Queue,
+    sealer: KeySealer,
+  ): Promise<CertificateRunner | null> => {
     const c = config.certificates;
     if (!c.enabled) return null;
-    const sealer = keySealerFor(config);
     const store = new CertificateStore(pool);
     const service = new CertificateService(events, store, await issuerFor(config, pool, sealer), sealer, {
       domain: config.platformDomain,
@@ -142,7 +134,6 @@ export class CertificatesModule {
             new Queue(QUEUE_NAME, { connection: redis.duplicate({ connectionName: 'certificates-queue' }), prefix: config.redis.prefix }),
         },
         runnerProvider,
-        { provide: KEY_SEALER, inject: [APP_CONFIG], useFactory: keySealerFor },
         {
           provide: EnsureCertificateHandler,
           inject: [CertificateRunner],

@@ -1,4 +1,4 @@
-export { CertificatesModule, keySealerFor } from './certificates.module';
+export { CertificatesModule } from './certificates.module';
 export { CertificateService } from './certificate.service';
 export type { EnsureResult } from './certificate.service';
 export { CertificateRunner, EnsureCertificateHandler, ReconcileCertificatesHandler, CertificateScheduler } from './certificates.jobs';
@@ -8,8 +8,7 @@ export { checkBudget, LETS_ENCRYPT_LIMITS, BUDGET_LOOKBACK_MS } from './domain/b
 export type { BudgetLimits, OrderRecord, BudgetAnswer } from './domain/budget';
 export { subjectId, parseSubject, namesOf, certificateStream, registeredDomainOf, GATEWAY_SUBJECT } from './domain/subjects';
 export type { Subject } from './domain/subjects';
-export { AesGcmKeySealer, KEY_SEALER } from './infra/key-sealer';
-export type { KeySealer } from './infra/key-sealer';
+export { CERTIFICATE_SEALED_COLUMNS } from './infra/store';
 export { ChallTestSrvDns, DnsError } from './infra/dns-provider';
 export type { Dns01Provider } from './infra/dns-provider';
 export { AcmeIssuer } from './infra/acme-issuer';

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from './config';
 
 const problems = (env: Record<string, string>) => {
@@ -24,12 +23,11 @@ describe('certificates settings', () => {
     expect(loadConfig({ ACME_DIRECTORY_URL: 'https://acme.test/dir' }).certificates.issuer).toBe('acme');
   });
 
-  it('names what ACME needs, a 32-byte key, and refuses the development CA in production', () => {
+  it('names what ACME needs, and refuses the development CA in production', () => {
     expect(problems({ CERTS_ENABLED: 'true', CERTS_ISSUER: 'acme' })).toEqual(['ACME_DIRECTORY_URL', 'ACME_DNS_CHALLTESTSRV_URL']);
-    expect(problems({ CERTS_KEY_ENCRYPTION_KEY: randomBytes(16).toString('base64') })).toEqual(['CERTS_KEY_ENCRYPTION_KEY']);
     expect(problems({ CERTS_RETRY_MIN_S: '100', CERTS_RETRY_MAX_S: '10' })).toEqual(['CERTS_RETRY_MAX_S']);
     expect(problems({ CERTS_DIR: 'relative/dir' })).toEqual(['CERTS_DIR']);
     const prod = problems({ NODE_ENV: 'production', CERTS_ENABLED: 'true', CERTS_ISSUER: 'dev-ca' });
-    expect(prod).toEqual(expect.arrayContaining(['CERTS_ISSUER', 'CERTS_KEY_ENCRYPTION_KEY']));
+    expect(prod).toEqual(expect.arrayContaining(['CERTS_ISSUER']));
   });
 });

@@ -28,8 +28,6 @@ export const certificatesEnvShape = {
   CERTS_RETRY_MIN_S: int(1, 86_400).default(60),
   CERTS_RETRY_MAX_S: int(1, 7 * 86_400).default(6 * 3600),
   CERTS_RECONCILE_S: int(10, 86_400).default(3600),
-  /** base64 of 32 bytes: AES-256-GCM key sealing private keys at rest (development key in DATA_DIR). */
-  CERTS_KEY_ENCRYPTION_KEY: z.string().optional(),
   /** Extra gateway host names for the gateway certificate (besides GATEWAY_DEFAULT_FQDN and registered nodes). */
   CERTS_GATEWAY_FQDNS: z
     .string()
@@ -70,7 +68,6 @@ export interface CertificatesConfig {
   retryMinS: number;
   retryMaxS: number;
   reconcileS: number;
-  keyEncryptionKeyB64?: string;
   extraGatewayFqdns: string[];
   layout: 'map' | 'server-blocks';
   dir: string;
@@ -95,8 +92,6 @@ export function certificatesConfig(e: Env, problems: { variable: string; message
   const issuer = e.CERTS_ISSUER ?? (production ? 'acme' : e.ACME_DIRECTORY_URL ? 'acme' : 'dev-ca');
   if (e.CERTS_ENABLED) {
     if (production && issuer !== 'acme') problems.push({ variable: 'CERTS_ISSUER', message: 'must be acme in production' });
-    if (production && !e.CERTS_KEY_ENCRYPTION_KEY)
-      problems.push({ variable: 'CERTS_KEY_ENCRYPTION_KEY', message: 'is required in production' });
     if (issuer === 'acme' && !e.ACME_DIRECTORY_URL)
       problems.push({ variable: 'ACME_DIRECTORY_URL', message: 'is required with CERTS_ISSUER=acme' });
     if (issuer === 'acme' && !e.ACME_DNS_CHALLTESTSRV_URL)
@@ -104,8 +99,6 @@ export function certificatesConfig(e: Env, problems: { variable: string; message
     if (e.CERTS_LAYOUT === 'server-blocks' && !e.CERTS_HTTPS_LISTEN)
       problems.push({ variable: 'CERTS_HTTPS_LISTEN', message: 'is required with CERTS_LAYOUT=server-blocks' });
   }
-  if (e.CERTS_KEY_ENCRYPTION_KEY && Buffer.from(e.CERTS_KEY_ENCRYPTION_KEY, 'base64').length !== 32)
-    problems.push({ variable: 'CERTS_KEY_ENCRYPTION_KEY', message: 'must be base64 of exactly 32 bytes' });
   if (e.CERTS_RETRY_MAX_S < e.CERTS_RETRY_MIN_S)
     problems.push({ variable: 'CERTS_RETRY_MAX_S', message: 'must be at least CERTS_RETRY_MIN_S' });
   const extra = (e.CERTS_GATEWAY_FQDNS ?? '').split(',').filter(Boolean);
@@ -120,7 +113,6 @@ export function certificatesConfig(e: Env, problems: { variable: string; message
     retryMinS: e.CERTS_RETRY_MIN_S,
     retryMaxS: e.CERTS_RETRY_MAX_S,
     reconcileS: e.CERTS_RECONCILE_S,
-    keyEncryptionKeyB64: e.CERTS_KEY_ENCRYPTION_KEY,
     extraGatewayFqdns: extra,
     layout: e.CERTS_LAYOUT,
     dir: e.CERTS_DIR,

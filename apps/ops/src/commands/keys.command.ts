@@ -1,4 +1,5 @@
 import { rotateTokenKeys, tokenKeysFor } from '@app/auth';
+import { CERTIFICATE_SEALED_COLUMNS } from '@app/certificates';
 import { envFileLines } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { VPN_SEALED_COLUMNS } from '@app/onboarding';
@@ -32,7 +33,7 @@ export async function resealKeysCommand(ctx: OpsContext): Promise<number> {
   const sealer = keySealerFor(ctx.config);
   const ds = await prepareDatabase({ ...ctx.config.database, migrate: true });
   await ds.destroy();
-  const changed = await prepareSealedKeys(ctx.pool, sealer, VPN_SEALED_COLUMNS);
+  const changed = await prepareSealedKeys(ctx.pool, sealer, [...VPN_SEALED_COLUMNS, ...CERTIFICATE_SEALED_COLUMNS]);
   for (const [column, n] of Object.entries(changed)) console.log(`${column}: ${n} resealed under "${sealer.wrapper.activeId}"`);
   return EXIT.ok;
 }

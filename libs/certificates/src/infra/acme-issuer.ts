@@ -1,9 +1,10 @@
 import { Agent } from 'node:https';
 import * as acme from 'acme-client';
 import type { Pool } from 'pg';
+import type { KeySealer } from '@app/secrets';
 import type { Dns01Provider } from './dns-provider';
 import { IssueError, type CertificateIssuer, type Obtained } from './issuer';
-import type { KeySealer } from './key-sealer';
+import { acmeAccountKeyContext } from './store';
 
 export interface AcmeOptions {
   directoryUrl: string;
@@ -16,7 +17,7 @@ export interface AcmeOptions {
 
 /**
  * ACME (RFC 8555) through acme-client, DNS-01 only (wildcards need it). The account key is created
- * once per directory and kept sealed in acme_accounts. Every step names its stage, so a failure
+ * once per directory and kept sealed (libs/secrets) in acme_accounts. Every step names its stage, so a failure
  * event says whether DNS, the order, a validation or the finalisation failed.
  */
 export class AcmeIssuer implements CertificateIssuer {
@@ -75,18 +76,18 @@ export class AcmeIssuer implements CertificateIssuer {
 
   private async client(): Promise<acme.Client> {
     const dir = this.o.directoryUrl;
-    const context = `acme-account:${dir}`;
+    const context = acmeAccountKeyContext(dir);
     let row = (await this.pool.query(`SELECT key_sealed, account_url FROM acme_accounts WHERE directory_url = $1`, [dir])).rows[0];
     if (!row) {
       const key = await acme.crypto.createPrivateEcdsaKey('P-256');
       // The first process to insert wins; everyone uses that key.
       await this.pool.query(`INSERT INTO acme_accounts (directory_url, key_sealed) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
         dir,
-        this.sealer.seal(key, context),
+        await this.sealer.seal(key, context),
       ]);
       row = (await this.pool.query(`SELECT key_sealed, account_url FROM acme_accounts WHERE directory_url = $1`, [dir])).rows[0];
     }
-    const accountKey = this.sealer.open(row.key_sealed, context);
+    const accountKey = await this.sealer.openBytes(row.key_sealed, context);
     const client = new acme.Client({ directoryUrl: dir, accountKey, accountUrl: row.account_url ?? undefined });
     if (!row.account_url) {
       await client

@@ -1,6 +1,22 @@
 import type { Pool } from 'pg';
+import { contextOf, type SealedColumn } from '@app/secrets';
 import type { OrderRecord } from '../domain/budget';
 import type { CertificateFacts } from '../domain/certificate';
+
+/**
+ * The columns of private keys this lib keeps sealed (libs/secrets' KeySealer, under the one KEK):
+ * the ACME account keys and the certificates' keys. A key is sealed for its row, `<table>:<id>`,
+ * so start-up resealing and `ops reseal-keys` (resealColumn) re-wrap them with the rest.
+ */
+export const CERTIFICATE_SEALED_COLUMNS: SealedColumn[] = [
+  { table: 'acme_accounts', id: 'directory_url', column: 'key_sealed' },
+  { table: 'certificates', id: 'subject', column: 'key_sealed' },
+];
+
+/** The context a certificate's private key is sealed for: its row in `certificates`. */
+export const certificateKeyContext = (subject: string) => contextOf('certificates', subject);
+/** The context an ACME account key is sealed for: its row in `acme_accounts`. */
+export const acmeAccountKeyContext = (directoryUrl: string) => contextOf('acme_accounts', directoryUrl);
 
 /** The SQL of the certificates lib: orders (the budget), the last good certificates, per-subject status. */
 export class CertificateStore {
