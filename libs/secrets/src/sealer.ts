@@ -5,10 +5,11 @@ const PREFIX = 'sealed:v1:';
 
 /**
  * Envelope encryption of private keys at rest, the one place for it (VPN CA, server and client
- * keys, the OpenID provider's keys, ACME keys). Each value gets its own random data key
- * (AES-256-GCM); the data key is wrapped by the key-encryption key (KeyWrapper: the environment's
- * KEK, or a KMS). The `context` (e.g. `vpn_client_certs:<serial>`) is bound into the ciphertext as
- * additional data, so a sealed value copied into another row does not open there.
+ * keys, the OpenID provider's keys, the ACME account and certificate keys). Each value gets its
+ * own random data key (AES-256-GCM); the data key is wrapped by the key-encryption key
+ * (KeyWrapper: the environment's KEK, or a KMS). The `context` (e.g. `vpn_client_certs:<serial>`)
+ * is bound into the ciphertext as additional data, so a sealed value copied into another row does
+ * not open there.
  *
  * Stored form, one text value: `sealed:v1:<kek id>:<wrapped data key>:<ciphertext>` (base64url).
  * Rotating the KEK re-wraps the data key only (`rewrap`); the ciphertext stays.
