@@ -57,30 +57,33 @@ export function isSimpleAppend(a: PendingAppend): boolean {
  * (parse and plan were half of its cost with small batches); each id is looked up by a LATERAL
  * LIMIT 1 subquery, which keeps the generic plan on event_keys' primary key even when that plan
  * was made while the table was empty (a plain join there was planned as a hash join over a seq
- * scan, which the cached plan then kept as the table grew).
+ * scan, which the cached plan then kept as the table grew). Each fresh row carries its stream's
+ * count and its rank (window functions), so the events join the stream heads once, by hash: with
+ * an anti-join estimated at one row PostgreSQL nested-looped fresh x counts x heads, 212 ms for a
+ * batch of 512. jsonb_to_recordset parses the batch once (json_to_recordset reparsed each
+ * payload into jsonb: 0.74 against 0.2 ms for 64 events).
  */
 const SIMPLE_BATCH_SQL = `
 WITH x AS (
-  SELECT * FROM json_to_recordset($1::json) AS x(k int, s text, i uuid, t text, d jsonb, m jsonb)
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(k int, s text, i uuid, t text, d jsonb, m jsonb)
 ), dup AS (
   SELECT k.* FROM x CROSS JOIN LATERAL (
     SELECT k.event_id, k.stream_id, k.global_position, k.stream_version
     FROM event_keys k WHERE k.event_id = x.i LIMIT 1
   ) k
 ), fresh AS (
-  SELECT x.* FROM x WHERE NOT EXISTS (SELECT 1 FROM dup WHERE dup.event_id = x.i)
-), counts AS (
-  SELECT s, count(*) AS n FROM fresh GROUP BY s
+  SELECT x.*, count(*) OVER w AS n, row_number() OVER (w ORDER BY x.k) AS r
+  FROM x WHERE x.i NOT IN (SELECT event_id FROM dup)
+  WINDOW w AS (PARTITION BY x.s)
 ), heads AS (
   INSERT INTO event_streams AS es (stream_id, version)
-  SELECT s, n - 1 FROM counts ORDER BY s
+  SELECT DISTINCT s, n - 1 FROM fresh ORDER BY s
   ON CONFLICT (stream_id) DO UPDATE SET version = es.version + excluded.version + 1, updated_at = now()
   RETURNING stream_id, version
 ), ins AS (
   INSERT INTO events (stream_id, stream_version, event_id, event_type, data, metadata)
-  SELECT f.s, h.version - c.n + row_number() OVER (PARTITION BY f.s ORDER BY f.k), f.i, f.t,
-         coalesce(f.d, 'null'::jsonb), coalesce(f.m, '{}'::jsonb)
-  FROM fresh f JOIN counts c ON c.s = f.s JOIN heads h ON h.stream_id = f.s
+  SELECT f.s, h.version - f.n + f.r, f.i, f.t, coalesce(f.d, 'null'::jsonb), coalesce(f.m, '{}'::jsonb)
+  FROM fresh f JOIN heads h ON h.stream_id = f.s
   ORDER BY f.k
   RETURNING event_id, global_position, stream_version
 )
