@@ -21,7 +21,9 @@ export async function createGateway(config: AppConfig): Promise<NestFastifyAppli
     .setVersion('0.1.0')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => withPaths(SwaggerModule.createDocument(app, openapi), collabEventOpenApi()), { jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, () => withPaths(SwaggerModule.createDocument(app, openapi), collabEventOpenApi()), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
   const dashboard = await serveStaticSite(app, {
     prefix: '/dashboard/',
     dir: config.dashboardDir,
