@@ -1,7 +1,7 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import { RateLimitGuard } from '@app/http';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
@@ -10,7 +10,7 @@ import { collabEventBody } from './domain/wire';
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,100}$/;
 
-function contextOf(req: FastifyRequest): IngestContext {
+export function contextOf(req: FastifyRequest): IngestContext {
   const c = req.headers['x-correlation-id'];
   return {
     requestId: String(req.id),
@@ -20,7 +20,7 @@ function contextOf(req: FastifyRequest): IngestContext {
   };
 }
 
-const resultSchema = {
+export const resultSchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['accepted', 'unchanged'] },
@@ -29,6 +29,8 @@ const resultSchema = {
   },
 };
 
+// POST /collab/event (one event, the watchdogs' path) is a plain Fastify route with these same
+// guards: see registerCollabEventRoute.
 @ApiTags('container events')
 // Guards run in the order applied: the token first (bottom decorator), then its rate limit.
 @Controller('collab')
@@ -39,27 +41,6 @@ export class CollabEventController {
     @Inject(IngestService) private readonly ingest: IngestService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
-
-  @Post('event')
-  @ApiOperation({
-    summary: 'Post one container event',
-    description:
-      'Answers 202 once the event is durably committed (or was, by an earlier try with the same event_id), ' +
-      '200 when the event changes nothing (an unchanged mapping).',
-  })
-  @ApiBody({ schema: z.toJSONSchema(collabEventBody, { io: 'input', unrepresentable: 'any' }) as object })
-  @ApiResponse({ status: 202, schema: resultSchema })
-  @ApiResponse({ status: 200, schema: resultSchema })
-  async postEvent(
-    @CurrentPrincipal() principal: Principal,
-    @Body() body: unknown,
-    @Req() req: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<IngestResult> {
-    const result = await this.ingest.ingest(principal, this.ingest.parse(body), contextOf(req));
-    reply.status(result.status === 'accepted' ? 202 : 200);
-    return result;
-  }
 
   @Post('events')
   @HttpCode(202)

@@ -1,5 +1,6 @@
 export { ContainerEventsModule } from './container-events.module';
 export { IngestService } from './ingest.service';
+export { registerCollabEventRoute, collabEventOpenApi } from './collab-event.route';
 export type { IngestContext, IngestResult } from './ingest.service';
 export * from './domain/events';
 export { parseStats, parseLoad, parseSize, parsePercent, parsePing } from './domain/stats';
