@@ -1,10 +1,12 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
 import { RateLimitGuard } from '@app/http';
 import { ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Auth, CurrentPrincipal, Principal } from '@app/auth';
+import { IngestContainerEvents } from './ingest.commands';
 import { IngestContext, IngestResult, IngestService } from './ingest.service';
 import { collabEventBody } from './domain/wire';
 
@@ -40,6 +42,7 @@ export class CollabEventController {
   constructor(
     @Inject(IngestService) private readonly ingest: IngestService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CommandBus) private readonly commands: CommandBus,
   ) {}
 
   @Post('events')
@@ -57,6 +60,6 @@ export class CollabEventController {
     @Req() req: FastifyRequest,
   ): Promise<{ results: IngestResult[] }> {
     const items = this.ingest.parseBatch(body, this.config.http.batchMaxEvents);
-    return { results: await this.ingest.ingestBatch(principal, items, contextOf(req)) };
+    return { results: await this.commands.execute(new IngestContainerEvents(principal, items, contextOf(req))) };
   }
 }

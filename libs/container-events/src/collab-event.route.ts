@@ -1,11 +1,13 @@
 import { ForbiddenException, INestApplication, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { CommandBus } from '@nestjs/cqrs';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JwtAuthGuard, type Principal } from '@app/auth';
 import { RateLimiter, RateLimitGuard, sendProblem } from '@app/http';
 import { CollabEventController, contextOf, resultSchema } from './collab-event.controller';
+import { IngestContainerEvent } from './ingest.commands';
 import { IngestService } from './ingest.service';
 import { collabEventBody } from './domain/wire';
 
@@ -18,12 +20,13 @@ const PATH = '/collab/event';
  * steps run in the same order with the same code: the Fastify hooks of every route (body parser,
  * edge guards), then JwtAuthGuard (token, revocation, the controller's @Auth('container')), then
  * RateLimitGuard (the `events` budget per token subject), then validation (the field named in the
- * 400), then the ingest; every error leaves through sendProblem as under ProblemFilter.
+ * 400), then the ingest (IngestContainerEvent on the CommandBus); every error leaves through sendProblem as under ProblemFilter.
  */
 export function registerCollabEventRoute(app: INestApplication, instance: FastifyInstance): void {
   const auth = app.get(JwtAuthGuard);
   const limit = new RateLimitGuard(app.get(RateLimiter), app.get(Reflector));
   const ingest = app.get(IngestService);
+  const commands = app.get(CommandBus);
   const logger = new Logger('http');
   // The guards read their metadata (roles, budget) from the controller class, as on its Nest
   // routes; this handler carries none of its own.
@@ -34,7 +37,7 @@ export function registerCollabEventRoute(app: INestApplication, instance: Fastif
         throw new ForbiddenException('Forbidden resource');
       }
       const principal = (req as FastifyRequest & { user: Principal }).user;
-      const result = await ingest.ingest(principal, ingest.parse(req.body), contextOf(req));
+      const result = await commands.execute(new IngestContainerEvent(principal, ingest.parse(req.body), contextOf(req)));
       reply.code(result.status === 'accepted' ? 202 : 200).send(result);
     } catch (err) {
       sendProblem(err, req, reply, logger);

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CollabEventController } from './collab-event.controller';
+import { IngestContainerEventHandler, IngestContainerEventsHandler } from './ingest.commands';
 import { IngestService } from './ingest.service';
 
 @Module({
   controllers: [CollabEventController],
-  providers: [IngestService],
+  providers: [IngestService, IngestContainerEventHandler, IngestContainerEventsHandler],
   exports: [IngestService],
 })
 export class ContainerEventsModule {}

@@ -1,5 +1,6 @@
 export { ContainerEventsModule } from './container-events.module';
 export { IngestService } from './ingest.service';
+export { IngestContainerEvent, IngestContainerEvents } from './ingest.commands';
 export { registerCollabEventRoute, collabEventOpenApi } from './collab-event.route';
 export type { IngestContext, IngestResult } from './ingest.service';
 export * from './domain/events';
