@@ -12,6 +12,9 @@ import { Projector } from './projector';
 import { REBUILD_PAGE_EVENTS, rebuildProjection, RebuildResult } from './rebuild';
 import type { Projection, ProjectionLag } from './types';
 
+/** The poll period while the log is busy (see ProjectorOptions.busyPollMs). */
+const BUSY_POLL_MS = 5;
+
 /**
  * Where read-model libs register their projections (in onModuleInit), and which starts one
  * Projector per projection when the application has booted, if PROJECTIONS_ENABLED. Every gateway
@@ -48,7 +51,14 @@ export class ProjectorHost implements OnApplicationBootstrap, OnApplicationShutd
     if (!this.config.projections.enabled) return;
     const { batchSize, pollMs, leaseMs } = this.config.projections;
     for (const p of this.projections.values()) {
-      const projector = new Projector(this.pool, this.store, p, { owner: this.owner, batchSize, pollMs, leaseMs });
+      const projector = new Projector(this.pool, this.store, p, {
+        owner: this.owner,
+        batchSize,
+        pollMs,
+        // Under load, follow the log closely (docs: projection lag); idle, poll every pollMs.
+        busyPollMs: Math.min(pollMs, BUSY_POLL_MS),
+        leaseMs,
+      });
       this.projectors.set(p.name, projector);
       await projector.start();
     }

@@ -31,6 +31,8 @@ export class Projector {
   /** Recent batches: [read ms, apply+commit ms, events]. */
   private readonly timings: [number, number, number][] = [];
   private emptyReads = 0;
+  /** When the last non-empty batch was applied (performance.now()). */
+  private lastApplied = -Infinity;
 
   constructor(
     private readonly pool: Pool,
@@ -205,7 +207,19 @@ export class Projector {
         continue;
       }
       if (applied >= this.options.batchSize || !this.running || (this.dirty && this.leaseHeld)) continue;
-      const wait = this.leaseHeld ? this.options.pollMs : Math.max(this.options.pollMs, this.options.leaseMs / 3);
+      const busy = this.options.busyPollMs;
+      if (applied > 0) this.lastApplied = performance.now();
+      // Busy: what committed while this batch was applied is already waiting (the appends of
+      // another process wake nobody here), so read again now rather than a poll period later.
+      if (busy !== undefined && applied > 0) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      const wait = !this.leaseHeld
+        ? Math.max(this.options.pollMs, this.options.leaseMs / 3)
+        : busy !== undefined && performance.now() - this.lastApplied < 1_000
+          ? busy
+          : this.options.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wake = () => {
