@@ -45,9 +45,9 @@ export interface ProjectorOptions {
   batchSize: number;
   pollMs: number;
   /**
-   * While the log is busy (a batch applied less than a second ago), the wait before the next read
-   * instead of `pollMs`: after a non-empty batch the next read starts at once, after an empty one
-   * in that second it waits this long. Unset: always `pollMs` (batching followers, e.g. the sealer).
+   * Following the log closely: after a non-empty batch the next read starts at once, after an empty
+   * read it waits busyPollMs, doubling with each further empty read up to `pollMs`. Unset: always
+   * `pollMs` (batching followers, e.g. the sealer).
    */
   busyPollMs?: number;
   leaseMs: number;
