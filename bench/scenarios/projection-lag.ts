@@ -7,6 +7,12 @@ const RATE = 5_000;
 const BATCH = 10;
 const METRIC = 'projection_event_latency_seconds';
 
+/** A histogram's _sum or _count for one projection, from a /metrics page. */
+function histogramTotal(page: string, name: string, projection: string): number {
+  const m = new RegExp(`^${name}\\{projection="${projection}"\\} (\\S+)$`, 'm').exec(page);
+  return m ? Number(m[1]) : 0;
+}
+
 async function projectionsBehind(ctx: BenchContext): Promise<number> {
   const res = await fetch(`${ctx.gatewayUrl}/projections`, { headers: { authorization: `Bearer ${ctx.operatorToken}` } });
   const body = (await res.json()) as { projections?: { events_behind: number }[] } | { events_behind: number }[];
@@ -37,6 +43,9 @@ export async function projectionLagScenario(ctx: BenchContext): Promise<Row[]> {
     const a = histogramBuckets(after, METRIC, ['projection', projection]);
     const p50 = histogramQuantile(b, a, 0.5);
     const p99 = histogramQuantile(b, a, 0.99);
+    const total = (page: string, what: 'sum' | 'count') => histogramTotal(page, `projection_batch_events_${what}`, projection);
+    const batches = total(after, 'count') - total(before, 'count');
+    const batchMean = batches ? Math.round((total(after, 'sum') - total(before, 'sum')) / batches) : null;
     rows.push({
       scenario: `projection lag at ${RATE.toLocaleString('en')} events/s sustained (${projection})`,
       figure: 'commit -> read model p50 / p99',
@@ -45,7 +54,15 @@ export async function projectionLagScenario(ctx: BenchContext): Promise<Row[]> {
         : 'no events projected',
       target: 'p99 <= 100 ms',
       met: !!p99 && p99.value <= 0.1 && result.events_per_s >= RATE * 0.95,
-      data: { p50_s: p50?.value, p99_s: p99?.value, events: p99?.count, load: result, caught_up_ms_after_load: caughtUpMs },
+      data: {
+        p50_s: p50?.value,
+        p99_s: p99?.value,
+        events: p99?.count,
+        batches,
+        events_per_batch: batchMean,
+        load: result,
+        caught_up_ms_after_load: caughtUpMs,
+      },
     });
   }
   return rows;

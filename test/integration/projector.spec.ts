@@ -114,6 +114,38 @@ describe('Projector on PostgreSQL', () => {
     await projector.stop();
   });
 
+  it('a checkpoint moved mid-batch by a writer without the checkpoint lock: the batch commits nothing', async () => {
+    const projection = new CountingProjection('counting-moved');
+    const projector = new Projector(pool, store, projection, opts('a'));
+    await appendSome(3);
+    await catchUpFully(projector);
+    await pool.query(`TRUNCATE applied_test`);
+    const ids = await appendSome(3);
+    const { rows } = await pool.query(`SELECT transaction_id::text AS t, global_position::text AS p FROM events WHERE event_id = $1`, [
+      ids[0],
+    ]);
+    projection.midBatch = async () => {
+      projection.midBatch = undefined;
+      // Another writer (an older release: no advisory lock) moves the checkpoint past the first event.
+      await pool.query(`UPDATE projections SET transaction_id = $1::xid8, global_position = $2 WHERE name = 'counting-moved'`, [
+        rows[0].t,
+        rows[0].p,
+      ]);
+    };
+    expect(await projector.step()).toBe(0); // lost: its writes rolled back
+    expect(await counts()).toEqual([]);
+    // The next steps find the checkpoint moved, take it, and go on from there.
+    await eventually(
+      async () => (await projector.catchUp(), (await counts()).length >= 2),
+      10_000,
+      50,
+      'the events after the moved checkpoint applied',
+    );
+    expect((await counts()).map((c) => c.id).sort()).toEqual(ids.slice(1).sort());
+    expect((await counts()).every((c) => c.n === 1)).toBe(true);
+    await projector.stop();
+  });
+
   it('a projector killed mid-batch double-applies nothing: its batch rolls back and the next holder resumes', async () => {
     await appendSome(23);
     const projection = new CountingProjection('counting-kill');

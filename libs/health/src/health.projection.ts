@@ -1,9 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { isUuid, type Stored } from '@app/common';
-import { WATCHDOG } from '@app/container-events';
+import { WATCHDOG, type WatchdogData } from '@app/container-events';
 import type { RecordedEvent } from '@app/event-store';
 import { ProjectionHandler, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
-import { bucketOf, evolveHealth, HealthRow, HealthStatus, isHealthEvent, sampleOf } from './domain/health';
+import {
+  evolveHealth,
+  foldWatchdog,
+  HealthRow,
+  HealthStatus,
+  isHealthEvent,
+  type Sample,
+  sampleOfSystem,
+  statsAndServices,
+} from './domain/health';
 import { serverTime } from './domain/lifecycle';
 
 export interface HealthChange {
@@ -41,6 +50,20 @@ const COLUMNS = [
   'updated_position',
 ] as const;
 
+/**
+ * A PostgreSQL array literal of uuids, ISO times or finite numbers (none needs quoting): node-pg
+ * quotes and escapes every element, which showed in replay profiles.
+ */
+function arrayLiteral<T>(items: T[], pick: (x: T) => string | number | null): string {
+  let out = '{';
+  for (let i = 0; i < items.length; i++) {
+    const v = pick(items[i]);
+    if (i) out += ',';
+    out += v === null ? 'NULL' : typeof v === 'number' ? String(v) : v;
+  }
+  return `${out}}`;
+}
+
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
 export type HealthDbRow = Stored<
@@ -75,44 +98,63 @@ export class HealthProjection implements Projection {
   constructor(private readonly options: HealthProjectionOptions) {}
 
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void> {
-    const relevant = events.filter((e) => isHealthEvent(e.type) && isUuid((e.data as { container_id?: unknown })?.container_id));
-    if (relevant.length < events.filter((e) => isHealthEvent(e.type)).length)
-      this.logger.warn('skipped events without a valid container_id');
+    const relevant: RecordedEvent[] = [];
+    const idSet = new Set<string>();
+    let skipped = 0;
+    for (const e of events) {
+      if (!isHealthEvent(e.type)) continue;
+      const id = (e.data as { container_id?: unknown })?.container_id;
+      if (!isUuid(id)) skipped++;
+      else {
+        relevant.push(e);
+        idSet.add(id as string);
+      }
+    }
+    if (skipped) this.logger.warn('skipped events without a valid container_id');
     if (!relevant.length) return;
-    const ids = [...new Set(relevant.map((e) => (e.data as { container_id: string }).container_id))];
+    const ids = [...idSet];
     const health = ctx.table('container_health');
     const samples = ctx.table('container_health_samples');
 
     const { rows } = await ctx.client.query(`SELECT * FROM ${health} WHERE container_id = ANY($1::uuid[])`, [ids]);
     const before = new Map<string, HealthRow>(rows.map((r) => [r.container_id, rowFromDb(r)]));
     const after = new Map(before);
-    const sampled: { c: string; b: string; load1: number | null; mem: number | null; disk: number | null; ping: number | null }[] = [];
+    // Rows this batch made (copies or new): the watchdog fold changes them in place, one copy per
+    // container per batch rather than a few objects per event.
+    const owned = new Set<HealthRow>();
+    // The last watchdog each row took: its stats and services are built once, at the end.
+    const took = new Map<string, WatchdogData>();
+    const bucketMs = this.options.bucketS * 1000;
+    const buckets = new Map<number, string>();
+    const sampled: { c: string; b: string; ms: number; s: Sample }[] = [];
     for (const e of relevant) {
       const id = (e.data as { container_id: string }).container_id;
       const prev = after.get(id);
-      const next = evolveHealth(prev, e);
-      if (next && next !== prev) after.set(id, next);
-      if (e.type === WATCHDOG && next && !next.deleted) {
-        // evolveHealth just parsed this watchdog's stats when it took them (not a late packet).
-        const fresh = next !== prev && next.stats !== null && next.stats !== prev?.stats;
-        const s = fresh
-          ? {
-              load1: next.stats!.cpu.load1,
-              memUsed: next.stats!.memory.usedRatio,
-              diskUsed: next.stats!.disk.usedRatio,
-              pingMs: next.stats!.network.pingMs,
-            }
-          : sampleOf(e);
-        sampled.push({
-          c: id,
-          b: bucketOf(serverTime(e), this.options.bucketS),
-          load1: s.load1,
-          mem: s.memUsed,
-          disk: s.diskUsed,
-          ping: s.pingMs,
-        });
+      if (e.type !== WATCHDOG) {
+        const next = evolveHealth(prev, e);
+        if (next && next !== prev) after.set(id, next);
+        continue;
       }
+      const d = e.data as WatchdogData;
+      const at = serverTime(e);
+      let draft = prev;
+      if (draft && !owned.has(draft)) {
+        draft = { ...draft };
+        owned.add(draft);
+      }
+      const out = foldWatchdog(draft, d, at, e.globalPosition);
+      if (!out.changed) continue;
+      const next = out.row!;
+      owned.add(next);
+      after.set(id, next);
+      if (out.took) took.set(id, d);
+      const ms = Date.parse(at);
+      const b = ms - (ms % bucketMs);
+      let bucket = buckets.get(b);
+      if (bucket === undefined) buckets.set(b, (bucket = new Date(b).toISOString()));
+      sampled.push({ c: id, b: bucket, ms: b, s: sampleOfSystem(d.system) });
     }
+    for (const [id, d] of took) Object.assign(after.get(id)!, statsAndServices(d));
 
     const changed = [...after.values()].filter((r) => r !== before.get(r.container_id));
     // Bounded history: per container, nothing older than the retention before its newest watchdog.
@@ -124,9 +166,12 @@ export class HealthProjection implements Projection {
         Date.parse(after.get(c)!.last_watchdog_at ?? '1970-01-01T00:00:00Z') - retentionMs,
       ]),
     );
-    const kept = sampled.filter((x) => Date.parse(x.b) >= cutoff.get(x.c)!);
+    const kept = sampled.filter((x) => x.ms >= cutoff.get(x.c)!);
     if (!changed.length && !kept.length) return this.after(ctx, changed, before);
-    // One statement (one round trip) for the rows, the samples and the pruning.
+    // One statement (one round trip) for the rows, the samples and the pruning. The pruning looks
+    // each container up in the primary key (container_id, bucket) through the lateral join: as a
+    // plain join the planner hashed the whole samples table once per batch (most containers have
+    // nothing to prune), which grew with the table.
     await ctx.client.query(
       `WITH upsert_health AS (
          INSERT INTO ${health} SELECT * FROM jsonb_populate_recordset(null::${health}, $1::jsonb)
@@ -147,16 +192,17 @@ export class HealthProjection implements Projection {
            ping_ms_sum = ${samples}.ping_ms_sum + excluded.ping_ms_sum, ping_ms_n = ${samples}.ping_ms_n + excluded.ping_ms_n
          RETURNING 1
        )
-       DELETE FROM ${samples} s USING unnest($8::uuid[], $9::timestamptz[]) AS x(c, cutoff)
-        WHERE s.container_id = x.c AND s.bucket < x.cutoff`,
+       DELETE FROM ${samples} WHERE ctid = ANY(ARRAY(
+         SELECT t.ctid FROM unnest($8::uuid[], $9::timestamptz[]) AS x(c, cutoff)
+          CROSS JOIN LATERAL (SELECT ctid FROM ${samples} s WHERE s.container_id = x.c AND s.bucket < x.cutoff OFFSET 0) t))`,
       [
         JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]])))),
-        kept.map((x) => x.c),
-        kept.map((x) => x.b),
-        kept.map((x) => x.load1),
-        kept.map((x) => x.mem),
-        kept.map((x) => x.disk),
-        kept.map((x) => x.ping),
+        arrayLiteral(kept, (x) => x.c),
+        arrayLiteral(kept, (x) => x.b),
+        arrayLiteral(kept, (x) => x.s.load1),
+        arrayLiteral(kept, (x) => x.s.memUsed),
+        arrayLiteral(kept, (x) => x.s.diskUsed),
+        arrayLiteral(kept, (x) => x.s.pingMs),
         [...cutoff.keys()],
         [...cutoff.values()].map((ms) => new Date(ms)),
       ],

@@ -52,6 +52,16 @@ export const sameCheckpoint = (a: Checkpoint, b: Checkpoint) =>
 
 export type ApplyOutcome = { kind: 'applied'; after?: AfterCommit } | { kind: 'lost'; checkpoint: Checkpoint };
 
+const DIVISION_BY_ZERO = '22012';
+/** First key of the checkpoints' advisory locks (the second is the row name's hash). */
+const CHECKPOINT_LOCK_CLASS = 0x63677770; // 'cgwp'
+
+/**
+ * SQL that takes the transaction-level lock under which a checkpoint row moves (every batch, a
+ * rebuild's pages and its swap take it). Unlike a row lock it gives the transaction no xid.
+ */
+export const checkpointLock = (rowName: string) => `SELECT pg_advisory_xact_lock(${CHECKPOINT_LOCK_CLASS}, hashtext(${lit(rowName)}))`;
+
 /** A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1). */
 const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
 const DIGITS = /^\d+$/;
@@ -70,10 +80,17 @@ export interface ApplyOptions {
 
 /**
  * Applies one batch and moves the checkpoint in one transaction on `client`.
- * The checkpoint row is locked first and compared with `expected` (and the lease with `owner`):
- * a mismatch means another instance or a rebuild swap moved it, and nothing is written (the caller
- * rolls back). Statements are sent as literal SQL so that the lock rides with BEGIN and the
- * checkpoint with COMMIT: every round trip counts under load (each pays the event-loop delay).
+ * The checkpoint is locked first (checkpointLock) and compared with `expected` (and the lease with
+ * `owner`): a mismatch means another instance or a rebuild swap moved it, and nothing is written
+ * (the caller rolls back). Statements are sent as literal SQL so that the lock rides with BEGIN and
+ * the checkpoint with COMMIT: every round trip counts under load (each pays the event-loop delay).
+ *
+ * The lock is a transaction-level advisory lock, not a row lock: a row lock gives the transaction
+ * an xid at its start, and every gap-safe reader of the log (EventStore.readAll: transaction_id <
+ * pg_snapshot_xmin) then saw nothing committed after it until the whole batch committed, so each
+ * projector held back the others (and itself) by a batch. Now the xid comes with the batch's
+ * first write. The checkpoint update still compares with `expected` (a holder that took no
+ * advisory lock, e.g. an older release during an upgrade, cannot be overwritten).
  */
 export async function applyInTransaction(
   client: PoolClient,
@@ -86,11 +103,14 @@ export async function applyInTransaction(
   rebuilding: boolean,
   options: ApplyOptions = {},
 ): Promise<ApplyOutcome> {
-  const lock = `SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
+  // Two statements: the read takes its snapshot after the lock is granted.
+  const lock = `${checkpointLock(rowName)}; SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
             (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS lease_valid
-       FROM projections WHERE name = ${lit(rowName)} FOR UPDATE`;
-  const row = lastResult((await client.query(options.prelude ? `${options.prelude}; ${lock}` : lock)) as unknown as Result | Result[])
-    .rows[0];
+       FROM projections WHERE name = ${lit(rowName)}`;
+  // A batch's statements are planned for its values; on a large read model their estimates can pass
+  // jit_above_cost, and compiling (tens of ms) then costs more than the statement itself.
+  const head = `${options.prelude ? `${options.prelude}; ` : ''}SET LOCAL jit = off; ${lock}`;
+  const row = lastResult((await client.query(head)) as unknown as Result | Result[]).rows[0];
   if (!row) throw new Error(`projection ${rowName} has no checkpoint row`);
   const current = { transactionId: row.t, globalPosition: row.p };
   if (!sameCheckpoint(current, expected) || (owner !== null && !(row.lease_owner === owner && row.lease_valid))) {
@@ -108,8 +128,21 @@ export async function applyInTransaction(
   });
   const last = events[events.length - 1];
   if (!DIGITS.test(last.transactionId) || !DIGITS.test(last.globalPosition)) throw new Error('checkpoint is not numeric');
-  const update = `UPDATE projections SET transaction_id = ${lit(last.transactionId)}::xid8, global_position = ${last.globalPosition},
-      last_event_at = ${lit(new Date(last.recordedAt).toISOString())}, updated_at = now() WHERE name = ${lit(rowName)}`;
-  await client.query(options.commit ? `${update}; COMMIT` : update);
+  if (!DIGITS.test(expected.transactionId) || !DIGITS.test(expected.globalPosition)) throw new Error('checkpoint is not numeric');
+  // Moves the checkpoint only from `expected`; otherwise fails (division by zero) so that COMMIT,
+  // sent in the same round trip, does not run.
+  const update = `WITH moved AS (
+      UPDATE projections SET transaction_id = ${lit(last.transactionId)}::xid8, global_position = ${last.globalPosition},
+             last_event_at = ${lit(new Date(last.recordedAt).toISOString())}, updated_at = now()
+       WHERE name = ${lit(rowName)} AND transaction_id = ${lit(expected.transactionId)}::xid8 AND global_position = ${expected.globalPosition}
+       RETURNING 1)
+    SELECT 1 / count(*)::int AS moved FROM moved`;
+  try {
+    await client.query(options.commit ? `${update}; COMMIT` : update);
+  } catch (err) {
+    if ((err as { code?: string }).code !== DIVISION_BY_ZERO) throw err;
+    // Moved under us by someone who did not take the advisory lock: nothing of this batch stays.
+    return { kind: 'lost', checkpoint: expected };
+  }
   return { kind: 'applied', after: after ?? undefined };
 }

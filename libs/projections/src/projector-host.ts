@@ -14,6 +14,9 @@ import { Projector } from './projector';
 import { REBUILD_PAGE_EVENTS, rebuildProjection, RebuildResult } from './rebuild';
 import type { Projection, ProjectionLag } from './types';
 
+/** The poll period while the log is busy (see ProjectorOptions.busyPollMs). */
+const BUSY_POLL_MS = 5;
+
 /**
  * Discovers the projection handlers of the application (providers declared with
  * @ProjectionHandler(), the read-model libs' modules provide them) and starts one Projector per
@@ -57,7 +60,14 @@ export class ProjectorHost implements OnModuleInit, OnApplicationBootstrap, OnAp
     if (!this.config.projections.enabled) return;
     const { batchSize, pollMs, leaseMs } = this.config.projections;
     for (const p of this.projections.values()) {
-      const projector = new Projector(this.pool, this.store, p, { owner: this.owner, batchSize, pollMs, leaseMs });
+      const projector = new Projector(this.pool, this.store, p, {
+        owner: this.owner,
+        batchSize,
+        pollMs,
+        // Under load, follow the log closely (docs: projection lag); idle, poll every pollMs.
+        busyPollMs: Math.min(pollMs, BUSY_POLL_MS),
+        leaseMs,
+      });
       this.projectors.set(p.name, projector);
       await projector.start();
     }

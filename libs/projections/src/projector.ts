@@ -31,6 +31,8 @@ export class Projector {
   /** Recent batches: [read ms, apply+commit ms, events]. */
   private readonly timings: [number, number, number][] = [];
   private emptyReads = 0;
+  /** Empty reads since the last non-empty batch (busyPollMs backs off with them). */
+  private idleReads = Infinity;
 
   constructor(
     private readonly pool: Pool,
@@ -204,8 +206,21 @@ export class Projector {
         await sleep(Math.min(30_000, 100 * 2 ** Math.min(failures, 8)));
         continue;
       }
+      this.idleReads = applied > 0 ? 0 : this.idleReads + 1;
       if (applied >= this.options.batchSize || !this.running || (this.dirty && this.leaseHeld)) continue;
-      const wait = this.leaseHeld ? this.options.pollMs : Math.max(this.options.pollMs, this.options.leaseMs / 3);
+      const busy = this.options.busyPollMs;
+      // Busy: what committed while this batch was applied is already waiting (the appends of
+      // another process wake nobody here), so read again now rather than a poll period later;
+      // after empty reads wait busyPollMs, doubling up to pollMs.
+      if (busy !== undefined && applied > 0) {
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      const wait = !this.leaseHeld
+        ? Math.max(this.options.pollMs, this.options.leaseMs / 3)
+        : busy !== undefined
+          ? Math.min(this.options.pollMs, busy * 2 ** Math.min(this.idleReads - 1, 16))
+          : this.options.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wake = () => {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { START, type Checkpoint, type EventStore } from '@app/event-store';
-import { applyInTransaction, ensureProjectionRow, readCheckpoint } from './checkpoints';
+import { applyInTransaction, checkpointLock, ensureProjectionRow, readCheckpoint } from './checkpoints';
 import type { Projection } from './types';
 import { withTransaction } from '@app/database';
 
@@ -25,8 +25,8 @@ const logger = new Logger('projection:rebuild');
  *    `<name>:rebuild` starts at the beginning of the log.
  * 2. Batches are applied to the copies, each in its own short transaction with that checkpoint
  *    (long transactions would hold back every reader's snapshot horizon), without side effects.
- * 3. The swap transaction locks the live checkpoint row (the live projector locks it first in each
- *    batch, so it pauses between batches), applies what is left, renames the tables and gives the
+ * 3. The swap transaction takes the live checkpoint's lock (checkpointLock: the live projector
+ *    takes it first in each batch, so it pauses between batches), applies what is left, renames the tables and gives the
  *    live row the rebuilt checkpoint. The live projector then sees its checkpoint moved and reloads.
  *
  * Side effects (ROUTES_CHANGED, health notifications) are never prepared: `rebuilding` is true.
@@ -136,6 +136,8 @@ export async function rebuildProjections(
 async function swapIn(pool: Pool, store: EventStore, job: Job, id: string, batchSize: number): Promise<Checkpoint> {
   const { projection, shadow, rowName } = job;
   return withTransaction(pool, async (c) => {
+    // The live projector takes this lock first in each batch, so it pauses between batches.
+    await c.query(checkpointLock(projection.name));
     await c.query(`SELECT 1 FROM projections WHERE name = $1 FOR UPDATE`, [projection.name]);
     let cp = await readCheckpoint(c, rowName);
     for (;;) {

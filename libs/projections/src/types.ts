@@ -44,6 +44,12 @@ export interface ProjectorOptions {
   owner: string;
   batchSize: number;
   pollMs: number;
+  /**
+   * Following the log closely: after a non-empty batch the next read starts at once, after an empty
+   * read it waits busyPollMs, doubling with each further empty read up to `pollMs`. Unset: always
+   * `pollMs` (batching followers, e.g. the sealer).
+   */
+  busyPollMs?: number;
   leaseMs: number;
 }
 

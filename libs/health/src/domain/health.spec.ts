@@ -1,4 +1,5 @@
-import { evolveHealth, HealthEvent, HealthRow } from './health';
+import { parseStats, type RawSystem, type WatchdogData } from '@app/container-events';
+import { evolveHealth, foldWatchdog, HealthEvent, HealthRow, sampleOfSystem, statsAndServices } from './health';
 import { decideLapses, looksLikeIngestOutage } from './lapses';
 
 const C = {
@@ -95,5 +96,64 @@ describe('decideLapses', () => {
     expect(looksLikeIngestOutage(fleet, t(60), 30_000, 3)).toBe(true);
     expect(looksLikeIngestOutage(fleet, t(60), 30_000, 4)).toBe(false);
     expect(looksLikeIngestOutage([...fleet.slice(0, 2), cand('healthy', 50)], t(60), 30_000, 3)).toBe(false);
+  });
+});
+
+describe('the batch fold helpers give what evolveHealth and parseStats give', () => {
+  const systems: RawSystem[] = [
+    {},
+    { cpu: { usage: '0.40, 0.43 ' }, memory: { free: '1024', total: '8192' }, disk: { usage: '23.00%' } },
+    {
+      cpu: { usage: ' ,, 1.5 2 3' },
+      memory: { free: 'x', total: '8' },
+      network: { ping_time: 'rtt min/avg/max/mdev = 0.041/0.052/0.063/0.010 ms' },
+    },
+    { cpu: { usage: 'abc 1' }, memory: { free: 9, total: 8 }, disk: { usage: 101 }, network: { ping_time: '12.3 ms' } },
+    { cpu: { usage: 0.7 }, memory: { free: ' 2 ', total: 4 }, disk: { usage: '5' } },
+    { cpu: { usage: '' }, network: { ping_time: ' ms' } },
+    { cpu: { usage: null } },
+  ];
+
+  it('sampleOfSystem: the stats history numbers of parseStats', () => {
+    for (const system of systems) {
+      const s = parseStats(system);
+      expect(sampleOfSystem(system)).toEqual({
+        load1: s.cpu.load1,
+        memUsed: s.memory.usedRatio,
+        diskUsed: s.disk.usedRatio,
+        pingMs: s.network.pingMs,
+      });
+    }
+  });
+
+  it('foldWatchdog on a copy, then statsAndServices of the last watchdog taken: the rows of evolveHealth', () => {
+    const times = ['2026-01-01T00:00:10.000Z', '2026-01-01T00:00:25.000Z', '2026-01-01T00:00:20.000Z', '2026-01-01T00:00:40.000Z'];
+    const watchdogs = times.map((at, i) =>
+      ev(
+        'user-container:watchdog',
+        {
+          system: systems[i + 1],
+          services: i === 1 ? [{ name: 'jupyter', healthy: false, message: 'down' }] : [{ name: 'jupyter', healthy: true }],
+        },
+        at,
+      ),
+    );
+    for (const start of [undefined, fold([ev('user-container:registered', { display_name: 'nb' }, '2026-01-01T00:00:00.000Z')])]) {
+      let expected = start;
+      let row = start ? { ...start } : undefined;
+      let took: WatchdogData | undefined;
+      for (const e of watchdogs) {
+        expected = evolveHealth(expected, e);
+        const out = foldWatchdog(row, e.data as WatchdogData, e.metadata!.received_at as string, e.globalPosition);
+        row = out.row;
+        if (out.took) took = e.data as WatchdogData;
+        expect({ ...row!, ...statsAndServices(took!) }).toEqual(expected);
+      }
+    }
+    const deleted = fold([
+      ev('user-container:registered', {}, '2026-01-01T00:00:00.000Z'),
+      ev('user-container:deleted', {}, '2026-01-01T00:00:05.000Z'),
+    ])!;
+    expect(foldWatchdog({ ...deleted }, watchdogs[0].data as WatchdogData, times[0], '99')).toMatchObject({ took: false, changed: false });
   });
 });

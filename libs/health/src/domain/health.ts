@@ -1,9 +1,14 @@
 import { eventDecoder } from '@app/common';
 import {
+  parseLoad,
+  parsePercent,
+  parsePing,
   parseStats,
   SERVICE_MAPPED,
   WATCHDOG,
   type ParsedStats,
+  type RawStat,
+  type RawSystem,
   type ServiceMappedData,
   type ServiceReadiness,
   type WatchdogData,
@@ -61,7 +66,7 @@ export const decodeHealthEvent = eventDecoder<HealthInput>(HEALTH_TYPES);
 const TYPES = new Set<string>(HEALTH_TYPES);
 export const isHealthEvent = (type: string) => TYPES.has(type);
 
-function fresh(d: { container_id: string; org_id: string; project_id: string }, at: string, position: string): HealthRow {
+export function fresh(d: { container_id: string; org_id: string; project_id: string }, at: string, position: string): HealthRow {
   return {
     container_id: d.container_id,
     org_id: d.org_id,
@@ -101,12 +106,8 @@ export function evolveHealth(row: HealthRow | undefined, e: HealthEvent): Health
       if (base.deleted) return row;
       // A packet older than the newest one seen (a late retry) counts, but changes nothing else.
       if (base.last_watchdog_at && at < base.last_watchdog_at) return touch({ ...base, watchdogs: base.watchdogs + 1 });
-      const services = (d.services ?? []).map((s) => ({
-        name: s.name,
-        healthy: s.healthy,
-        ...(s.message !== undefined ? { message: s.message } : {}),
-      }));
-      const status: HealthStatus = services.some((s) => !s.healthy) ? 'degraded' : 'healthy';
+      const services = servicesOf(d);
+      const status = watchdogStatus(d);
       return touch(
         withStatus({ ...base, last_watchdog_at: at, stats: parseStats(d.system), services, watchdogs: base.watchdogs + 1 }, status, at),
       );
@@ -143,10 +144,100 @@ export function evolveHealth(row: HealthRow | undefined, e: HealthEvent): Health
   }
 }
 
+/** The services a watchdog reports, as the row keeps them. */
+export function servicesOf(d: WatchdogData): ServiceReadiness[] {
+  return (d.services ?? []).map((s) => ({
+    name: s.name,
+    healthy: s.healthy,
+    ...(s.message !== undefined ? { message: s.message } : {}),
+  }));
+}
+
+/** The status a watchdog reports: degraded when any of its services is unhealthy. */
+export function watchdogStatus(d: WatchdogData): HealthStatus {
+  const services = d.services ?? [];
+  for (const s of services) if (!s.healthy) return 'degraded';
+  return 'healthy';
+}
+
+/**
+ * evolveHealth's WATCHDOG case for a batch fold (HealthProjection): `row` is changed in place (the
+ * caller passes a copy of its own, or undefined for a container without one) and neither the stats
+ * nor the services are built: when it returns `took`, the row takes this watchdog's (the caller
+ * sets them once, from the last watchdog the row took: statsAndServices). Same rows as evolveHealth.
+ */
+export function foldWatchdog(
+  row: HealthRow | undefined,
+  d: WatchdogData,
+  at: string,
+  position: string,
+): { row: HealthRow | undefined; took: boolean; changed: boolean } {
+  const base = row ?? fresh(d, at, position);
+  if (base.deleted) return { row, took: false, changed: false };
+  base.watchdogs += 1;
+  let took = false;
+  // A packet older than the newest one seen (a late retry) counts, but changes nothing else.
+  if (!(base.last_watchdog_at && at < base.last_watchdog_at)) {
+    took = true;
+    base.last_watchdog_at = at;
+    const status = watchdogStatus(d);
+    if (base.status !== status) {
+      base.status = status;
+      base.status_since = at;
+    }
+  }
+  base.updated_at = at;
+  base.updated_position = position;
+  return { row: base, took, changed: true };
+}
+
+/** What a row that took watchdog `d` keeps of it (foldWatchdog leaves these to the caller). */
+export function statsAndServices(d: WatchdogData): { stats: ParsedStats; services: ServiceReadiness[] } {
+  return { stats: parseStats(d.system), services: servicesOf(d) };
+}
+
+const num = (v: RawStat | undefined): number | null => {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*$/.exec(v);
+  return m ? Number(m[1]) : null;
+};
+
+const FIRST_TOKEN = /^[\s,]*([^\s,]+)/;
+/** parseLoad(v)[0] without splitting the rest: the first of the tokens parseLoad splits v into. */
+function firstLoad(v: RawStat | undefined): number | null {
+  if (typeof v !== 'string') return parseLoad(v)[0];
+  const m = FIRST_TOKEN.exec(v);
+  return m ? num(m[1]) : null;
+}
+
+export interface Sample {
+  load1: number | null;
+  memUsed: number | null;
+  diskUsed: number | null;
+  pingMs: number | null;
+}
+
+/**
+ * The numbers of parseStats(system) that the stats history keeps, without the rest of it: the same
+ * parsers (parseLoad, parsePercent, parsePing) and parseStats' memory ratio.
+ */
+export function sampleOfSystem(system: RawSystem | undefined): Sample {
+  const s = system ?? {};
+  const freeMb = num(s.memory?.free);
+  const totalMb = num(s.memory?.total);
+  return {
+    load1: firstLoad(s.cpu?.usage),
+    memUsed:
+      freeMb !== null && totalMb !== null && totalMb > 0 && freeMb <= totalMb ? Math.round((1 - freeMb / totalMb) * 10_000) / 10_000 : null,
+    diskUsed: parsePercent(s.disk?.usage),
+    pingMs: parsePing(s.network?.ping_time),
+  };
+}
+
 /** A watchdog's numbers for the stats history (null where the stat did not parse). */
-export function sampleOf(e: HealthEvent): { load1: number | null; memUsed: number | null; diskUsed: number | null; pingMs: number | null } {
-  const s = parseStats((e.data as WatchdogData).system);
-  return { load1: s.cpu.load1, memUsed: s.memory.usedRatio, diskUsed: s.disk.usedRatio, pingMs: s.network.pingMs };
+export function sampleOf(e: HealthEvent): Sample {
+  return sampleOfSystem((e.data as WatchdogData).system);
 }
 
 export function bucketOf(atIso: string, bucketS: number): string {
