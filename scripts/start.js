@@ -233,6 +233,24 @@ async function announce() {
   process.stdout.write(`start   | ${bold('ready:')}\n${lines.map((l) => `start   |   ${bold(l)}`).join('\n')}\n`);
 }
 
+/**
+ * What this script set for gateway and worker beyond the shell's environment (the development
+ * nginx, Stage 1 and VPN pool settings: paths and ports, no secrets), as KEY=value lines in
+ * DATA_DIR/dev.env, so `npm run ops` in another shell sees the same node (libs/config readDevEnv).
+ */
+function writeDevEnv() {
+  if (env.NODE_ENV === 'production') return;
+  const lines = Object.keys(env)
+    .filter((k) => env[k] !== process.env[k] && /^[A-Z0-9_]+$/.test(k) && !/\n/.test(env[k]))
+    .sort()
+    .map((k) => `${k}=${env[k]}\n`);
+  const dir = path.resolve(root, env.DATA_DIR || '.data');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'dev.env'), `# written by npm start (scripts/start.js): the settings it derived\n${lines.join('')}`, {
+    mode: 0o600,
+  });
+}
+
 let stopping = false;
 function stop(code) {
   if (stopping) return;
@@ -248,6 +266,7 @@ process.on('SIGTERM', () => stop(0));
 
 devNginx();
 devStage1();
+writeDevEnv();
 // The production topology: the gateway ingests and serves the read API; the worker runs the
 // projectors (PROJECTIONS_ENABLED decides per process).
 run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'false' });

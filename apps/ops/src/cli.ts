@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { loadConfig, type AppConfig } from '@app/config';
@@ -64,6 +66,27 @@ export function usageOf(command: string): string {
 
 type Options = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
 
+/**
+ * In development (NODE_ENV unset or `development`), the settings `npm start` derived for its
+ * gateway and worker (DATA_DIR/dev.env: the development nginx, Stage 1 and VPN pool), under what
+ * the shell sets itself, so `npm run ops` in another shell talks about the same node.
+ */
+export function withDevEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if ((env.NODE_ENV ?? 'development') !== 'development') return env;
+  let text: string;
+  try {
+    text = readFileSync(resolve(env.DATA_DIR || '.data', 'dev.env'), 'utf8');
+  } catch {
+    return env;
+  }
+  const derived: NodeJS.ProcessEnv = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) derived[m[1]!] = m[2];
+  }
+  return { ...derived, ...env };
+}
+
 /** What a command gets: its arguments, the config and a small pool, both made on first use. */
 export class OpsContext {
   private loaded?: AppConfig;
@@ -71,7 +94,7 @@ export class OpsContext {
   constructor(readonly args: string[]) {}
 
   get config(): AppConfig {
-    return (this.loaded ??= loadConfig());
+    return (this.loaded ??= loadConfig(withDevEnv(process.env)));
   }
 
   get pool(): Pool {
