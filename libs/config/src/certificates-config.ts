@@ -1,23 +1,11 @@
 import { z } from 'zod';
+import { bool, int, url as httpUrl } from './env-types';
 
 /**
  * TLS at the edge (libs/certificates): the worker obtains and renews one wildcard per org and one
  * certificate for the gateway FQDNs, and installs them into the Stage 1 nginx. Off unless
  * CERTS_ENABLED; `npm start` turns it on with the development CA.
  */
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const httpUrl = (protocols: string[]) =>
-  z.string().refine(
-    (v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    `must be a URL with protocol ${protocols.join(' or ')}`,
-  );
 const absPath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of plain characters');
 const domain = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 

@@ -1,23 +1,11 @@
 import { z } from 'zod';
+import { bool, int, url } from './env-types';
 import { certificatesEnvShape } from './certificates-config';
 
 /**
  * Every setting the processes read, with its environment variable, default and bounds.
  * Parsed once at start (see loadConfig); nothing else reads process.env.
  */
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const url = (protocols: string[]) =>
-  z.string().refine(
-    (v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    `must be a URL with protocol ${protocols.join(' or ')}`,
-  );
 const hostname = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a lower-case DNS name');

@@ -4,7 +4,7 @@ export { renderStage1Map, upstreamName } from './domain/render-stage1';
 export type { GatewayNode } from './domain/render-stage1';
 export { renderStage2Conf, EMPTY_STAGE2_MAP, SSO_AUTH_LOCATION, SSO_PATH_PREFIX, AUTH_USER_HEADERS } from './domain/stage2-conf';
 export type { Stage2Layout } from './domain/stage2-conf';
-export { HASH_VARIABLE } from './domain/render-map';
+export { HASH_VARIABLE, declaredHash } from './domain/render-map';
 export type { MapFile } from './domain/render-map';
 export { checkRoute } from './domain/route';
 export type { RenderPolicy, SkippedRow } from './domain/route';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastGoodPath, safeSwap, SwapError, writeFileAtomic } from '@app/common';
-import { NginxControl } from '@app/nginx';
+import { declaredHash, NginxControl } from '@app/nginx';
 import { CertLayout, InstalledCert, renderCertInclude } from './cert-map';
 import { ensureFallbackCert, FALLBACK_STEM } from './fallback-cert';
 import { stage1ServerBody } from './stage1-conf';
@@ -75,7 +75,7 @@ export class CertificateInstaller {
       validate: (candidate) => this.control.test(candidate),
       activate: async () => {
         await this.control.reload();
-        await this.control.confirm(hashOf(await readFile(this.o.mapPath, 'utf8')));
+        await this.control.confirm(declaredHash(await readFile(this.o.mapPath, 'utf8')) ?? 'none');
       },
     });
     let status: InstallOutcome['status'] = swap.status;
@@ -99,8 +99,4 @@ export class CertificateInstaller {
       if (m && !named.has(m[1])) await rm(join(this.o.certDir, f), { force: true });
     }
   }
-}
-
-function hashOf(text: string): string {
-  return /default "([0-9a-f]{64})"/.exec(text)?.[1] ?? 'none';
 }

@@ -1,4 +1,4 @@
-import { diffRoutes, parseMapFile } from './render-diff';
+import { diffMapEntries, parseMapFile } from './render-diff';
 import { renderMapFile } from './render-map';
 
 describe('render diff (pure)', () => {
@@ -30,11 +30,11 @@ describe('render diff (pure)', () => {
       ['c.t', '3'],
       ['b.t', '1'],
     ]);
-    expect(diffRoutes(served, next)).toEqual({
+    expect(diffMapEntries(served, next)).toEqual({
       added: [{ host: 'c.t', value: '3' }],
       removed: [{ host: 'z.t', value: 'offline' }],
       changed: [{ host: 'a.t', from: '1', to: '2' }],
     });
-    expect(diffRoutes(next, new Map(next))).toEqual({ added: [], removed: [], changed: [] });
+    expect(diffMapEntries(next, new Map(next))).toEqual({ added: [], removed: [], changed: [] });
   });
 });

@@ -1,3 +1,4 @@
+import { declaredHash } from './render-map';
 import type { SkippedRow } from './route';
 
 /** One route (map entry): the host nginx matches and the value it maps to. */
@@ -33,7 +34,7 @@ export interface RenderDiff extends RouteDiff {
 
 /** The entries of the `map $host ...` block of a rendered map file (renderMapFile's format) and the hash it declares. */
 export function parseMapFile(text: string): { hash: string | null; entries: Map<string, string> } {
-  const hash = /default "([0-9a-f]{64}|none)"/.exec(text)?.[1] ?? null;
+  const hash = declaredHash(text);
   const entries = new Map<string, string>();
   const start = text.indexOf('map $host ');
   if (start < 0) return { hash, entries };
@@ -47,7 +48,7 @@ export function parseMapFile(text: string): { hash: string | null; entries: Map<
 }
 
 /** What turns `served` into `next`, each list sorted by host name. */
-export function diffRoutes(served: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): RouteDiff {
+export function diffMapEntries(served: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): RouteDiff {
   const added: RouteEntry[] = [];
   const removed: RouteEntry[] = [];
   const changed: RouteDiff['changed'] = [];

@@ -4,6 +4,11 @@ import { SAFE_HOST, SAFE_VALUE, SkippedRow } from './route';
 /** The hash variable every rendered map file defines; the status location answers with it. */
 export const HASH_VARIABLE = '$collab_routes_hash';
 
+/** The hash a rendered include declares (its first `default "<hex>"`, see below), or null. */
+export function declaredHash(text: string): string | null {
+  return /default "([0-9a-f]{64}|none)"/.exec(text)?.[1] ?? null;
+}
+
 export interface MapFile {
   text: string;
   /** sha256 of the entries; also written into the file, so a reload can be confirmed. */

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { NginxConfig } from '@app/config';
 import { readRenderRoutes } from '@app/routing';
 import { SetHash } from '../domain/live-routes';
-import { diffRoutes, parseMapFile, type RenderDiff } from '../domain/render-diff';
+import { diffMapEntries, parseMapFile, type RenderDiff } from '../domain/render-diff';
 import { NodeRenderPolicy } from '../domain/render-node';
 import { LiveClient } from '../infra/live-client';
 import { NginxControl } from '../infra/nginx-control';
@@ -37,7 +37,7 @@ export async function renderDryRun(pool: Pool, config: NginxConfig, domain: stri
           confirmed: SetHash.of(entries).hex() === state.hash && entries.size === state.count,
         },
         next: { routes: want.size, hash: SetHash.of(want).hex(), skipped: next.file.skipped },
-        ...diffRoutes(entries, want),
+        ...diffMapEntries(entries, want),
       };
     }
     // Not ready (no snapshot since nginx started): it answers from the map file it loaded.
@@ -86,6 +86,6 @@ async function againstMapFile(
             : `nginx reports hash ${serving}, not the one of ${config.mapPath}: a render is half way, or nginx has not reloaded it`),
     },
     next: { routes: want.size, hash: file.hash, skipped: file.skipped },
-    ...diffRoutes(served.entries, want),
+    ...diffMapEntries(served.entries, want),
   };
 }

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { NginxConfig } from '@app/config';
 import { safeSwap, SwapError, SwapSteps } from '@app/common';
 import { readRenderRoutes } from '@app/routing';
-import { MapFile } from '../domain/render-map';
+import { declaredHash, MapFile } from '../domain/render-map';
 import { NodeRenderPolicy } from '../domain/render-node';
 import { SkippedRow } from '../domain/route';
 import { LiveClient } from '../infra/live-client';
@@ -159,7 +159,9 @@ export class NginxRenderer {
         },
         // The rollback path calls this too; then the served hash is the old one. Live routes never
         // reload: the file is what nginx starts from, the snapshot below what it serves.
-        activate: this.live ? undefined : async () => this.reloadAndConfirm(hashOf(await readFile(this.config.mapPath, 'utf8'))),
+        activate: this.live
+          ? undefined
+          : async () => this.reloadAndConfirm(declaredHash(await readFile(this.config.mapPath, 'utf8')) ?? 'none'),
         beforeCommit: this.beforeCommit,
       });
       let outcome: RenderResult['outcome'] = swap.status;
@@ -233,9 +235,4 @@ export class NginxRenderer {
       ],
     );
   }
-}
-
-/** The hash a rendered file declares (first `default "<hex>"`), for confirming a rollback. */
-function hashOf(text: string): string {
-  return /default "([0-9a-f]{64}|none)"/.exec(text)?.[1] ?? 'none';
 }
