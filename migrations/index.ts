@@ -3,6 +3,7 @@ import { AuditChain } from '../libs/audit/migrations/1732320600000-audit-chain';
 import { EventStoreTables } from '../libs/event-store/migrations/1732320000000-event-store';
 import { PartitionedEvents } from '../libs/event-store/migrations/1732320600000-partitioned-events';
 import { HealthReadModel } from '../libs/health/migrations/1732320200000-health-read-model';
+import { HealthHotUpdates } from '../libs/health/migrations/1732321800000-health-hot-updates';
 import { NginxRenderStateTable } from '../libs/nginx/migrations/1732320400000-nginx-render-state';
 import { OnboardingTables } from '../libs/onboarding/migrations/1732320500000-onboarding';
 import { VpnServerTables } from '../libs/onboarding/migrations/1732321600000-vpn-server';
@@ -49,4 +50,5 @@ export const migrations = [
   migration('LeaseRows1732321500000', ProjectionLeaseRows),
   migration('Certificates1732321700000', CertificatesTables),
   migration('VpnServer1732321600000', VpnServerTables),
+  migration('HealthHotUpdates1732321800000', HealthHotUpdates),
 ];

@@ -5,6 +5,7 @@ import { freePort } from '../../test/support/nginx';
 import { BenchContext, LoadResult, Row, tokensFile } from '../lib/context';
 import { pgBackendsCpu, pgCpuBetween, procCpuSeconds, usPerEvent } from '../lib/cpu';
 import { BenchProcess, run, startProcess } from '../lib/procs';
+import { batchesBetween } from './projection-lag';
 
 const CONNECTIONS = 64;
 /** Requests/s of the fixed-rate turn (below either target's ceiling). */
@@ -161,11 +162,19 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
     await load(minimalUrl, tokens, 2);
     await load(bareUrl, tokens, 2);
     const before = await countEvents(ctx.db.url);
+    const scrape = () => fetch(`${ctx.workerUrl}/metrics`).then((r) => r.text());
+    const pages: [string, string][] = [];
     for (let r = 0; r < rounds; r++) {
       runs.bare.push(await turn(ctx, bare, bareUrl, tokens, seconds));
       runs.minimal.push(await turn(ctx, minimal, minimalUrl, tokens, seconds));
+      const page = await scrape();
       runs.gateway.push(await turn(ctx, ctx.gateway, ctx.gatewayUrl, tokens, seconds));
+      pages.push([page, await scrape()]);
     }
+    // The worker's batches during the gateway's turns (per-batch costs are what batching spreads).
+    const workerBatches = Object.fromEntries(
+      ['health', 'routing', 'audit-seal'].map((p) => [p, pages.map(([b, a]) => batchesBetween(b, a, p))]),
+    );
     // CPU per event at one fixed rate that both can serve: unlike the saturated turns, not skewed by
     // how far each is from its ceiling on a machine shared with other work (smaller batches, more
     // switches when slower).
@@ -195,6 +204,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
           failures,
           cpu_us_per_event: cpu.gateway,
           cpu_s: runs.gateway.map((t) => t.cpu),
+          worker_batches: workerBatches,
         },
       },
       {

@@ -13,6 +13,13 @@ function histogramTotal(page: string, name: string, projection: string): number 
   return m ? Number(m[1]) : 0;
 }
 
+/** Batches a projection committed between two /metrics pages, and their mean size. */
+export function batchesBetween(before: string, after: string, projection: string): { batches: number; events_per_batch: number | null } {
+  const total = (page: string, what: 'sum' | 'count') => histogramTotal(page, `projection_batch_events_${what}`, projection);
+  const batches = total(after, 'count') - total(before, 'count');
+  return { batches, events_per_batch: batches ? Math.round((total(after, 'sum') - total(before, 'sum')) / batches) : null };
+}
+
 async function projectionsBehind(ctx: BenchContext): Promise<number> {
   const res = await fetch(`${ctx.gatewayUrl}/projections`, { headers: { authorization: `Bearer ${ctx.operatorToken}` } });
   const body = (await res.json()) as { projections?: { events_behind: number }[] } | { events_behind: number }[];
@@ -43,9 +50,7 @@ export async function projectionLagScenario(ctx: BenchContext): Promise<Row[]> {
     const a = histogramBuckets(after, METRIC, ['projection', projection]);
     const p50 = histogramQuantile(b, a, 0.5);
     const p99 = histogramQuantile(b, a, 0.99);
-    const total = (page: string, what: 'sum' | 'count') => histogramTotal(page, `projection_batch_events_${what}`, projection);
-    const batches = total(after, 'count') - total(before, 'count');
-    const batchMean = batches ? Math.round((total(after, 'sum') - total(before, 'sum')) / batches) : null;
+    const { batches, events_per_batch: batchMean } = batchesBetween(before, after, projection);
     rows.push({
       scenario: `projection lag at ${RATE.toLocaleString('en')} events/s sustained (${projection})`,
       figure: 'commit -> read model p50 / p99',

@@ -214,4 +214,26 @@ describe('Projector on PostgreSQL', () => {
     expect(c.length).toBe((await allEventIds()).length);
     expect(c.every((x) => x.n === 1)).toBe(true);
   });
+  it('under load, reads at most once per batch window, and still applies every event once', async () => {
+    const projection = new CountingProjection('counting-window');
+    const windowMs = 150;
+    const projector = new Projector(pool, store, projection, { ...opts('w'), batchSize: 1000, busyPollMs: 5, batchWindowMs: windowMs });
+    await projector.start();
+    // An event every ~10 ms for 1.2 s: without the window each would come in a batch of its own.
+    const started = performance.now();
+    let appended = 0;
+    while (performance.now() - started < 1_200) {
+      await appendSome(1);
+      appended++;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const elapsed = performance.now() - started;
+    await eventually(async () => (await counts()).length >= (await allEventIds()).length, 10_000, 50, 'every event applied');
+    await projector.stop();
+    expect((await counts()).every((c) => c.n === 1)).toBe(true);
+    const { batches } = projector.batchTimings();
+    // Non-empty batches start at least a window apart (a slow machine only makes them fewer).
+    expect(batches).toBeLessThanOrEqual(Math.ceil((elapsed + 2_000) / windowMs));
+    expect(batches).toBeLessThan(appended / 3);
+  });
 });

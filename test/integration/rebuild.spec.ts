@@ -192,9 +192,17 @@ describe('rebuilding projections', () => {
         'routes_gateway_idx',
         'container_health_pkey',
         'container_health_scope_idx',
-        'container_health_sweep_idx',
+        'container_health_samples_pkey',
       ]),
     );
+    // ...and the live tables' storage parameters (the health writes' room for HOT updates).
+    const { rows: options } = await pool.query(
+      `SELECT relname, reloptions FROM pg_class WHERE relname IN ('container_health', 'container_health_samples') ORDER BY 1`,
+    );
+    expect(options).toEqual([
+      { relname: 'container_health', reloptions: ['fillfactor=50'] },
+      { relname: 'container_health_samples', reloptions: ['fillfactor=70'] },
+    ]);
     // The fresh tables replaced the old ones: nothing left behind.
     const { rows } = await pool.query(
       `SELECT tablename FROM pg_tables WHERE tablename LIKE '%\\_\\_rb\\_%' OR tablename LIKE '%\\_\\_old\\_%'`,

@@ -106,6 +106,8 @@ export const envSchema = z.object({
   PROJECTIONS_ENABLED: bool.default(true),
   PROJECTION_POLL_MS: int(5, 60_000).default(50),
   PROJECTION_BATCH_SIZE: int(1, 10_000).default(1000),
+  /** Under load, the least time between two reads of the log by one projector (ProjectorOptions.batchWindowMs). */
+  PROJECTION_BATCH_WINDOW_MS: int(0, 1_000).default(20),
   PROJECTION_LEASE_MS: int(500, 600_000).default(10_000),
   READINESS_MAX_PROJECTION_LAG_S: int(0, 86_400).default(60),
 

@@ -69,6 +69,7 @@ export interface AppConfig {
     enabled: boolean;
     pollMs: number;
     batchSize: number;
+    batchWindowMs: number;
     leaseMs: number;
     /** /health/ready fails when a projection trails the log by more seconds than this (0: not checked). */
     readyMaxLagS: number;
@@ -395,6 +396,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       enabled: e.PROJECTIONS_ENABLED,
       pollMs: e.PROJECTION_POLL_MS,
       batchSize: e.PROJECTION_BATCH_SIZE,
+      batchWindowMs: e.PROJECTION_BATCH_WINDOW_MS,
       leaseMs: e.PROJECTION_LEASE_MS,
       readyMaxLagS: e.READINESS_MAX_PROJECTION_LAG_S,
     },

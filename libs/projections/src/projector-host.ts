@@ -58,7 +58,7 @@ export class ProjectorHost implements OnModuleInit, OnApplicationBootstrap, OnAp
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.projections.enabled) return;
-    const { batchSize, pollMs, leaseMs } = this.config.projections;
+    const { batchSize, batchWindowMs, pollMs, leaseMs } = this.config.projections;
     for (const p of this.projections.values()) {
       const projector = new Projector(this.pool, this.store, p, {
         owner: this.owner,
@@ -66,6 +66,7 @@ export class ProjectorHost implements OnModuleInit, OnApplicationBootstrap, OnAp
         pollMs,
         // Under load, follow the log closely (docs: projection lag); idle, poll every pollMs.
         busyPollMs: Math.min(pollMs, BUSY_POLL_MS),
+        batchWindowMs,
         leaseMs,
       });
       this.projectors.set(p.name, projector);

@@ -31,6 +31,8 @@ export class Projector {
   /** Recent batches: [read ms, apply+commit ms, events]. */
   private readonly timings: [number, number, number][] = [];
   private emptyReads = 0;
+  /** When the last read of the log began (performance.now()): the batch window counts from it. */
+  private readAt = 0;
   /** Empty reads since the last non-empty batch (busyPollMs backs off with them). */
   private idleReads = Infinity;
 
@@ -94,7 +96,7 @@ export class Projector {
   async step(): Promise<number> {
     if (!(await this.ensureLease())) return 0;
     this.checkpoint ??= await readCheckpoint(this.pool, this.projection.name);
-    const t0 = performance.now();
+    const t0 = (this.readAt = performance.now());
     const { events, checkpoint } = await this.store.readAllShared(this.checkpoint, this.options.batchSize);
     if (!events.length) {
       this.emptyReads++;
@@ -207,23 +209,31 @@ export class Projector {
         continue;
       }
       this.idleReads = applied > 0 ? 0 : this.idleReads + 1;
-      if (applied >= this.options.batchSize || !this.running || (this.dirty && this.leaseHeld)) continue;
+      if (applied >= this.options.batchSize || !this.running) continue;
       const busy = this.options.busyPollMs;
       // Busy: what committed while this batch was applied is already waiting (the appends of
-      // another process wake nobody here), so read again now rather than a poll period later;
-      // after empty reads wait busyPollMs, doubling up to pollMs.
-      if (busy !== undefined && applied > 0) {
+      // another process wake nobody here), so read again once the batch window since the last
+      // read has passed (at once when applying took longer) rather than a poll period later;
+      // after empty reads wait busyPollMs, doubling up to pollMs. An append of this process
+      // (dirty) ends any wait but the window's.
+      const windowed = this.leaseHeld && busy !== undefined && applied > 0;
+      const wait = windowed
+        ? (this.options.batchWindowMs ?? 0) - (performance.now() - this.readAt)
+        : this.dirty && this.leaseHeld
+          ? 0
+          : !this.leaseHeld
+            ? Math.max(this.options.pollMs, this.options.leaseMs / 3)
+            : busy === undefined
+              ? this.options.pollMs
+              : Math.min(this.options.pollMs, busy * 2 ** Math.min(this.idleReads - 1, 16));
+      if (wait <= 0) {
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      const wait = !this.leaseHeld
-        ? Math.max(this.options.pollMs, this.options.leaseMs / 3)
-        : busy !== undefined
-          ? Math.min(this.options.pollMs, busy * 2 ** Math.min(this.idleReads - 1, 16))
-          : this.options.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wake = () => {
+          if (windowed && this.running) return;
           clearTimeout(timer);
           resolve();
         };

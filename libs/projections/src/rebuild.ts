@@ -85,7 +85,15 @@ export async function rebuildProjections(
           if ((err as { code?: string }).code === '23505') throw new Error(`a rebuild of ${projection.name} is already running`);
           throw err;
         });
-        for (const [live, copy] of job.shadow) await c.query(`CREATE TABLE "${copy}" (LIKE "${live}" INCLUDING ALL)`);
+        for (const [live, copy] of job.shadow) {
+          await c.query(`CREATE TABLE "${copy}" (LIKE "${live}" INCLUDING ALL)`);
+          // LIKE copies no storage parameters (a fillfactor the live table's writes rely on).
+          const { rows } = await c.query<{ options: string[] | null }>(
+            `SELECT reloptions AS options FROM pg_class WHERE oid = $1::regclass`,
+            [`"${live}"`],
+          );
+          if (rows[0]?.options?.length) await c.query(`ALTER TABLE "${copy}" SET (${rows[0].options.join(', ')})`);
+        }
       });
       jobs.push(job);
     }

@@ -50,6 +50,13 @@ export interface ProjectorOptions {
    * `pollMs` (batching followers, e.g. the sealer).
    */
   busyPollMs?: number;
+  /**
+   * With busyPollMs, the least time from one read of the log to the next while events keep
+   * coming: a batch then gathers what committed over that window. Each batch has fixed costs
+   * (round trips, the checkpoint row, planning its statements), so under load this trades at most
+   * this much lag for fewer, larger batches. 0 or unset: read again as soon as a batch is applied.
+   */
+  batchWindowMs?: number;
   leaseMs: number;
 }
 
