@@ -12,7 +12,7 @@ export interface HistoryFilter {
  * The log as it stood at a position, for time travel (docs/design.md, rule 2): the committed events
  * at or below `upTo`, in the order projections fold them ((transaction_id, global_position)), so a
  * fold of these pages equals what a projection held once it had read that far. Pages travel as one
- * JSON document each (jsonPageSql, as readAllBulk's), filtered in PostgreSQL.
+ * JSON document each (jsonPageSql, as readAll's), filtered in PostgreSQL.
  */
 export async function* readUpTo(pool: Pool, upTo: Position, filter: HistoryFilter = {}, pageSize = 5_000): AsyncGenerator<RecordedEvent[]> {
   let after = { transactionId: '0', globalPosition: '0' };

@@ -101,9 +101,9 @@ export async function rebuildProjections(
     let checkpoint: Checkpoint = START;
     let read = 0;
     // The next page is read (on another connection) while this one is applied.
-    let page = await store.readAllBulk(checkpoint, batchSize);
+    let page = await store.readAll(checkpoint, batchSize);
     while (page.events.length) {
-      const next = store.readAllBulk(page.checkpoint, batchSize);
+      const next = store.readAll(page.checkpoint, batchSize);
       next.catch(() => undefined);
       const current = page;
       const from = checkpoint;
