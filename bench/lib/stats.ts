@@ -41,3 +41,16 @@ export function histogramQuantile(before: Buckets, after: Buckets, q: number): {
   }
   return null;
 }
+
+/** A histogram's _sum or _count for one projection, from a /metrics page. */
+function histogramTotal(page: string, name: string, projection: string): number {
+  const m = new RegExp(`^${name}\\{projection="${projection}"\\} (\\S+)$`, 'm').exec(page);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Batches a projection committed between two /metrics pages, and their mean size. */
+export function batchesBetween(before: string, after: string, projection: string): { batches: number; events_per_batch: number | null } {
+  const total = (page: string, what: 'sum' | 'count') => histogramTotal(page, `projection_batch_events_${what}`, projection);
+  const batches = total(after, 'count') - total(before, 'count');
+  return { batches, events_per_batch: batches ? Math.round((total(after, 'sum') - total(before, 'sum')) / batches) : null };
+}

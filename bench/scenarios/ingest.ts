@@ -5,7 +5,7 @@ import { freePort } from '../../test/support/nginx';
 import { BenchContext, LoadResult, Row, tokensFile } from '../lib/context';
 import { pgBackendsCpu, pgCpuBetween, procCpuSeconds, usPerEvent } from '../lib/cpu';
 import { BenchProcess, run, startProcess } from '../lib/procs';
-import { batchesBetween } from './projection-lag';
+import { batchesBetween } from '../lib/stats';
 
 const CONNECTIONS = 64;
 /** Requests/s of the fixed-rate turn (below either target's ceiling). */

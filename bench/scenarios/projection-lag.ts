@@ -1,24 +1,11 @@
 import { BenchContext, Row, tokensFile } from '../lib/context';
 import { sleep } from '../lib/procs';
-import { histogramBuckets, histogramQuantile } from '../lib/stats';
+import { batchesBetween, histogramBuckets, histogramQuantile } from '../lib/stats';
 import { load } from './ingest';
 
 const RATE = 5_000;
 const BATCH = 10;
 const METRIC = 'projection_event_latency_seconds';
-
-/** A histogram's _sum or _count for one projection, from a /metrics page. */
-function histogramTotal(page: string, name: string, projection: string): number {
-  const m = new RegExp(`^${name}\\{projection="${projection}"\\} (\\S+)$`, 'm').exec(page);
-  return m ? Number(m[1]) : 0;
-}
-
-/** Batches a projection committed between two /metrics pages, and their mean size. */
-export function batchesBetween(before: string, after: string, projection: string): { batches: number; events_per_batch: number | null } {
-  const total = (page: string, what: 'sum' | 'count') => histogramTotal(page, `projection_batch_events_${what}`, projection);
-  const batches = total(after, 'count') - total(before, 'count');
-  return { batches, events_per_batch: batches ? Math.round((total(after, 'sum') - total(before, 'sum')) / batches) : null };
-}
 
 async function projectionsBehind(ctx: BenchContext): Promise<number> {
   const res = await fetch(`${ctx.gatewayUrl}/projections`, { headers: { authorization: `Bearer ${ctx.operatorToken}` } });

@@ -194,6 +194,23 @@ export class Projector {
     }
   }
 
+  /**
+   * How long to wait before the next read. Busy (windowed: a non-empty batch while following the
+   * log closely): what committed while this batch was applied is already waiting (the appends of
+   * another process wake nobody here), so read again once the batch window since the last read
+   * has passed (at once when applying took longer) rather than a poll period later. After empty
+   * reads wait busyPollMs, doubling up to pollMs. An append of this process (dirty) ends any wait
+   * but the window's.
+   */
+  private nextWait(windowed: boolean): number {
+    const { busyPollMs, batchWindowMs, pollMs, leaseMs } = this.options;
+    if (windowed) return (batchWindowMs ?? 0) - (performance.now() - this.readAt);
+    if (!this.leaseHeld) return Math.max(pollMs, leaseMs / 3);
+    if (this.dirty) return 0;
+    if (busyPollMs === undefined) return pollMs;
+    return Math.min(pollMs, busyPollMs * 2 ** Math.min(this.idleReads - 1, 16));
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
@@ -210,22 +227,8 @@ export class Projector {
       }
       this.idleReads = applied > 0 ? 0 : this.idleReads + 1;
       if (applied >= this.options.batchSize || !this.running) continue;
-      const busy = this.options.busyPollMs;
-      // Busy: what committed while this batch was applied is already waiting (the appends of
-      // another process wake nobody here), so read again once the batch window since the last
-      // read has passed (at once when applying took longer) rather than a poll period later;
-      // after empty reads wait busyPollMs, doubling up to pollMs. An append of this process
-      // (dirty) ends any wait but the window's.
-      const windowed = this.leaseHeld && busy !== undefined && applied > 0;
-      const wait = windowed
-        ? (this.options.batchWindowMs ?? 0) - (performance.now() - this.readAt)
-        : this.dirty && this.leaseHeld
-          ? 0
-          : !this.leaseHeld
-            ? Math.max(this.options.pollMs, this.options.leaseMs / 3)
-            : busy === undefined
-              ? this.options.pollMs
-              : Math.min(this.options.pollMs, busy * 2 ** Math.min(this.idleReads - 1, 16));
+      const windowed = this.leaseHeld && this.options.busyPollMs !== undefined && applied > 0;
+      const wait = this.nextWait(windowed);
       if (wait <= 0) {
         await new Promise((r) => setImmediate(r));
         continue;
