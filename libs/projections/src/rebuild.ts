@@ -85,15 +85,7 @@ export async function rebuildProjections(
           if ((err as { code?: string }).code === '23505') throw new Error(`a rebuild of ${projection.name} is already running`);
           throw err;
         });
-        for (const [live, copy] of job.shadow) {
-          await c.query(`CREATE TABLE "${copy}" (LIKE "${live}" INCLUDING ALL)`);
-          // LIKE copies no storage parameters (a fillfactor the live table's writes rely on).
-          const { rows } = await c.query<{ options: string[] | null }>(
-            `SELECT reloptions AS options FROM pg_class WHERE oid = $1::regclass`,
-            [`"${live}"`],
-          );
-          if (rows[0]?.options?.length) await c.query(`ALTER TABLE "${copy}" SET (${rows[0].options.join(', ')})`);
-        }
+        for (const [live, copy] of job.shadow) await c.query(`CREATE TABLE "${copy}" (LIKE "${live}" INCLUDING ALL)`);
       });
       jobs.push(job);
     }
@@ -158,6 +150,7 @@ async function swapIn(pool: Pool, store: EventStore, job: Job, id: string, batch
     }
     for (const [live, copy] of shadow) {
       await swapIndexNames(c, live, copy, id);
+      await copyStorageParameters(c, live, copy);
       await c.query(`ALTER TABLE "${live}" RENAME TO "${live}__old_${id}"`);
       await c.query(`ALTER TABLE "${copy}" RENAME TO "${live}"`);
     }
@@ -170,6 +163,19 @@ async function swapIn(pool: Pool, store: EventStore, job: Job, id: string, batch
     await c.query(`DELETE FROM projections WHERE name = $1`, [rowName]);
     return cp;
   });
+}
+
+/**
+ * Gives the copy the live table's storage parameters (LIKE copies none), e.g. the fillfactor that
+ * keeps the health writes HOT. Set at the swap, not when the copy is made: the fold then writes
+ * packed pages (with the fillfactor while folding, the health replay ran at 35,700 instead of
+ * 43,700 events/s), and a live update moves each row once to a page with room.
+ */
+async function copyStorageParameters(c: PoolClient, live: string, copy: string): Promise<void> {
+  const { rows } = await c.query<{ options: string[] | null }>(`SELECT reloptions AS options FROM pg_class WHERE oid = $1::regclass`, [
+    `"${live}"`,
+  ]);
+  if (rows[0]?.options?.length) await c.query(`ALTER TABLE "${copy}" SET (${rows[0].options.join(', ')})`);
 }
 
 /** An index's definition without its own name and its table's: what must match between copies. */
