@@ -127,8 +127,8 @@ export async function applyInTransaction(
     },
   });
   const last = events[events.length - 1];
-  if (!DIGITS.test(last.transactionId) || !DIGITS.test(last.globalPosition)) throw new Error('checkpoint is not numeric');
-  if (!DIGITS.test(expected.transactionId) || !DIGITS.test(expected.globalPosition)) throw new Error('checkpoint is not numeric');
+  if (![last.transactionId, last.globalPosition, expected.transactionId, expected.globalPosition].every((v) => DIGITS.test(v)))
+    throw new Error('checkpoint is not numeric');
   // Moves the checkpoint only from `expected`; otherwise fails (division by zero) so that COMMIT,
   // sent in the same round trip, does not run.
   const update = `WITH moved AS (

@@ -45,9 +45,9 @@ export interface ProjectorOptions {
   batchSize: number;
   pollMs: number;
   /**
-   * Following the log closely: after a non-empty batch the next read starts at once, after an empty
-   * read it waits busyPollMs, doubling with each further empty read up to `pollMs`. Unset: always
-   * `pollMs` (batching followers, e.g. the sealer).
+   * Following the log closely: after a non-empty batch the next read starts once batchWindowMs has
+   * passed since the last one began, after an empty read it waits busyPollMs, doubling with each
+   * further empty read up to `pollMs`. Unset: always `pollMs` (batching followers, e.g. the sealer).
    */
   busyPollMs?: number;
   /**

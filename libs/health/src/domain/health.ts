@@ -234,13 +234,3 @@ export function sampleOfSystem(system: RawSystem | undefined): Sample {
     pingMs: parsePing(s.network?.ping_time),
   };
 }
-
-/** A watchdog's numbers for the stats history (null where the stat did not parse). */
-export function sampleOf(e: HealthEvent): Sample {
-  return sampleOfSystem((e.data as WatchdogData).system);
-}
-
-export function bucketOf(atIso: string, bucketS: number): string {
-  const ms = Date.parse(atIso);
-  return new Date(ms - (ms % (bucketS * 1000))).toISOString();
-}
