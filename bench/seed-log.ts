@@ -4,10 +4,11 @@
 // interleaved in time as a live fleet would be, one unhealthy report in 400.
 //
 //   node -r ./test/support/ts-register.js bench/seed-log.ts [--events 1000000] [--containers 1000]
-//        [--replay [--batch N]] [--storage] [--database-url URL] [--keep]
+//        [--replay [--batch N] [--only health|routing|both]] [--storage] [--database-url URL] [--keep]
 //
 // Without --database-url it creates a cgw_test_ database (dropped at the end unless --keep).
-// --replay rebuilds health and routing from the log (the `ops replay` code) and reports events/s.
+// --replay rebuilds health and routing from the log (the `ops replay` code) and reports events/s;
+// `--events 0 --database-url URL --replay` replays a log seeded before with --keep (A/B runs).
 // --storage measures bytes per container per day of a full day of watchdogs, before and after
 // the retention policy compacts it. The result is one JSON document on stdout.
 import { parseArgs } from 'node:util';
@@ -106,15 +107,17 @@ export async function measureReplays(
   pool: Pool,
   config: AppConfig,
   pageEvents = REBUILD_PAGE_EVENTS,
+  only?: string,
 ): Promise<{ name: string; events: number; seconds: number }[]> {
   const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
   const projections = replayableProjections(config);
   const out = [];
-  for (const [name, list] of [
-    ['health', [projections.health]],
-    ['routing', [projections.routing]],
-    ['health + routing in one pass', [projections.health, projections.routing]],
+  for (const [key, name, list] of [
+    ['health', 'health', [projections.health]],
+    ['routing', 'routing', [projections.routing]],
+    ['both', 'health + routing in one pass', [projections.health, projections.routing]],
   ] as const) {
+    if (only && only !== key) continue;
     const t = performance.now();
     const result = await rebuildProjections(pool, store, [...list], pageEvents);
     out.push({ name, events: result[0].events, seconds: (performance.now() - t) / 1000 });
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
       'database-url': { type: 'string' },
       keep: { type: 'boolean' },
       batch: { type: 'string' },
+      only: { type: 'string' },
     },
   });
   const containers = Number(values.containers);
@@ -145,15 +149,17 @@ async function main(): Promise<void> {
     if (values.storage) {
       out.storage = await measureStorage(pool, Math.min(containers, 100));
     } else {
-      const watchdogs = Math.ceil(Number(values.events) / containers) - 4;
-      const t = performance.now();
-      const events = await seedLog(pool, { containers, watchdogs, intervalS: 15, start: Date.now() - (watchdogs * 15 + 600) * 1000 });
-      out.seeded = { events, containers, seconds: +((performance.now() - t) / 1000).toFixed(1) };
-      if (values.replay) {
+      if (Number(values.events) > 0) {
+        const watchdogs = Math.ceil(Number(values.events) / containers) - 4;
+        const t = performance.now();
+        const events = await seedLog(pool, { containers, watchdogs, intervalS: 15, start: Date.now() - (watchdogs * 15 + 600) * 1000 });
+        out.seeded = { events, containers, seconds: +((performance.now() - t) / 1000).toFixed(1) };
         await waitUntilVisible(pool, events);
+      }
+      if (values.replay) {
         const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
         const replay: Record<string, unknown> = {};
-        for (const r of await measureReplays(pool, config, values.batch ? Number(values.batch) : REBUILD_PAGE_EVENTS)) {
+        for (const r of await measureReplays(pool, config, values.batch ? Number(values.batch) : REBUILD_PAGE_EVENTS, values.only)) {
           replay[r.name] = { events: r.events, seconds: +r.seconds.toFixed(2), events_per_s: Math.round(r.events / r.seconds) };
         }
         out.replay = replay;

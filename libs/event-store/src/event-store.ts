@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { isSimpleAppend, PendingAppend, prepareEvents, toVersion, writeBatch, writeSimpleBatch } from './append-batch';
 import { EventStoreError, InvalidEventDataError, StoreUnavailableError } from './errors';
-import { jsonPageSql, parseJsonPage } from './json-page';
+import { jsonPageSql, pageEnd, parseJsonPage, type RawPage } from './json-page';
 import { storeMetrics } from './metrics';
 import { SharedTail } from './shared-reader';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, RecordedEvent } from './types';
@@ -92,8 +92,33 @@ export class EventStore {
     limit = 1_000,
     client?: Pool | PoolClient,
   ): Promise<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
+    const raw = await this.readPage(after, limit, client);
+    return { events: parseJsonPage(raw.page), checkpoint: pageEnd(raw, after) };
+  }
+
+  /**
+   * readAll's pages from `after` to the end of what is visible, for bulk readers (rebuilds): the
+   * next page is asked for as soon as this one arrives, so PostgreSQL builds it while this one is
+   * parsed and applied. Each page is read on its own connection from the pool.
+   */
+  async *readPages(after: Checkpoint, limit: number): AsyncGenerator<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
+    let from = after;
+    let next = this.readPage(from, limit);
+    for (;;) {
+      const raw = await next;
+      if (!raw.n) return;
+      const checkpoint = pageEnd(raw, from);
+      next = this.readPage(checkpoint, limit);
+      // Settled by the next turn of the loop, or dropped when the caller stops early.
+      next.catch(() => undefined);
+      from = checkpoint;
+      yield { events: parseJsonPage(raw.page), checkpoint };
+    }
+  }
+
+  private async readPage(after: Checkpoint, limit: number, client?: Pool | PoolClient): Promise<RawPage> {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`invalid page size ${limit}`);
-    const { rows } = await (client ?? this.pool).query({
+    const { rows } = await (client ?? this.pool).query<RawPage>({
       // Prepared once per connection and page size: planning it (over every day partition) cost
       // five times its execution. The page size is part of the text so that the generic plan
       // knows it (a LIMIT parameter is costed as a tenth of the table). The page travels as one
@@ -106,12 +131,7 @@ export class EventStore {
       ),
       values: [after.transactionId, after.globalPosition],
     });
-    const events = parseJsonPage(rows[0].page);
-    const last = events[events.length - 1];
-    return {
-      events,
-      checkpoint: last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : after,
-    };
+    return rows[0]!;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { jsonPageSql, parseJsonPage } from './json-page';
+import { jsonPageSql, pageEnd, parseJsonPage, type RawPage } from './json-page';
 import type { Position, RecordedEvent } from './types';
 
 /** Which part of the log a time-travel read folds: event types and/or streams (all when absent). */
@@ -17,7 +17,7 @@ export interface HistoryFilter {
 export async function* readUpTo(pool: Pool, upTo: Position, filter: HistoryFilter = {}, pageSize = 5_000): AsyncGenerator<RecordedEvent[]> {
   let after = { transactionId: '0', globalPosition: '0' };
   for (;;) {
-    const { rows } = await pool.query<{ page: string }>(
+    const { rows } = await pool.query<RawPage>(
       jsonPageSql(
         `(transaction_id, global_position) > ($1::xid8, $2::bigint)
            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -28,11 +28,10 @@ export async function* readUpTo(pool: Pool, upTo: Position, filter: HistoryFilte
       ),
       [after.transactionId, after.globalPosition, upTo, filter.types ?? null, filter.streams ?? null, pageSize],
     );
-    const events = parseJsonPage(rows[0]!.page);
-    if (events.length) yield events;
-    if (events.length < pageSize) return;
-    const last = events[events.length - 1]!;
-    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    const raw = rows[0]!;
+    if (raw.n) yield parseJsonPage(raw.page);
+    if (raw.n < pageSize) return;
+    after = pageEnd(raw, after);
   }
 }
 

@@ -92,26 +92,21 @@ export async function rebuildProjections(
 
     let checkpoint: Checkpoint = START;
     let read = 0;
-    // The next page is read (on another connection) while this one is applied.
-    let page = await store.readAll(checkpoint, batchSize);
-    while (page.events.length) {
-      const next = store.readAll(page.checkpoint, batchSize);
-      next.catch(() => undefined);
-      const current = page;
+    // readPages asks for the next page (on another connection) while this one is applied.
+    for await (const page of store.readPages(checkpoint, batchSize)) {
       const from = checkpoint;
       await Promise.all(
         jobs.map((job) =>
           withTransaction(pool, async (c) => {
-            const out = await applyInTransaction(c, job.rowName, job.projection, job.shadow, from, current.events, null, true);
+            const out = await applyInTransaction(c, job.rowName, job.projection, job.shadow, from, page.events, null, true);
             if (out.kind === 'lost') throw new Error(`rebuild checkpoint of ${job.projection.name} moved under it`);
-            job.events += current.events.length;
+            job.events += page.events.length;
           }),
         ),
       );
-      checkpoint = current.checkpoint;
-      read += current.events.length;
+      checkpoint = page.checkpoint;
+      read += page.events.length;
       onProgress?.({ events: read, checkpoint });
-      page = await next;
     }
 
     const results: RebuildResult[] = [];
