@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { AuditChain } from '../libs/audit/migrations/1732320600000-audit-chain';
+import { AuditCanonicalText } from '../libs/audit/migrations/1732321900000-audit-canonical-text';
 import { EventStoreTables } from '../libs/event-store/migrations/1732320000000-event-store';
 import { PartitionedEvents } from '../libs/event-store/migrations/1732320600000-partitioned-events';
 import { HealthReadModel } from '../libs/health/migrations/1732320200000-health-read-model';
@@ -51,4 +52,5 @@ export const migrations = [
   migration('Certificates1732321700000', CertificatesTables),
   migration('VpnServer1732321600000', VpnServerTables),
   migration('HealthHotUpdates1732321800000', HealthHotUpdates),
+  migration('AuditCanonicalText1732321900000', AuditCanonicalText),
 ];
