@@ -16,7 +16,7 @@ import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { AppConfig, loadConfig } from '@app/config';
 import { prepareDatabase, poolOf } from '@app/database';
-import { EventStore } from '@app/event-store';
+import { EventStore, START } from '@app/event-store';
 import { rebuildProjections, REBUILD_PAGE_EVENTS, Projector } from '@app/projections';
 import { AuditKeys, compactWatchdogs, ensurePartitions, SealProjection, utcDay, verifyChain } from '@app/audit';
 import { replayableProjections } from '../apps/ops/src/commands/replay.command';
@@ -125,6 +125,30 @@ export async function measureReplays(
   return out;
 }
 
+/**
+ * What any replay of this log costs at least, measured beside it: the log read alone through the
+ * replays' own path (EventStore.readPages, JSON pages parsed, nothing applied), and PostgreSQL
+ * alone rendering every event's columns as text in one backend (jsonb's text output is most of
+ * it), nothing sent.
+ */
+export async function measureLogReads(
+  pool: Pool,
+  pageEvents = REBUILD_PAGE_EVENTS,
+): Promise<{ name: string; events: number; seconds: number }[]> {
+  const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
+  let t = performance.now();
+  let events = 0;
+  for await (const page of store.readPages(START, pageEvents)) events += page.events.length;
+  const read = { name: 'read', events, seconds: (performance.now() - t) / 1000 };
+  t = performance.now();
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n, sum(length(global_position::text) + length(transaction_id::text) + length(stream_id) + length(event_id::text)
+              + length(event_type) + length(data::text) + length(metadata::text) + length(recorded_at::text)) AS bytes
+       FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+  );
+  return [read, { name: 'render', events: rows[0]!.n, seconds: (performance.now() - t) / 1000 }];
+}
+
 async function main(): Promise<void> {
   Logger.overrideLogger(false); // stdout is the JSON result
   const { values } = parseArgs({
@@ -163,6 +187,12 @@ async function main(): Promise<void> {
           replay[r.name] = { events: r.events, seconds: +r.seconds.toFixed(2), events_per_s: Math.round(r.events / r.seconds) };
         }
         out.replay = replay;
+        out.ceilings = Object.fromEntries(
+          (await measureLogReads(pool)).map((r) => [
+            r.name,
+            { seconds: +r.seconds.toFixed(2), events_per_s: Math.round(r.events / r.seconds) },
+          ]),
+        );
       }
     }
   } finally {
