@@ -259,4 +259,29 @@ describe('EventStore on PostgreSQL', () => {
     );
     expect(seen).toEqual(written.events.map((e) => e.globalPosition));
   });
+  it('readPages gives the pages readAll gives, each ending where the next begins, and stops at the end', async () => {
+    const stream = `pages-${randomUUID()}`;
+    const written = await store.append(
+      stream,
+      Array.from({ length: 95 }, (_, i) => ({ type: 'test:page', data: { i } })),
+    );
+    // Until the append is visible to the gap-safe reader, then both readers from the start.
+    await eventually(async () => (await readToEnd(START)).ids.includes(written.events[94]!.eventId), 60_000, 20, 'the append is visible');
+    const byReadAll: { positions: string[]; checkpoint: Checkpoint }[] = [];
+    let checkpoint = START;
+    for (;;) {
+      const page = await store.readAll(checkpoint, 10);
+      if (!page.events.length) break;
+      byReadAll.push({ positions: page.events.map((e) => e.globalPosition), checkpoint: page.checkpoint });
+      checkpoint = page.checkpoint;
+    }
+    const byReadPages: typeof byReadAll = [];
+    for await (const page of store.readPages(START, 10)) {
+      byReadPages.push({ positions: page.events.map((e) => e.globalPosition), checkpoint: page.checkpoint });
+    }
+    expect(byReadPages).toEqual(byReadAll);
+    const last = byReadPages[byReadPages.length - 1]!;
+    expect(last.checkpoint.globalPosition).toBe(last.positions[last.positions.length - 1]);
+    expect(byReadPages.flatMap((p) => p.positions).length).toBeGreaterThanOrEqual(95);
+  });
 });

@@ -15,7 +15,7 @@ import type { Checkpoint, RecordedEvent } from './types';
 export const jsonPageSql = (where: string, limitParam: string) =>
   `SELECT coalesce(json_agg(json_build_array(global_position::text, transaction_id::text, stream_id, stream_version,
           event_id, event_type, data, metadata, recorded_at)), '[]')::text AS page,
-          count(*)::int AS n, (max(ARRAY[transaction_id::text::bigint, global_position]))::text[] AS last
+          count(*)::int AS n, (max(ARRAY[transaction_id::text::numeric, global_position]))::text[] AS last
      FROM (SELECT * FROM events WHERE ${where} ORDER BY transaction_id, global_position LIMIT ${limitParam}) x`;
 
 /** A page as PostgreSQL sent it: the JSON text, its size and the checkpoint after it (null when empty). */
