@@ -12,7 +12,9 @@ export const projectionMetrics = {
     help: 'From an event being recorded to its projection committing',
     labelNames: ['projection'],
     // Fine up to 1 s: the bench reads its p99 from these buckets (interpolated within one).
-    buckets: [0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 1.5, 2, 5, 10],
+    buckets: [
+      0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 1.5, 2, 5, 10,
+    ],
   }),
   batchEvents: new Histogram({
     name: 'projection_batch_events',
