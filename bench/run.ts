@@ -36,8 +36,9 @@ const DEFAULT = ['ingest', 'lag', 'routes', 'nginx', 'replay'];
 /**
  * A CHECKPOINT before each scenario, so that none pays for the previous one's WAL: the ingest
  * scenario writes ~500 MB, whose checkpoint (its flushes, then full-page images in the WAL of
- * every page touched first after it) otherwise lands in the lag scenario that follows. Production
- * checkpoints are part of the soak's figures. Needs superuser or pg_checkpoint; skipped without.
+ * every page touched first after it) could otherwise land in the scenario that follows.
+ * Checkpoints under load are part of the soak's figures. Needs superuser or pg_checkpoint;
+ * skipped without.
  */
 async function checkpoint(url: string): Promise<void> {
   const client = new Client({ connectionString: url });

@@ -9,9 +9,9 @@ const perS = (rate: number) => `${Math.round(rate).toLocaleString('en')}/s`;
 /**
  * `ops replay` (rebuild into fresh tables, then swap) of health and routing from a realistic log
  * of its own database (bench/seed-log.ts: a fleet's life and its watchdogs every 15 s), each
- * projection alone and both in one pass over the log.
- * Beside them, what any replay costs at least on the same machine minutes apart (measureLogRead, measureLogRender):
- * the log read alone, and PostgreSQL alone rendering it.
+ * projection alone and both in one pass over the log. Beside them, what any replay costs at least
+ * on the same machine minutes apart: the log read alone (measureLogRead) and PostgreSQL alone
+ * rendering it (measureLogRender).
  */
 export async function replayScenario(ctx: BenchContext): Promise<Row[]> {
   const containers = ctx.quick ? 200 : 1_000;
@@ -33,7 +33,7 @@ export async function replayScenario(ctx: BenchContext): Promise<Row[]> {
     const rateOf = (r: { events: number; seconds: number }) => r.events / r.seconds;
     const readRate = Math.max(rateOf(before), rateOf(after));
     for (const r of replays) {
-      const rate = r.events / r.seconds;
+      const rate = rateOf(r);
       rows.push({
         scenario: `replay ${r.name} from ${events.toLocaleString('en')} events`,
         figure: 'events/s, rebuild into fresh tables + swap',
