@@ -102,6 +102,9 @@ export async function waitUntilVisible(pool: Pool, events: number): Promise<void
   while ((await visible()) < events) await new Promise((r) => setTimeout(r, 200));
 }
 
+/** A store the bench only reads through (no appends, so no group commit to size). */
+const readerStore = (pool: Pool) => new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
+
 /** `ops replay`'s code on the seeded log: health, routing, and both from one pass; how long each took. */
 export async function measureReplays(
   pool: Pool,
@@ -109,7 +112,7 @@ export async function measureReplays(
   pageEvents = REBUILD_PAGE_EVENTS,
   only?: string,
 ): Promise<{ name: string; events: number; seconds: number }[]> {
-  const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
+  const store = readerStore(pool);
   const projections = replayableProjections(config);
   const out = [];
   for (const [key, name, list] of [
@@ -130,7 +133,7 @@ export async function measureReplays(
  * replays' own path (EventStore.readPages, JSON pages parsed, nothing applied)...
  */
 export async function measureLogRead(pool: Pool, pageEvents = REBUILD_PAGE_EVENTS): Promise<{ events: number; seconds: number }> {
-  const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
+  const store = readerStore(pool);
   const t = performance.now();
   let events = 0;
   for await (const page of store.readPages(START, pageEvents)) events += page.events.length;
@@ -140,6 +143,7 @@ export async function measureLogRead(pool: Pool, pageEvents = REBUILD_PAGE_EVENT
 /** ...and PostgreSQL alone rendering every event's columns as text in one backend (jsonb's text output is most of it), nothing sent. */
 export async function measureLogRender(pool: Pool): Promise<{ events: number; seconds: number }> {
   const t = performance.now();
+  // The sum makes PostgreSQL render every column (an expression nothing reads is not evaluated).
   const { rows } = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n, sum(length(global_position::text) + length(transaction_id::text) + length(stream_id) + length(event_id::text)
               + length(event_type) + length(data::text) + length(metadata::text) + length(recorded_at::text)) AS bytes
@@ -207,7 +211,7 @@ async function measureStorage(pool: Pool, containers: number): Promise<Record<st
   const start = Date.parse(`${day}T00:00:00Z`);
   await seedLog(pool, { containers, watchdogs: 5_760 - 10, intervalS: 15, start });
   const keys = AuditKeys.forConfig({ dataDir: '.data/bench', audit: { signingKeyPem: undefined } as never });
-  const store = new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
+  const store = readerStore(pool);
   const sealer = new Projector(pool, store, new SealProjection(keys, { checkpointEvery: 10_000, checkpointIntervalS: 60 }), {
     owner: 'bench',
     batchSize: 5_000,

@@ -102,16 +102,15 @@ export class EventStore {
    * parsed and applied. Each page is read on its own connection from the pool.
    */
   async *readPages(after: Checkpoint, limit: number): AsyncGenerator<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
-    let from = after;
-    let next = this.readPage(from, limit);
+    let next = this.readPage(after, limit);
     for (;;) {
       const raw = await next;
       if (!raw.n) return;
-      const checkpoint = pageEnd(raw, from);
+      // A page with events ends at its last one.
+      const checkpoint = pageEnd(raw, after);
       next = this.readPage(checkpoint, limit);
       // Settled by the next turn of the loop, or dropped when the caller stops early.
       next.catch(() => undefined);
-      from = checkpoint;
       yield { events: parseJsonPage(raw.page), checkpoint };
     }
   }
