@@ -117,6 +117,8 @@ export const envSchema = z.object({
   HEALTH_OFFLINE_GRACE_MS: int(200, 7 * 24 * 3_600_000).default(5 * 60_000),
   HEALTH_SWEEP_EVERY_MS: int(100, 3_600_000).default(5_000),
   HEALTH_OUTAGE_MIN_CONTAINERS: int(1, 1_000_000).default(3),
+  /** The most lapses the sweeper appends per second (a fleet that goes quiet at once is lapsed over a few sweeps). */
+  HEALTH_LAPSES_PER_S: int(1, 100_000).default(1_000),
   HEALTH_HISTORY_BUCKET_S: int(1, 3600).default(60),
   HEALTH_HISTORY_RETENTION_H: int(1, 24 * 90).default(48),
   ROUTES_RESTORE_WATCHDOGS: int(1, 20).default(2),

@@ -80,6 +80,7 @@ export interface AppConfig {
     offlineGraceMs: number;
     sweepEveryMs: number;
     outageMinContainers: number;
+    lapsesPerS: number;
     historyBucketS: number;
     historyRetentionH: number;
     routesRestoreWatchdogs: number;
@@ -406,6 +407,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       offlineGraceMs: e.HEALTH_OFFLINE_GRACE_MS,
       sweepEveryMs: e.HEALTH_SWEEP_EVERY_MS,
       outageMinContainers: e.HEALTH_OUTAGE_MIN_CONTAINERS,
+      lapsesPerS: e.HEALTH_LAPSES_PER_S,
       historyBucketS: e.HEALTH_HISTORY_BUCKET_S,
       historyRetentionH: e.HEALTH_HISTORY_RETENTION_H,
       routesRestoreWatchdogs: e.ROUTES_RESTORE_WATCHDOGS,
