@@ -3,22 +3,26 @@ import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { prepareDatabase, poolOf } from '@app/database';
 import { EventStore, RecordedEvent } from '@app/event-store';
-import { Projection, ProjectionContext, Projector, projectionLag } from '@app/projections';
+import { Projection, ProjectionContext, Projector, projectionLag, SKIPPED_CHECKPOINT_MS } from '@app/projections';
 import { createTestDatabase } from '../support/db';
 import { eventually } from '../support/eventually';
 
-/** Counts how many times each event was applied: exactly-once means every count is 1. */
+/** Counts how many times each event (of `eventTypes`, when given) was applied: exactly-once means every count is 1. */
 class CountingProjection implements Projection {
   readonly tables = ['applied_test'] as const;
   /** When set, called in the middle of a batch (after the writes, before the checkpoint). */
   midBatch?: (events: RecordedEvent[]) => Promise<void>;
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    readonly eventTypes?: ReadonlySet<string>,
+  ) {}
 
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<void> {
+    const types = this.eventTypes;
     await ctx.client.query(
       `INSERT INTO ${ctx.table('applied_test')} (event_id, n) SELECT unnest($1::uuid[]), 1
        ON CONFLICT (event_id) DO UPDATE SET n = ${ctx.table('applied_test')}.n + 1`,
-      [events.map((e) => e.eventId)],
+      [events.filter((e) => !types || types.has(e.type)).map((e) => e.eventId)],
     );
     await this.midBatch?.(events);
   }
@@ -214,6 +218,73 @@ describe('Projector on PostgreSQL', () => {
     expect(c.length).toBe((await allEventIds()).length);
     expect(c.every((x) => x.n === 1)).toBe(true);
   });
+  it("a batch without any of the projection's event types opens no transaction; the checkpoint follows after SKIPPED_CHECKPOINT_MS, with the next batch applied, or at the end of the log", async () => {
+    const name = 'counting-typed';
+    // Start at the end of what earlier tests appended, once all of it is visible to the gap-safe read.
+    await eventually(
+      async () =>
+        (await pool.query(`SELECT count(*) FILTER (WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot()))::int AS n FROM events`))
+          .rows[0].n === 0,
+      10_000,
+      50,
+      'earlier events visible',
+    );
+    await pool.query(
+      `INSERT INTO projections (name, transaction_id, global_position)
+       SELECT $1, coalesce(max(transaction_id::text::numeric), 0)::text::xid8, coalesce(max(global_position), 0) FROM events`,
+      [name],
+    );
+    const projection = new CountingProjection(name, new Set(['wanted']));
+    const projector = new Projector(pool, store, projection, { ...opts('t'), leaseMs: 60_000 });
+    const stored = async () => (await pool.query(`SELECT global_position::text AS p FROM projections WHERE name = $1`, [name])).rows[0].p;
+    const append = async (types: string[]) => {
+      const positions: string[] = [];
+      for (const type of types) positions.push((await store.append(`s-${randomUUID()}`, [{ type, data: {} }])).events[0].globalPosition);
+      await eventually(
+        async () =>
+          (
+            await pool.query(
+              `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::numeric > max(transaction_id::text::numeric) AS v FROM events`,
+            )
+          ).rows[0].v,
+        10_000,
+        20,
+        'appended events visible',
+      );
+      return positions;
+    };
+    const start = await stored();
+
+    const others = await append(Array(10).fill('t'));
+    expect(await projector.step()).toBe(5);
+    expect(await stored()).toBe(start); // read past, no transaction
+    await new Promise((r) => setTimeout(r, SKIPPED_CHECKPOINT_MS + 50));
+    expect(await projector.step()).toBe(5);
+    expect(await stored()).toBe(others[9]); // a second after the first skipped batch: written
+
+    const mixed = await append(['t', 't', 't', 'wanted', 't', 't']);
+    expect(await projector.step()).toBe(5); // holds 'wanted': applied with its checkpoint
+    expect(await stored()).toBe(mixed[4]);
+    expect(await projector.step()).toBe(1); // skipped
+    expect(await stored()).toBe(mixed[4]);
+    expect(await projector.step()).toBe(0); // the end of the log: the skipped batch's checkpoint is written
+    expect(await stored()).toBe(mixed[5]);
+    expect(await counts()).toEqual([
+      { id: (await pool.query(`SELECT event_id::text AS id FROM events WHERE event_type = 'wanted'`)).rows[0].id, n: 1 },
+    ]);
+
+    // A successor starts from the stored checkpoint: what was skipped and not yet written is read again, and changes nothing.
+    const tail = await append(['t', 't']);
+    expect(await projector.step()).toBe(2);
+    await projector.stop();
+    const successor = new Projector(pool, store, projection, { ...opts('u'), leaseMs: 60_000 });
+    await pool.query(`UPDATE projections SET lease_owner = NULL WHERE name = $1`, [name]);
+    expect(await successor.catchUp()).toBe(2);
+    expect(await stored()).toBe(tail[1]);
+    expect((await counts()).map((c) => c.n)).toEqual([1]);
+    await successor.stop();
+  });
+
   it('under load, reads at most once per batch window, and still applies every event once', async () => {
     const projection = new CountingProjection('counting-window');
     const windowMs = 150;

@@ -13,6 +13,7 @@ const REGISTERED = 'user-container:registered';
 export class CertificatesProjection implements Projection {
   readonly name = 'certificates';
   readonly tables = ['certificate_orgs'] as const;
+  readonly eventTypes = new Set([REGISTERED]);
 
   constructor(private readonly onNewOrgs: ((orgs: string[]) => Promise<void>) | null) {}
 

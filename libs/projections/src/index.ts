@@ -1,4 +1,4 @@
-export { Projector } from './projector';
+export { Projector, SKIPPED_CHECKPOINT_MS } from './projector';
 export { ProjectorHost } from './projector-host';
 export { ProjectionHandler } from './projection-handler';
 export { ProjectionsModule, ProjectorHostModule } from './projections.module';

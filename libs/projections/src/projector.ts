@@ -7,6 +7,9 @@ import type { Projection, ProjectorOptions } from './types';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a projector may read past its stored checkpoint through batches it had nothing to do with. */
+export const SKIPPED_CHECKPOINT_MS = 1_000;
+
 /**
  * Drives one projection from the store: while it holds the projection's lease, it reads committed
  * events in the gap-safe order (EventStore.readAll), hands each batch to the projection and commits
@@ -21,7 +24,16 @@ export class Projector {
   /** Set when this process committed events since the last read. */
   private dirty = false;
   private unsubscribe?: () => void;
+  /** The stored checkpoint (what the next write expects), null when it must be read again. */
   private checkpoint: Checkpoint | null = null;
+  /**
+   * Where reading goes on: past the stored checkpoint by the batches that held none of the
+   * projection's event types (Projection.eventTypes), which need no transaction. `skipped` is the
+   * last event of those, `skippedAt` when the first of them was read.
+   */
+  private readFrom: Checkpoint | null = null;
+  private skipped: RecordedEvent | null = null;
+  private skippedAt = 0;
   private leaseHeld = false;
   private rowReady = false;
   private leaseRenewedAt = 0;
@@ -92,16 +104,42 @@ export class Projector {
     return held;
   }
 
-  /** One batch: returns how many events were applied (0 when caught up or not the lease holder). */
+  /**
+   * One batch: returns how many events were read and applied or skipped (0 when caught up or not
+   * the lease holder). A batch without any of the projection's event types opens no transaction:
+   * the read goes on past the stored checkpoint, which follows with the next batch applied, or on
+   * its own once SKIPPED_CHECKPOINT_MS passed or the log is read to its end (so that lag reports
+   * and readiness stay true). A successor that starts from the stored checkpoint reads those
+   * batches again, and they change nothing again.
+   */
   async step(): Promise<number> {
     if (!(await this.ensureLease())) return 0;
-    this.checkpoint ??= await readCheckpoint(this.pool, this.projection.name);
+    if (!this.checkpoint) {
+      this.checkpoint = await readCheckpoint(this.pool, this.projection.name);
+      this.readFrom = this.checkpoint;
+      this.skipped = null;
+    }
     const t0 = (this.readAt = performance.now());
-    const { events, checkpoint } = await this.store.readAllShared(this.checkpoint, this.options.batchSize);
+    const { events, checkpoint } = await this.store.readAllShared(this.readFrom ?? this.checkpoint, this.options.batchSize);
     if (!events.length) {
       this.emptyReads++;
+      if (this.skipped) await this.apply([this.skipped], this.readFrom!, t0);
       return 0;
     }
+    const types = this.projection.eventTypes;
+    if (types && !events.some((e) => types.has(e.type))) {
+      if (!this.skipped) this.skippedAt = t0;
+      this.skipped = events[events.length - 1];
+      this.readFrom = checkpoint;
+      this.observe(events);
+      if (t0 - this.skippedAt >= SKIPPED_CHECKPOINT_MS) await this.apply([this.skipped], checkpoint, t0);
+      return events.length;
+    }
+    return this.apply(events, checkpoint, t0);
+  }
+
+  /** Applies `events` (read from readFrom, ending at `checkpoint`) and moves the stored checkpoint in one transaction. */
+  private async apply(events: RecordedEvent[], checkpoint: Checkpoint, t0: number): Promise<number> {
     const prepared = await this.projection.prepare?.(events, this.pool);
     const t1 = performance.now();
     const client = await this.pool.connect();
@@ -118,7 +156,7 @@ export class Projector {
         this.projection.name,
         this.projection,
         new Map(this.projection.tables.map((t) => [t, t])),
-        this.checkpoint,
+        this.checkpoint!,
         events,
         this.options.owner,
         false,
@@ -130,9 +168,14 @@ export class Projector {
       if (outcome.kind === 'lost') {
         await client.query('ROLLBACK');
         this.checkpoint = outcome.checkpoint;
+        this.readFrom = outcome.checkpoint;
+        this.skipped = null;
         return 0;
       }
-      this.checkpoint = checkpoint;
+      const flushed = this.skipped === events[events.length - 1];
+      this.checkpoint = this.readFrom = checkpoint;
+      this.skipped = null;
+      if (flushed) return 0; // the skipped batches were counted (and observed) when read
       this.observe(events);
       this.timings.push([t1 - t0, performance.now() - t1, events.length]);
       if (this.timings.length > 5000) this.timings.shift();
@@ -142,7 +185,8 @@ export class Projector {
       return events.length;
     } catch (err) {
       broken ||= !(err as { code?: string }).code;
-      this.checkpoint = null;
+      this.checkpoint = this.readFrom = null;
+      this.skipped = null;
       throw err;
     } finally {
       client.off('error', onError);

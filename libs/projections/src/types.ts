@@ -29,6 +29,11 @@ export interface Projection {
   readonly name: string;
   /** The tables it owns, rebuilt and swapped together. */
   readonly tables: readonly string[];
+  /**
+   * The event types it takes, when it takes few: `handle` must change nothing for any other type.
+   * A live batch without any of them then costs no transaction (Projector.step).
+   */
+  readonly eventTypes?: ReadonlySet<string>;
   /** Applies a batch (in log order); may return work to do once the batch is committed. */
   handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void>;
   /**

@@ -10,7 +10,8 @@ type AccessInput =
   | AccessEvent
   | { type: typeof REGISTERED; data: RegisteredData }
   | { type: typeof DELETED; data: DeletedData };
-const decode = eventDecoder<AccessInput>([USER_REGISTERED, ACCESS_GRANTED, ACCESS_REVOKED, REGISTERED, DELETED]);
+const TYPES = [USER_REGISTERED, ACCESS_GRANTED, ACCESS_REVOKED, REGISTERED, DELETED] as const;
+const decode = eventDecoder<AccessInput>(TYPES);
 
 /**
  * The access read model: users, project members, and each container's project, so that "may
@@ -21,6 +22,7 @@ const decode = eventDecoder<AccessInput>([USER_REGISTERED, ACCESS_GRANTED, ACCES
 export class AccessProjection implements Projection {
   readonly name = 'access';
   readonly tables = ['access_users', 'access_members', 'access_containers'] as const;
+  readonly eventTypes: ReadonlySet<string> = new Set(TYPES);
 
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<void> {
     const users = ctx.table('access_users');
