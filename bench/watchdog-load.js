@@ -1,11 +1,20 @@
 #!/usr/bin/env node
-// Posts watchdogs for many containers (one token each) at a running gateway; prints autocannon's summary as JSON.
+// Posts watchdogs for many containers (one token each) at a running gateway; prints a summary as JSON.
 // usage: node bench/watchdog-load.js <url> <tokens.json: [{token, project}]> [connections=64] [seconds=15] [rate=0 (unlimited), overall req/s] [batch=1]
 // batch > 1 posts arrays of that many watchdogs to /collab/events (a container's queued events).
 // Every event carries its own event_id, as the container script sends one.
+//
+// rate = 0: closed loop, as fast as the server answers (autocannon, `connections` requests in flight).
+// rate > 0: open loop, requests sent evenly over time (one every 1/rate s, on up to `connections`
+// keep-alive sockets), as a fleet posts; latency counts from when each request was due, so a
+// server that falls behind shows it. (autocannon's own rate limit sends each connection's quota
+// for the second at once and then waits for the next second: 5,000 events/s became a burst of
+// 5,000 at the start of every second, and the projection lag measured that burst, not the rate.)
 'use strict';
 const { readFileSync } = require('node:fs');
 const { randomUUID } = require('node:crypto');
+const http = require('node:http');
+const { performance } = require('node:perf_hooks');
 const autocannon = require('autocannon');
 
 const [url, file, connections = '64', seconds = '15', rate = '0', batchArg = '1'] = process.argv.slice(2);
@@ -19,39 +28,111 @@ const system = {
   graphic: { cards: '' },
 };
 const watchdog = (c) => ({ event: { type: 'user-container:watchdog', system }, project_id: c.project, event_id: randomUUID() });
+const target = `${url}${batch > 1 ? '/collab/events' : '/collab/event'}`;
 let i = 0;
-const opts = {
-  url: `${url}${batch > 1 ? '/collab/events' : '/collab/event'}`,
-  connections: Number(connections),
-  duration: Number(seconds),
-  requests: [
-    {
-      method: 'POST',
-      setupRequest: (req) => {
-        const c = containers[i++ % containers.length];
-        const body = batch > 1 ? Array.from({ length: batch }, () => watchdog(c)) : watchdog(c);
-        return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify(body) };
-      },
-    },
-  ],
-};
-if (Number(rate) > 0) opts.overallRate = Number(rate);
+/** The next request: a container in turn, its token, one watchdog or a batch of them. */
+function nextRequest() {
+  const c = containers[i++ % containers.length];
+  const body = batch > 1 ? Array.from({ length: batch }, () => watchdog(c)) : watchdog(c);
+  return { headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify(body) };
+}
+
 const cpu0 = process.cpuUsage();
-autocannon(opts, (err, r) => {
-  if (err) throw err;
+function report(r) {
   const cpu = process.cpuUsage(cpu0);
-  const perS = r['2xx'] / r.duration;
+  const perS = r.ok / r.duration;
   process.stdout.write(
     JSON.stringify({
       accepted_per_s: Math.round(perS),
       events_per_s: Math.round(perS * batch),
-      accepted: r['2xx'],
+      accepted: r.ok,
       non2xx: r.non2xx,
       errors: r.errors,
       timeouts: r.timeouts,
-      latency_ms: { p50: r.latency.p50, p99: r.latency.p99 },
+      latency_ms: { p50: r.p50, p99: r.p99 },
       // the load generator's own CPU over the run (issue 18's budget per event)
       cpu_s: (cpu.user + cpu.system) / 1e6,
     }) + '\n',
   );
-});
+}
+
+if (Number(rate) > 0) paced(Number(rate), Number(connections), Number(seconds));
+else {
+  const opts = {
+    url: target,
+    connections: Number(connections),
+    duration: Number(seconds),
+    requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, ...nextRequest() }) }],
+  };
+  autocannon(opts, (err, r) => {
+    if (err) throw err;
+    report({
+      ok: r['2xx'],
+      non2xx: r.non2xx,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      duration: r.duration,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+    });
+  });
+}
+
+/** Open loop: request k is due at k / rate s; each tick sends what is due. */
+function paced(perS, sockets, durationS) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const u = new URL(target);
+  const total = Math.round(perS * durationS);
+  const latencies = [];
+  const r = { ok: 0, non2xx: 0, errors: 0, timeouts: 0, duration: durationS };
+  let sent = 0;
+  let settled = 0;
+  const t0 = performance.now();
+  const send = (dueAt) => {
+    const { headers, body } = nextRequest();
+    const req = http.request(
+      {
+        agent,
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode >= 200 && res.statusCode < 300) r.ok++;
+          else r.non2xx++;
+          latencies.push(performance.now() - dueAt);
+          done();
+        });
+      },
+    );
+    let timedOut = false;
+    req.on('timeout', () => {
+      timedOut = true;
+      r.timeouts++;
+      req.destroy(new Error('timeout'));
+    });
+    req.on('error', () => {
+      if (!timedOut) r.errors++;
+      done();
+    });
+    req.end(body);
+  };
+  const done = () => {
+    if (++settled < total) return;
+    agent.destroy();
+    latencies.sort((a, b) => a - b);
+    const at = (q) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]) : 0);
+    report({ ...r, p50: at(0.5), p99: at(0.99) });
+  };
+  const tick = () => {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * perS));
+    while (sent < due) send(t0 + (sent++ * 1000) / perS);
+    if (sent < total) setTimeout(tick, 1);
+  };
+  tick();
+}
