@@ -6,14 +6,14 @@
 //
 // rate = 0: closed loop, as fast as the server answers (autocannon, `connections` requests in flight).
 // rate > 0: open loop, requests sent evenly over time (one every 1/rate s, on up to `connections`
-// keep-alive sockets), as a fleet posts; latency counts from when each request was due, so a
+// keep-alive sockets, undici), as a fleet posts; latency counts from when each request was due, so a
 // server that falls behind shows it. (autocannon's own rate limit sends each connection's quota
 // for the second at once and then waits for the next second: 5,000 events/s became a burst of
 // 5,000 at the start of every second, and the projection lag measured that burst, not the rate.)
 'use strict';
 const { readFileSync } = require('node:fs');
 const { randomUUID } = require('node:crypto');
-const http = require('node:http');
+const { Pool } = require('undici');
 const { performance } = require('node:perf_hooks');
 const autocannon = require('autocannon');
 
@@ -46,6 +46,7 @@ function report(r) {
       accepted_per_s: Math.round(perS),
       events_per_s: Math.round(perS * batch),
       accepted: r.ok,
+      events: r.ok * batch,
       non2xx: r.non2xx,
       errors: r.errors,
       timeouts: r.timeouts,
@@ -78,61 +79,44 @@ else {
   });
 }
 
-/** Open loop: request k is due at k / rate s; each tick sends what is due. */
+/** Open loop: request k (from 0) is due at k / rate s; every tick (2 ms) sends what is due. */
 function paced(perS, sockets, durationS) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   const u = new URL(target);
+  const pool = new Pool(u.origin, { connections: sockets, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000 });
   const total = Math.round(perS * durationS);
   const latencies = [];
   const r = { ok: 0, non2xx: 0, errors: 0, timeouts: 0, duration: durationS };
   let sent = 0;
   let settled = 0;
   const t0 = performance.now();
-  const send = (dueAt) => {
-    const { headers, body } = nextRequest();
-    const req = http.request(
-      {
-        agent,
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: 'POST',
-        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-        timeout: 10_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode >= 200 && res.statusCode < 300) r.ok++;
-          else r.non2xx++;
-          latencies.push(performance.now() - dueAt);
-          done();
-        });
-      },
-    );
-    let timedOut = false;
-    req.on('timeout', () => {
-      timedOut = true;
-      r.timeouts++;
-      req.destroy(new Error('timeout'));
-    });
-    req.on('error', () => {
-      if (!timedOut) r.errors++;
-      done();
-    });
-    req.end(body);
-  };
   const done = () => {
     if (++settled < total) return;
-    agent.destroy();
+    void pool.close();
     latencies.sort((a, b) => a - b);
     const at = (q) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]) : 0);
     report({ ...r, p50: at(0.5), p99: at(0.99) });
   };
+  const send = (dueAt) => {
+    const { headers, body } = nextRequest();
+    pool.request({ path: u.pathname, method: 'POST', headers, body }).then(
+      async (res) => {
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) r.ok++;
+        else r.non2xx++;
+        latencies.push(performance.now() - dueAt);
+        done();
+      },
+      (err) => {
+        if (/TIMEOUT/.test(err.code ?? '')) r.timeouts++;
+        else r.errors++;
+        done();
+      },
+    );
+  };
   const tick = () => {
-    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * perS));
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * perS) + 1);
     while (sent < due) send(t0 + (sent++ * 1000) / perS);
-    if (sent < total) setTimeout(tick, 1);
+    if (sent < total) setTimeout(tick, 2);
   };
   tick();
 }

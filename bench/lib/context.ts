@@ -45,6 +45,8 @@ export interface LoadResult {
   accepted_per_s: number;
   events_per_s: number;
   accepted: number;
+  /** Events in the accepted requests (accepted x the events per request). */
+  events: number;
   non2xx: number;
   errors: number;
   timeouts: number;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../test/support/nginx';
 import { BenchContext, LoadResult, Row, tokensFile } from '../lib/context';
-import { pgBackendsCpu, pgCpuBetween, procCpuSeconds, usPerEvent } from '../lib/cpu';
+import { budget, fmtBudget, measureTurn, type Turn } from '../lib/cpu';
 import { BenchProcess, run, startProcess } from '../lib/procs';
 import { batchesBetween } from '../lib/stats';
 
@@ -39,93 +39,12 @@ async function countEvents(url: string): Promise<bigint> {
   }
 }
 
-interface Turn {
-  load: LoadResult;
-  /** CPU seconds over the run: the server under load, the worker, the database's backends, the load generator. */
-  cpu: { server: number; worker: number; postgres: number; load: number };
-  /** The PostgreSQL share by who connected (application_name): the gateway's appends, the worker's projections, others. */
-  postgresBy: Record<string, number>;
-}
-
-/** CPU seconds per backend of this database, with the backend's application_name. */
-async function pgBackendsByApp(url: string): Promise<Map<number, { app: string; cpu: number }>> {
-  const pg = new Client({ connectionString: url });
-  await pg.connect();
-  try {
-    const { rows } = await pg.query<{ pid: number; app: string }>(
-      `SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-    );
-    return new Map(rows.map((r) => [r.pid, { app: r.app || 'other', cpu: procCpuSeconds(r.pid) }]));
-  } finally {
-    await pg.end();
-  }
-}
-
-function pgByApp(
-  before: Map<number, { app: string; cpu: number }>,
-  after: Map<number, { app: string; cpu: number }>,
-): Record<string, number> {
-  const by: Record<string, number> = {};
-  for (const [pid, a] of after) by[a.app] = (by[a.app] ?? 0) + a.cpu - (before.get(pid)?.cpu ?? 0);
-  return by;
-}
-
 /** One load run against `url`, with the CPU every party spent on it. */
-async function turn(ctx: BenchContext, server: BenchProcess, url: string, tokens: string, seconds: number, rate = 0): Promise<Turn> {
-  const [s0, w0, pg0, by0] = [
-    server.cpuSeconds(),
-    ctx.worker.cpuSeconds(),
-    await pgBackendsCpu(ctx.db.url),
-    await pgBackendsByApp(ctx.db.url),
-  ];
-  const result = await load(url, tokens, seconds, { rate });
-  const [s1, w1, pg1, by1] = [
-    server.cpuSeconds(),
-    ctx.worker.cpuSeconds(),
-    await pgBackendsCpu(ctx.db.url),
-    await pgBackendsByApp(ctx.db.url),
-  ];
-  return {
-    load: result,
-    cpu: { server: s1 - s0, worker: w1 - w0, postgres: pgCpuBetween(pg0, pg1), load: result.cpu_s },
-    postgresBy: pgByApp(by0, by1),
-  };
-}
+const turn = (ctx: BenchContext, server: BenchProcess, url: string, tokens: string, seconds: number, rate = 0): Promise<Turn> =>
+  measureTurn(ctx, server, () => load(url, tokens, seconds, { rate }));
 
 /** Mean of a figure over runs. */
 const mean = <T>(rs: T[], f: (r: T) => number) => rs.reduce((n, r) => n + f(r), 0) / rs.length;
-
-/** CPU µs per acknowledged event of each party, summed over the runs of one target. */
-function budget(turns: Turn[]): Record<keyof Turn['cpu'] | 'total', number | null> & { postgres_by: Record<string, number | null> } {
-  const acked = turns.reduce((n, t) => n + t.load.accepted, 0);
-  const sum = (k: keyof Turn['cpu']) => turns.reduce((n, t) => n + t.cpu[k], 0);
-  const all = sum('server') + sum('worker') + sum('postgres') + sum('load');
-  return {
-    server: usPerEvent(sum('server'), acked),
-    worker: usPerEvent(sum('worker'), acked),
-    postgres: usPerEvent(sum('postgres'), acked),
-    load: usPerEvent(sum('load'), acked),
-    total: usPerEvent(all, acked),
-    postgres_by: Object.fromEntries(
-      [...new Set(turns.flatMap((t) => Object.keys(t.postgresBy)))].map((app) => [
-        app,
-        usPerEvent(
-          turns.reduce((n, t) => n + (t.postgresBy[app] ?? 0), 0),
-          acked,
-        ),
-      ]),
-    ),
-  };
-}
-
-const fmtBudget = (b: ReturnType<typeof budget>, server: string, worker = true) =>
-  `${server} ${b.server} + ${worker ? `worker ${b.worker} + ` : ''}PostgreSQL ${b.postgres}${
-    worker
-      ? ` (${Object.entries(b.postgres_by)
-          .map(([app, us]) => `${app} ${us}`)
-          .join(', ')})`
-      : ''
-  } + load generator ${b.load} = ${b.total} µs`;
 
 /**
  * Ingest against its ceilings, side by side: the bare Fastify + JWT endpoint, the minimal durable
