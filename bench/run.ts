@@ -20,6 +20,9 @@ import { projectionLagScenario } from './scenarios/projection-lag';
 import { replayScenario } from './scenarios/replay';
 import { routePropagationScenario } from './scenarios/route-propagation';
 import { soakScenario } from './scenarios/soak';
+// scripts/start.js runs as plain JavaScript, so the flags it shares with the bench live in a .js module.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { NODE_FLAGS } = require('../scripts/node-flags') as { NODE_FLAGS: string[] };
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
   ingest: ingestScenario,
@@ -57,6 +60,8 @@ async function main(): Promise<void> {
   const quick = argv.includes('--quick');
   // --profile: the gateway and the worker write V8 CPU profiles (open in Chrome DevTools) on exit.
   const profile = argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'profiles')}`] : [];
+  // Gateway and worker run with the flags `npm start` and the gateway image give them.
+  const nodeArgs = [...NODE_FLAGS, ...profile];
   const onlyArg =
     argv.find((a) => a.startsWith('--only='))?.slice(7) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
   const only = onlyArg ? onlyArg.split(',') : argv.includes('--soak') ? ['soak'] : DEFAULT;
@@ -76,6 +81,8 @@ async function main(): Promise<void> {
     NGINX_VPN_RANGES: '127.77.0.0/16',
     NGINX_RELOAD_CMD: `${nginx.env.NGINX_BIN} -p ${nginx.env.NGINX_PREFIX} -c ${nginx.conf} -s reload`,
     DATABASE_POOL_SIZE: '20',
+    // A/B runs: BENCH_ENV='{"PROJECTION_BATCH_WINDOW_MS":"5"}' adds settings to the gateway's and worker's environment.
+    ...(process.env.BENCH_ENV ? (JSON.parse(process.env.BENCH_ENV) as Record<string, string>) : {}),
   });
   const config = loadConfig(env);
   await (await prepareDatabase({ ...config.database, migrate: true })).destroy();
@@ -86,14 +93,14 @@ async function main(): Promise<void> {
     'dist/apps/gateway/src/main.js',
     { ...env, HTTP_PORT: String(gwPort), PROJECTIONS_ENABLED: 'false' },
     `http://127.0.0.1:${gwPort}/health/ready`,
-    profile,
+    nodeArgs,
   );
   const worker = await startProcess(
     'worker',
     'dist/apps/worker/src/main.js',
     { ...env, WORKER_HTTP_PORT: String(workerPort), PROJECTIONS_ENABLED: 'true' },
     `http://127.0.0.1:${workerPort}/health/ready`,
-    profile,
+    nodeArgs,
   );
   const ctx: BenchContext = {
     quick,

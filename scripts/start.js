@@ -11,6 +11,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const { existsSync, mkdirSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
+const { NODE_FLAGS } = require('./node-flags');
 
 const root = path.join(__dirname, '..');
 const dist = path.join(root, 'dist', 'apps');
@@ -269,6 +270,6 @@ devStage1();
 writeDevEnv();
 // The production topology: the gateway ingests and serves the read API; the worker runs the
 // projectors (PROJECTIONS_ENABLED decides per process).
-run('gateway', process.execPath, ['--enable-source-maps', path.join(dist, 'gateway', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'false' });
-run('worker', process.execPath, ['--enable-source-maps', path.join(dist, 'worker', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'true' });
+run('gateway', process.execPath, [...NODE_FLAGS, path.join(dist, 'gateway', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'false' });
+run('worker', process.execPath, [...NODE_FLAGS, path.join(dist, 'worker', 'src', 'main.js')], { PROJECTIONS_ENABLED: 'true' });
 void announce();

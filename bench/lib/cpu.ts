@@ -1,17 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import type { BenchContext, LoadResult } from './context';
-import type { BenchProcess } from './procs';
-
-/** CPU seconds (user + system) a process has used so far, from /proc (0 once it is gone). */
-export function procCpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
+import { procCpuSeconds, type BenchProcess } from './procs';
 
 /** CPU microseconds per acknowledged event, rounded. */
 export const usPerEvent = (seconds: number, events: number) => (events ? Math.round((seconds * 1e6) / events) : null);

@@ -2,7 +2,6 @@ import { ChildProcess, execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnUntilReady } from '../../test/support/processes';
-import { procCpuSeconds } from './cpu';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -47,3 +46,13 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, ti
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds (user + system) a process has used so far, from /proc (0 once it is gone). */
+export function procCpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}

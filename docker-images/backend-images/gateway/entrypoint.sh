@@ -63,8 +63,9 @@ prepare_nginx() {
 read -ra roles <<< "$GATEWAY_ROLES"
 for role in "${roles[@]}"; do
   case $role in
-    gateway) start gateway TERM as_app node --enable-source-maps dist/apps/gateway/src/main.js ;;
-    worker) start worker TERM as_app node --enable-source-maps dist/apps/worker/src/main.js ;;
+    # The flags of scripts/node-flags.js (a 192 MB old generation: README, Measurements).
+    gateway) start gateway TERM as_app node --enable-source-maps --max-old-space-size=192 dist/apps/gateway/src/main.js ;;
+    worker) start worker TERM as_app node --enable-source-maps --max-old-space-size=192 dist/apps/worker/src/main.js ;;
     nginx)
       prepare_nginx
       start nginx QUIT as_app nginx -e "$NGINX_RUN_DIR/error.log" -p /etc/nginx/ -c "$NGINX_CONF" -g 'daemon off;'
