@@ -120,10 +120,10 @@ export class Projector {
       this.skipped = null;
     }
     const t0 = (this.readAt = performance.now());
-    const { events, checkpoint } = await this.store.readAllShared(this.readFrom ?? this.checkpoint, this.options.batchSize);
+    const { events, checkpoint } = await this.store.readAllShared(this.readFrom!, this.options.batchSize);
     if (!events.length) {
       this.emptyReads++;
-      if (this.skipped) await this.apply([this.skipped], this.readFrom!, t0);
+      if (this.skipped) await this.apply([this.skipped], this.readFrom!, t0, true);
       return 0;
     }
     const types = this.projection.eventTypes;
@@ -132,15 +132,19 @@ export class Projector {
       this.skipped = events[events.length - 1];
       this.readFrom = checkpoint;
       this.observe(events);
-      if (t0 - this.skippedAt >= SKIPPED_CHECKPOINT_MS) await this.apply([this.skipped], checkpoint, t0);
+      if (t0 - this.skippedAt >= SKIPPED_CHECKPOINT_MS) await this.apply([this.skipped], checkpoint, t0, true);
       return events.length;
     }
     return this.apply(events, checkpoint, t0);
   }
 
-  /** Applies `events` (read from readFrom, ending at `checkpoint`) and moves the stored checkpoint in one transaction. */
-  private async apply(events: RecordedEvent[], checkpoint: Checkpoint, t0: number): Promise<number> {
-    const prepared = await this.projection.prepare?.(events, this.pool);
+  /**
+   * Applies `events` (read from readFrom, ending at `checkpoint`) and moves the stored checkpoint in
+   * one transaction. `skipped`: only writes the checkpoint past the skipped batches (`events` is
+   * their last event), which were counted and observed when read.
+   */
+  private async apply(events: RecordedEvent[], checkpoint: Checkpoint, t0: number, skipped = false): Promise<number> {
+    const prepared = skipped ? undefined : await this.projection.prepare?.(events, this.pool);
     const t1 = performance.now();
     const client = await this.pool.connect();
     let broken = false;
@@ -172,10 +176,9 @@ export class Projector {
         this.skipped = null;
         return 0;
       }
-      const flushed = this.skipped === events[events.length - 1];
       this.checkpoint = this.readFrom = checkpoint;
       this.skipped = null;
-      if (flushed) return 0; // the skipped batches were counted (and observed) when read
+      if (skipped) return 0;
       this.observe(events);
       this.timings.push([t1 - t0, performance.now() - t1, events.length]);
       if (this.timings.length > 5000) this.timings.shift();
