@@ -34,12 +34,16 @@ const REDIS_WAIT_MS = 500;
 /** Share of a budget a process takes from Redis at once (at least 1): max / LEASE_DIVISOR. */
 const LEASE_DIVISOR = 20;
 
-// Fixed window per key: take ARGV[2] units (INCRBY), set the window's expiry on the first take,
-// return the window's total taken so far and its TTL.
+// Fixed window per key, opened by its first take: take ARGV[2] units (INCRBY), give a key without
+// an expiry (a new window) its ARGV[1] ms, return the window's total taken so far and its TTL.
 const SCRIPT = `
 local n = redis.call('INCRBY', KEYS[1], ARGV[2])
-if n == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}`;
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}`;
 
 /** A key's budget in this process for the current window: units taken from Redis, units used. */
 interface Lease {
@@ -97,13 +101,12 @@ export class RateLimiter {
       this.windowStart = now;
       for (const [k, l] of this.leases) if (l.expiresAt <= now) this.leases.delete(k);
     }
-    const key = `${this.config.redis.prefix}:rl:${kind}:${who}:${Math.floor(now / windowMs)}`;
+    // A window opens at a subject's first request (not at a clock boundary: every process sees the
+    // same window through the key's TTL, and a burst is never split across two windows).
+    const key = `${this.config.redis.prefix}:rl:${kind}:${who}`;
     let lease = this.leases.get(key);
-    if (!lease)
-      this.leases.set(
-        key,
-        (lease = { granted: 0, used: 0, total: 0, ttlMs: windowMs, expiresAt: (Math.floor(now / windowMs) + 1) * windowMs }),
-      );
+    if (!lease || (lease.expiresAt <= now && !lease.pending))
+      this.leases.set(key, (lease = { granted: 0, used: 0, total: 0, ttlMs: windowMs, expiresAt: now + windowMs }));
     while (lease.used >= lease.granted) {
       if (lease.pending) {
         await lease.pending;
@@ -120,6 +123,7 @@ export class RateLimiter {
           l.granted += Math.max(0, Math.min(units, max - (total - units)));
           l.total = total;
           l.ttlMs = ttl;
+          l.expiresAt = Date.now() + ttl;
           l.pending = undefined;
         },
         () => {
