@@ -9,3 +9,4 @@ export { ipv4ToInt, intToIpv4, parseCidr, inRanges } from './ipv4';
 export type { Cidr } from './ipv4';
 export type { Stored } from './stored';
 export { eventDecoder } from './decode';
+export { withDeadline } from './deadline';

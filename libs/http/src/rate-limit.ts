@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { REDIS } from '@app/redis';
 import type { Principal } from '@app/auth';
-import { AppError } from '@app/common';
+import { AppError, withDeadline } from '@app/common';
 
 export class RateLimitedError extends AppError {
   readonly code = 'rate_limited';
@@ -145,10 +145,7 @@ export class RateLimiter {
     const run = (this.redis as unknown as Record<string, (key: string, windowMs: number, units: number) => Promise<[number, number]>>)[
       RATE_LIMIT_COMMAND
     ];
-    return Promise.race([
-      run.call(this.redis, key, windowMs, units),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('rate limit: Redis did not answer')), REDIS_WAIT_MS).unref()),
-    ]);
+    return withDeadline(run.call(this.redis, key, windowMs, units), REDIS_WAIT_MS, 'rate limit: Redis did not answer');
   }
 
   /** For routes outside Nest (the provider, the sign-in form): headers set, RateLimitedError when over. */

@@ -7,13 +7,13 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@app/database';
 import { projectionsBehindSeconds } from '@app/projections';
+import { withDeadline } from '@app/common';
 import { REDIS } from '@app/redis';
 import { ReadinessChecks } from './readiness';
 
 const PROBE_TIMEOUT_MS = 2_000;
 
-const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+const withTimeout = <T>(p: Promise<T>, ms: number) => withDeadline(p, ms, `timed out after ${ms} ms`);
 
 @ApiTags('health')
 @Controller('health')

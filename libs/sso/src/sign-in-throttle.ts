@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { withDeadline } from '@app/common';
 import { REDIS } from '@app/redis';
 import { EventStore } from '@app/event-store';
 import { FailureRecord, lockDelayMs, lockedForMs, ThrottlePolicy } from './domain/throttle';
@@ -59,10 +60,11 @@ export class SignInThrottle {
   private async run<T>(script: string, keys: string[], args: (string | number)[]): Promise<T | null> {
     if (this.redis.status !== 'ready') return null;
     try {
-      return await Promise.race([
+      return await withDeadline(
         this.redis.eval(script, keys.length, ...keys, ...args) as Promise<T>,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('Redis did not answer')), REDIS_WAIT_MS).unref()),
-      ]);
+        REDIS_WAIT_MS,
+        'Redis did not answer',
+      );
     } catch (err) {
       this.logger.warn(`throttle unavailable: ${(err as Error).message}`);
       return null;
