@@ -3,7 +3,7 @@ import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { prepareDatabase, poolOf } from '@app/database';
 import { EventStore, RecordedEvent } from '@app/event-store';
-import { Projection, ProjectionContext, Projector, projectionLag, SKIPPED_CHECKPOINT_MS } from '@app/projections';
+import { ensureProjectionRow, Projection, ProjectionContext, Projector, projectionLag, SKIPPED_CHECKPOINT_MS } from '@app/projections';
 import { createTestDatabase } from '../support/db';
 import { eventually } from '../support/eventually';
 
@@ -306,5 +306,29 @@ describe('Projector on PostgreSQL', () => {
     // Non-empty batches start at least a window apart (a slow machine only makes them fewer).
     expect(batches).toBeLessThanOrEqual(Math.ceil((elapsed + 2_000) / windowMs));
     expect(batches).toBeLessThan(appended / 3);
+  });
+
+  it('projectionLag counts what is behind by the index, never by a sequential scan of the log', async () => {
+    await appendSome(300);
+    await ensureProjectionRow(pool, 'counting-lag'); // checkpoint at the start: everything is behind
+    // One connection, so that its statistics can be flushed before they are read.
+    const one = new Pool({ connectionString: db.url, max: 1 });
+    const seqScansOfEvents = async () => {
+      await one.query('SELECT pg_stat_force_next_flush()');
+      await one.query('SELECT 1'); // the backend went idle in between: flushed
+      const { rows } = await pool.query(
+        `SELECT coalesce(sum(seq_scan), 0)::int AS n FROM pg_stat_user_tables
+          WHERE relid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass)`,
+      );
+      return rows[0].n as number;
+    };
+    try {
+      const before = await seqScansOfEvents();
+      const lag = await projectionLag(one, 'counting-lag', false);
+      expect(lag?.events_behind).toBe(Number((await pool.query(`SELECT count(*) AS n FROM events`)).rows[0].n));
+      expect(await seqScansOfEvents()).toBe(before);
+    } finally {
+      await one.end();
+    }
   });
 });
