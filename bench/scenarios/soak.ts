@@ -1,4 +1,5 @@
 import { BenchContext, Row, tokensFile } from '../lib/context';
+import { budget, measureTurn } from '../lib/cpu';
 import { histogramBuckets, histogramQuantile } from '../lib/stats';
 import { load } from './ingest';
 
@@ -13,6 +14,8 @@ interface Window {
   failures: number;
   lag_p99_ms: { health: number | null; routing: number | null };
   rss_mb: { gateway: number; worker: number };
+  /** CPU µs per acknowledged event of each party in this window: which one's cost grows. */
+  cpu_us_per_event: ReturnType<typeof budget>;
 }
 
 const avg = (ws: Window[], f: (w: Window) => number) => ws.reduce((n, w) => n + f(w), 0) / Math.max(1, ws.length);
@@ -35,7 +38,8 @@ export async function soakScenario(ctx: BenchContext): Promise<Row[]> {
   const t0 = Date.now();
   let before = await scrape();
   while (Date.now() - t0 < total * 1000) {
-    const r = await load(ctx.gatewayUrl, tokens, WINDOW_S, { connections: 64, rate: RATE });
+    const turn = await measureTurn(ctx, ctx.gateway, () => load(ctx.gatewayUrl, tokens, WINDOW_S, { connections: 64, rate: RATE }));
+    const r = turn.load;
     const after = await scrape();
     const lag = (p: string) => {
       const q = histogramQuantile(
@@ -52,11 +56,16 @@ export async function soakScenario(ctx: BenchContext): Promise<Row[]> {
       failures: r.non2xx + r.errors,
       lag_p99_ms: { health: lag('health'), routing: lag('routing') },
       rss_mb: { gateway: Math.round(ctx.gateway.rssMb()), worker: Math.round(ctx.worker.rssMb()) },
+      cpu_us_per_event: budget([turn]),
     });
     before = after;
     const w = windows[windows.length - 1];
     process.stderr.write(
-      `soak ${w.at_s}s: ${w.accepted_per_s}/s, ack p99 ${w.ack_p99_ms} ms, lag p99 ${w.lag_p99_ms.health}/${w.lag_p99_ms.routing} ms, RSS ${w.rss_mb.gateway}/${w.rss_mb.worker} MB\n`,
+      `soak ${w.at_s}s: ${w.accepted_per_s}/s, ack p99 ${w.ack_p99_ms} ms, lag p99 ${w.lag_p99_ms.health}/${w.lag_p99_ms.routing} ms, RSS ${w.rss_mb.gateway}/${w.rss_mb.worker} MB, ` +
+        `CPU µs/event gateway ${w.cpu_us_per_event.server} worker ${w.cpu_us_per_event.worker} PostgreSQL ${w.cpu_us_per_event.postgres} ` +
+        `(${Object.entries(w.cpu_us_per_event.postgres_by)
+          .map(([app, us]) => `${app} ${us}`)
+          .join(', ')}) load ${w.cpu_us_per_event.load}\n`,
     );
   }
   const q = Math.max(1, Math.floor(windows.length / 4));
