@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { ensureDatabase } from '@app/database';
+import { createDataSource, ensureDatabase } from '@app/database';
 import { PG_ADMIN_URL } from '../support/db';
 
 describe('ensureDatabase', () => {
@@ -18,6 +18,19 @@ describe('ensureDatabase', () => {
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await admin.end();
+    }
+  });
+});
+
+describe('createDataSource', () => {
+  it('opens connections with JIT off (a plan over a large log would compile for longer than it runs)', async () => {
+    const ds = createDataSource({ url: PG_ADMIN_URL, poolSize: 1, statementTimeoutMs: 5_000 });
+    await ds.initialize();
+    try {
+      expect((await ds.query('SHOW jit'))[0].jit).toBe('off');
+      expect((await ds.query('SHOW statement_timeout'))[0].statement_timeout).toBe('5s');
+    } finally {
+      await ds.destroy();
     }
   });
 });

@@ -107,9 +107,8 @@ export async function applyInTransaction(
   const lock = `${checkpointLock(rowName)}; SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
             (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS lease_valid
        FROM projections WHERE name = ${lit(rowName)}`;
-  // A batch's statements are planned for its values; on a large read model their estimates can pass
-  // jit_above_cost, and compiling (tens of ms) then costs more than the statement itself.
-  const head = `${options.prelude ? `${options.prelude}; ` : ''}SET LOCAL jit = off; ${lock}`;
+  // (No JIT: every connection of ours has it off, see createDataSource.)
+  const head = `${options.prelude ? `${options.prelude}; ` : ''}${lock}`;
   const row = lastResult((await client.query(head)) as unknown as Result | Result[]).rows[0];
   if (!row) throw new Error(`projection ${rowName} has no checkpoint row`);
   const current = { transactionId: row.t, globalPosition: row.p };
