@@ -21,6 +21,7 @@ import { rebuildProjections, REBUILD_PAGE_EVENTS, Projector } from '@app/project
 import { AuditKeys, compactWatchdogs, ensurePartitions, SealProjection, utcDay, verifyChain } from '@app/audit';
 import { replayableProjections } from '../apps/ops/src/commands/replay.command';
 import { createTestDatabase } from '../test/support/db';
+import { cpuOf } from './lib/cpu';
 
 export interface SeedOptions {
   containers: number;
@@ -102,16 +103,19 @@ export async function waitUntilVisible(pool: Pool, events: number): Promise<void
   while ((await visible()) < events) await new Promise((r) => setTimeout(r, 200));
 }
 
+/** A pass over the log: how many events, how long, and the CPU seconds of this process (Node) and of the database's backends. */
+export interface Measured {
+  name: string;
+  events: number;
+  seconds: number;
+  cpu_s: { node: number; postgres: number };
+}
+
 /** A store the bench only reads through (no appends, so no group commit to size). */
 const readerStore = (pool: Pool) => new EventStore(pool, { maxBatchEvents: 1, maxInFlight: 1 });
 
 /** `ops replay`'s code on the seeded log: health, routing, and both from one pass; how long each took. */
-export async function measureReplays(
-  pool: Pool,
-  config: AppConfig,
-  pageEvents = REBUILD_PAGE_EVENTS,
-  only?: string,
-): Promise<{ name: string; events: number; seconds: number }[]> {
+export async function measureReplays(pool: Pool, config: AppConfig, pageEvents = REBUILD_PAGE_EVENTS, only?: string): Promise<Measured[]> {
   const store = readerStore(pool);
   const projections = replayableProjections(config);
   const out = [];
@@ -122,8 +126,8 @@ export async function measureReplays(
   ] as const) {
     if (only && only !== key) continue;
     const t = performance.now();
-    const result = await rebuildProjections(pool, store, [...list], pageEvents);
-    out.push({ name, events: result[0].events, seconds: (performance.now() - t) / 1000 });
+    const { result, node, postgres } = await cpuOf(pool, () => rebuildProjections(pool, store, [...list], pageEvents));
+    out.push({ name, events: result[0].events, seconds: (performance.now() - t) / 1000, cpu_s: { node, postgres } });
   }
   return out;
 }
@@ -132,12 +136,19 @@ export async function measureReplays(
  * What any replay of this log costs at least, measured beside it: the log read alone through the
  * replays' own path (EventStore.readPages, JSON pages parsed, nothing applied)...
  */
-export async function measureLogRead(pool: Pool, pageEvents = REBUILD_PAGE_EVENTS): Promise<{ events: number; seconds: number }> {
+export async function measureLogRead(pool: Pool, pageEvents = REBUILD_PAGE_EVENTS): Promise<Measured> {
   const store = readerStore(pool);
   const t = performance.now();
-  let events = 0;
-  for await (const page of store.readPages(START, pageEvents)) events += page.events.length;
-  return { events, seconds: (performance.now() - t) / 1000 };
+  const {
+    result: events,
+    node,
+    postgres,
+  } = await cpuOf(pool, async () => {
+    let n = 0;
+    for await (const page of store.readPages(START, pageEvents)) n += page.events.length;
+    return n;
+  });
+  return { name: 'read', events, seconds: (performance.now() - t) / 1000, cpu_s: { node, postgres } };
 }
 
 /** ...and PostgreSQL alone rendering every event's columns as text in one backend (jsonb's text output is most of it), nothing sent. */

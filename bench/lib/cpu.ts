@@ -15,17 +15,31 @@ export interface Turn {
 }
 
 /** CPU seconds per backend of this database, with the backend's application_name. */
-async function pgBackendsByApp(url: string): Promise<Map<number, { app: string; cpu: number }>> {
-  const pg = new Client({ connectionString: url });
-  await pg.connect();
+async function pgBackendsByApp(db: string | Queryable): Promise<Map<number, { app: string; cpu: number }>> {
+  const pg = typeof db === 'string' ? new Client({ connectionString: db }) : null;
+  await pg?.connect();
   try {
-    const { rows } = await pg.query<{ pid: number; app: string }>(
-      `SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    const { rows } = await ((pg ?? db) as Queryable).query<{ pid: number; app: string }>(
+      // A connection of its own is left out (it lives for this query); one of a pool's stays in.
+      `SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database()${pg ? ' AND pid <> pg_backend_pid()' : ''}`,
     );
     return new Map(rows.map((r) => [r.pid, { app: r.app || 'other', cpu: procCpuSeconds(r.pid) }]));
   } finally {
-    await pg.end();
+    await pg?.end();
   }
+}
+
+interface Queryable {
+  query<R extends object>(sql: string): Promise<{ rows: R[] }>;
+}
+
+/** CPU seconds spent while `fn` ran by this process (all its threads) and by the database's backends. */
+export async function cpuOf<T>(db: Queryable, fn: () => Promise<T>): Promise<{ result: T; node: number; postgres: number }> {
+  const [n0, p0] = [process.cpuUsage(), await pgBackendsByApp(db)];
+  const result = await fn();
+  const n = process.cpuUsage(n0);
+  const postgres = Object.values(pgByApp(p0, await pgBackendsByApp(db))).reduce((a, b) => a + b, 0);
+  return { result, node: (n.user + n.system) / 1e6, postgres };
 }
 
 function pgByApp(

@@ -1,7 +1,7 @@
 import { loadConfig } from '@app/config';
 import { prepareDatabase, poolOf } from '@app/database';
 import { createTestDatabase } from '../../test/support/db';
-import { measureLogRead, measureLogRender, measureReplays, seedLog, waitUntilVisible } from '../seed-log';
+import { Measured, measureLogRead, measureLogRender, measureReplays, seedLog, waitUntilVisible } from '../seed-log';
 import { BenchContext, Row } from '../lib/context';
 
 const perS = (rate: number) => `${Math.round(rate).toLocaleString('en')}/s`;
@@ -31,25 +31,31 @@ export async function replayScenario(ctx: BenchContext): Promise<Row[]> {
     const replays = await measureReplays(pool, loadConfig({ ...ctx.env, DATABASE_URL: db.url }));
     const after = await measureLogRead(pool);
     const rateOf = (r: { events: number; seconds: number }) => r.events / r.seconds;
+    // CPU µs per event: Node (this process runs the replay) and PostgreSQL (the database's backends).
+    const cpu = (r: Measured) => ({
+      node: Math.round((r.cpu_s.node * 1e6) / r.events),
+      postgres: Math.round((r.cpu_s.postgres * 1e6) / r.events),
+    });
+    const fmtCpu = (r: Measured) => `CPU per event Node ${cpu(r).node} + PostgreSQL ${cpu(r).postgres} µs`;
     const readRate = Math.max(rateOf(before), rateOf(after));
     for (const r of replays) {
       const rate = rateOf(r);
       rows.push({
         scenario: `replay ${r.name} from ${events.toLocaleString('en')} events`,
         figure: 'events/s, rebuild into fresh tables + swap',
-        value: `${perS(rate)} (${r.seconds.toFixed(1)} s) = ${(rate / readRate).toFixed(2)} x the faster read alone`,
+        value: `${perS(rate)} (${r.seconds.toFixed(1)} s) = ${(rate / readRate).toFixed(2)} x the faster read alone; ${fmtCpu(r)}`,
         target: '>= 50,000/s',
         met: rate >= 50_000,
-        data: { events: r.events, seconds: r.seconds, containers, of_read: +(rate / readRate).toFixed(3) },
+        data: { events: r.events, seconds: r.seconds, containers, of_read: +(rate / readRate).toFixed(3), cpu_us_per_event: cpu(r) },
       });
     }
     rows.push({
       scenario: `replay, ceiling (${events.toLocaleString('en')} events)`,
       figure: 'the log read alone: JSON pages of 10,000 events read and parsed, nothing applied (before / after the replays)',
-      value: `${perS(rateOf(before))} / ${perS(rateOf(after))}`,
+      value: `${perS(rateOf(before))} / ${perS(rateOf(after))}; ${fmtCpu(before)} / ${cpu(after).node} + ${cpu(after).postgres} µs`,
       target: 'printed',
       met: null,
-      data: { before, after },
+      data: { before: { ...before, cpu_us_per_event: cpu(before) }, after: { ...after, cpu_us_per_event: cpu(after) } },
     });
     rows.push({
       scenario: `replay, ceiling (${events.toLocaleString('en')} events)`,
