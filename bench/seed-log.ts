@@ -139,16 +139,17 @@ export async function measureReplays(pool: Pool, config: AppConfig, pageEvents =
 export async function measureLogRead(pool: Pool, pageEvents = REBUILD_PAGE_EVENTS): Promise<Measured> {
   const store = readerStore(pool);
   const t = performance.now();
-  const {
-    result: events,
-    node,
-    postgres,
-  } = await cpuOf(pool, async () => {
+  const read = await cpuOf(pool, async () => {
     let n = 0;
     for await (const page of store.readPages(START, pageEvents)) n += page.events.length;
     return n;
   });
-  return { name: 'read', events, seconds: (performance.now() - t) / 1000, cpu_s: { node, postgres } };
+  return {
+    name: 'read',
+    events: read.result,
+    seconds: (performance.now() - t) / 1000,
+    cpu_s: { node: read.node, postgres: read.postgres },
+  };
 }
 
 /** ...and PostgreSQL alone rendering every event's columns as text in one backend (jsonb's text output is most of it), nothing sent. */
