@@ -51,17 +51,25 @@ function pgByApp(
   return by;
 }
 
-/** Runs `run` (a load against `server`) and reads the CPU the server, the worker and the database's backends spent meanwhile. */
-export async function measureTurn(ctx: BenchContext, server: BenchProcess, run: () => Promise<LoadResult>): Promise<Turn> {
-  const [s0, w0, by0] = [server.cpuSeconds(), ctx.worker.cpuSeconds(), await pgBackendsByApp(ctx.db.url)];
+/**
+ * Runs `run` (a load against `server`) and reads the CPU the server, the worker (or the process
+ * projecting beside this server) and the database's backends spent meanwhile.
+ */
+export async function measureTurn(
+  ctx: BenchContext,
+  server: BenchProcess,
+  run: () => Promise<LoadResult>,
+  worker: BenchProcess = ctx.worker,
+): Promise<Turn> {
+  const [s0, w0, by0] = [server.cpuSeconds(), worker.cpuSeconds(), await pgBackendsByApp(ctx.db.url)];
   const result = await run();
-  const [s1, w1, by1] = [server.cpuSeconds(), ctx.worker.cpuSeconds(), await pgBackendsByApp(ctx.db.url)];
+  const [s1, w1, by1] = [server.cpuSeconds(), worker.cpuSeconds(), await pgBackendsByApp(ctx.db.url)];
   const postgresBy = pgByApp(by0, by1);
   return {
     load: result,
     cpu: {
       server: s1 - s0,
-      worker: server === ctx.worker ? 0 : w1 - w0,
+      worker: server === worker ? 0 : w1 - w0,
       postgres: Object.values(postgresBy).reduce((n, s) => n + s, 0),
       load: result.cpu_s,
     },

@@ -42,10 +42,18 @@ export function histogramQuantile(before: Buckets, after: Buckets, q: number): {
   return null;
 }
 
-/** A histogram's _sum or _count for one projection, from a /metrics page. */
-function histogramTotal(page: string, name: string, projection: string): number {
-  const m = new RegExp(`^${name}\\{projection="${projection}"\\} (\\S+)$`, 'm').exec(page);
+/** A histogram's _sum or _count (for one projection, or unlabelled), from a /metrics page. */
+function histogramTotal(page: string, name: string, projection?: string): number {
+  const labels = projection ? `\\{projection="${projection}"\\}` : '';
+  const m = new RegExp(`^${name}${labels} (\\S+)$`, 'm').exec(page);
   return m ? Number(m[1]) : 0;
+}
+
+/** The gateway's group commits between two scrapes of its /metrics: how many, and their mean size. */
+export function appendBatchesBetween(before: string, after: string): { batches: number; events_per_batch: number | null } {
+  const total = (page: string, what: 'sum' | 'count') => histogramTotal(page, `event_store_batch_events_${what}`);
+  const batches = total(after, 'count') - total(before, 'count');
+  return { batches, events_per_batch: batches ? Math.round((10 * (total(after, 'sum') - total(before, 'sum'))) / batches) / 10 : null };
 }
 
 /** Batches a projection committed between two /metrics pages, and their mean size. */

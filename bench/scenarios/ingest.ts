@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { freePort } from '../../test/support/nginx';
 import { BenchContext, LoadResult, Row, tokensFile } from '../lib/context';
 import { budget, fmtBudget, measureTurn, type Turn } from '../lib/cpu';
 import { BenchProcess, run, startProcess } from '../lib/procs';
-import { batchesBetween } from '../lib/stats';
+import { appendBatchesBetween, batchesBetween } from '../lib/stats';
 
 const CONNECTIONS = 64;
 /** Requests/s of the fixed-rate turn (below either target's ceiling). */
@@ -39,9 +40,93 @@ async function countEvents(url: string): Promise<bigint> {
   }
 }
 
+/**
+ * Events a projector beside the server has not applied yet: the worker's followers of the log
+ * (health, routing, the sealer), or the minimal projector.
+ */
+const BEHIND_SQL = {
+  worker: `SELECT (SELECT coalesce(max(global_position), 0) FROM events)
+    - (SELECT min(global_position) FROM projections WHERE name IN ('health', 'routing', 'audit-seal')) AS n`,
+  minimal: `SELECT (SELECT coalesce(max(id), 0) FROM bench_minimal_events) - (SELECT position FROM bench_minimal_checkpoint) AS n`,
+};
+
+/** A turn whose projector's catch-up after the load is part of it. */
+export type ProjectedTurn = Turn & { behindAtEnd: number; catchUpMs: number };
+
+/** Waits (up to 60 s) until the projector has applied every event; how far behind it was, and for how long. */
+async function catchUp(url: string, sql: string): Promise<{ behindAtEnd: number; catchUpMs: number }> {
+  const pg = new Client({ connectionString: url });
+  await pg.connect();
+  try {
+    const started = Date.now();
+    const behind = async () => Number((await pg.query<{ n: string }>(sql)).rows[0].n);
+    const behindAtEnd = await behind();
+    for (let n = behindAtEnd; n > 0 && Date.now() - started < 60_000; n = await behind()) await sleep(20);
+    return { behindAtEnd, catchUpMs: behindAtEnd > 0 ? Date.now() - started : 0 };
+  } finally {
+    await pg.end();
+  }
+}
+
 /** One load run against `url`, with the CPU every party spent on it. */
 const turn = (ctx: BenchContext, server: BenchProcess, url: string, tokens: string, seconds: number, rate = 0): Promise<Turn> =>
   measureTurn(ctx, server, () => load(url, tokens, seconds, { rate }));
+
+/**
+ * A load run with a projector beside the server, whose CPU (and its PostgreSQL's) is counted until
+ * it has applied the run's last event: a projector that fell behind during the load pays for its
+ * catch-up in the same turn.
+ */
+async function projectedTurn(
+  ctx: BenchContext,
+  server: BenchProcess,
+  url: string,
+  tokens: string,
+  seconds: number,
+  projector: { process: BenchProcess; behind: string },
+): Promise<ProjectedTurn> {
+  let caught = { behindAtEnd: 0, catchUpMs: 0 };
+  const t = await measureTurn(
+    ctx,
+    server,
+    async () => {
+      const result = await load(url, tokens, seconds);
+      caught = await catchUp(ctx.db.url, projector.behind);
+      return result;
+    },
+    projector.process,
+  );
+  return { ...t, ...caught };
+}
+
+/**
+ * A turn of the minimal durable ingest with the minimal projector (bench/minimal-projector.js)
+ * beside it, started from the end of the log for this turn only.
+ */
+async function minimalProjectedTurn(
+  ctx: BenchContext,
+  minimal: BenchProcess,
+  url: string,
+  tokens: string,
+  seconds: number,
+): Promise<ProjectedTurn> {
+  const port = await freePort();
+  const projector = await startProcess(
+    'minimal-projector',
+    'bench/minimal-projector.js',
+    { ...ctx.env, BARE_PORT: String(port) },
+    `http://127.0.0.1:${port}/`,
+  );
+  try {
+    return await projectedTurn(ctx, minimal, url, tokens, seconds, { process: projector, behind: BEHIND_SQL.minimal });
+  } finally {
+    await projector.stop();
+  }
+}
+
+/** How far the projector was behind when each load ended, and how long it took to catch up. */
+const caughtUp = (turns: ProjectedTurn[]) =>
+  `projector behind at the load's end ${turns.map((t) => `${t.behindAtEnd} events (caught up in ${t.catchUpMs} ms)`).join(', ')}`;
 
 /** Mean of a figure over runs. */
 const mean = <T>(rs: T[], f: (r: T) => number) => rs.reduce((n, r) => n + f(r), 0) / rs.length;
@@ -74,21 +159,31 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
   const tokens = tokensFile(ctx, 5_000, 'ingest');
   const seconds = ctx.quick ? 5 : 10;
   const rounds = ctx.quick ? 1 : 2;
-  const runs: Record<'bare' | 'minimal' | 'gateway', Turn[]> = { bare: [], minimal: [], gateway: [] };
+  const runs: Record<'bare' | 'minimal', Turn[]> & Record<'projected' | 'gateway', ProjectedTurn[]> = {
+    bare: [],
+    minimal: [],
+    projected: [],
+    gateway: [],
+  };
   try {
     // Warm-up (JIT, token cache, pools), not measured.
     await load(ctx.gatewayUrl, tokens, 3);
     await load(minimalUrl, tokens, 2);
     await load(bareUrl, tokens, 2);
     const before = await countEvents(ctx.db.url);
-    const scrape = () => fetch(`${ctx.workerUrl}/metrics`).then((r) => r.text());
+    const scrape = (url = ctx.workerUrl) => fetch(`${url}/metrics`).then((r) => r.text());
     const pages: [string, string][] = [];
+    const gatewayPages: [string, string][] = [];
     for (let r = 0; r < rounds; r++) {
       runs.bare.push(await turn(ctx, bare, bareUrl, tokens, seconds));
       runs.minimal.push(await turn(ctx, minimal, minimalUrl, tokens, seconds));
-      const page = await scrape();
-      runs.gateway.push(await turn(ctx, ctx.gateway, ctx.gatewayUrl, tokens, seconds));
+      runs.projected.push(await minimalProjectedTurn(ctx, minimal, minimalUrl, tokens, seconds));
+      const [page, gatewayPage] = [await scrape(), await scrape(ctx.gatewayUrl)];
+      runs.gateway.push(
+        await projectedTurn(ctx, ctx.gateway, ctx.gatewayUrl, tokens, seconds, { process: ctx.worker, behind: BEHIND_SQL.worker }),
+      );
       pages.push([page, await scrape()]);
+      gatewayPages.push([gatewayPage, await scrape(ctx.gatewayUrl)]);
     }
     // The worker's batches during the gateway's turns (per-batch costs are what batching spreads).
     const workerBatches = Object.fromEntries(
@@ -108,7 +203,12 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
     const p99 = (k: keyof typeof runs) => mean(runs[k], (t) => t.load.latency_ms.p99);
     const ratio = rate('gateway') / rate('minimal');
     const failures = gw.reduce((n, r) => n + r.non2xx + r.errors, 0);
-    const cpu = { gateway: budget(runs.gateway), minimal: budget(runs.minimal), bare: budget(runs.bare) };
+    const cpu = {
+      gateway: budget(runs.gateway),
+      minimal: budget(runs.minimal),
+      projected: budget(runs.projected),
+      bare: budget(runs.bare),
+    };
     return [
       {
         scenario: 'ingest: 5,000 containers posting watchdogs, 64 connections',
@@ -124,6 +224,8 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
           cpu_us_per_event: cpu.gateway,
           cpu_s: runs.gateway.map((t) => t.cpu),
           worker_batches: workerBatches,
+          caught_up: runs.gateway.map(({ behindAtEnd, catchUpMs }) => ({ behind_at_end: behindAtEnd, catch_up_ms: catchUpMs })),
+          append_batches: gatewayPages.map(([b, a]) => appendBatchesBetween(b, a)),
         },
       },
       {
@@ -136,7 +238,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
       {
         scenario: 'ingest: CPU per acknowledged event',
         figure: 'gateway path (µs)',
-        value: fmtBudget(cpu.gateway, 'gateway'),
+        value: `${fmtBudget(cpu.gateway, 'gateway')}, until the worker applied the last event; worker ${caughtUp(runs.gateway)}`,
         target: 'printed',
         met: null,
         data: cpu.gateway,
@@ -148,6 +250,19 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
         target: 'printed',
         met: null,
         data: { runs: runs.minimal.map((t) => t.load), cpu_us_per_event: cpu.minimal },
+      },
+      {
+        scenario: 'ingest, ceiling',
+        figure:
+          "minimal durable ingest + minimal projector (one statement per batch upserts each container's newest beat and moves a checkpoint, all in PostgreSQL)",
+        value: `${Math.round(rate('projected'))}/s = ${(rate('projected') / rate('minimal')).toFixed(2)} x minimal durable (p99 ${p99('projected').toFixed(0)} ms); CPU ${fmtBudget(cpu.projected, 'server')}; ${caughtUp(runs.projected)}; the gateway ${(rate('gateway') / rate('projected')).toFixed(2)} x this`,
+        target: 'printed',
+        met: null,
+        data: {
+          runs: runs.projected.map((t) => t.load),
+          cpu_us_per_event: cpu.projected,
+          caught_up: runs.projected.map(({ behindAtEnd, catchUpMs }) => ({ behind_at_end: behindAtEnd, catch_up_ms: catchUpMs })),
+        },
       },
       {
         scenario: 'ingest, ceiling',
