@@ -1,6 +1,16 @@
 import { pageEnd, parseJsonPage } from './json-page';
 
-const row = (pos: string, tx: string) => [pos, tx, 'watchdog-c', 1, 'e', 'watchdog', {}, {}, '2026-11-29T00:00:00.123456+00:00'];
+const row = (pos: string, tx: string, receivedAt: string | null = null) => [
+  pos,
+  tx,
+  'watchdog-c',
+  1,
+  'e',
+  'watchdog',
+  {},
+  receivedAt,
+  '2026-11-29T00:00:00.123456+00:00',
+];
 
 describe('JSON pages of the log', () => {
   it('parses the events in (transaction_id, global_position) order, numbers compared as numbers', () => {
@@ -11,6 +21,11 @@ describe('JSON pages of the log', () => {
       ['100', '11'],
     ]);
     expect(events[0]!.recordedAt.toISOString()).toBe('2026-11-29T00:00:00.123Z');
+  });
+
+  it('gives each event the metadata a fold reads, received_at, when it was recorded', () => {
+    const events = parseJsonPage(JSON.stringify([row('1', '1', '2026-11-29T00:00:01.000Z'), row('2', '1')]));
+    expect(events.map((e) => e.metadata)).toEqual([{ received_at: '2026-11-29T00:00:01.000Z' }, {}]);
   });
 
   it('refuses a page out of order rather than fold it so', () => {
