@@ -18,10 +18,8 @@ const port = Number(process.env.BARE_PORT ?? 3103);
 const BATCH = 1000;
 const WINDOW_MS = Number(process.env.PROJECTION_BATCH_WINDOW_MS ?? 20);
 
+// bench_minimal_events is bench/durable-server.js's, which runs before this starts.
 const SETUP = `
-CREATE TABLE IF NOT EXISTS bench_minimal_events (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event_id uuid NOT NULL UNIQUE,
-  stream_id text NOT NULL, data jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS bench_minimal_health (
   stream_id text PRIMARY KEY, last_id bigint NOT NULL, last_at timestamptz NOT NULL, data jsonb NOT NULL, beats bigint NOT NULL)
   WITH (fillfactor = 50);

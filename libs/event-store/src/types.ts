@@ -28,6 +28,7 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   eventId: string;
   type: Type;
   data: Data;
+  /** Whole from readStream; the pages folds read (readAll, readPages, readUpTo) carry `received_at` only (jsonPageSql). */
   metadata: EventMetadata;
   recordedAt: Date;
 }
