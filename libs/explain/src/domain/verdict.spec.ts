@@ -84,6 +84,28 @@ describe('explainVerdict', () => {
       'container_offline',
       /^container offline since 2026-11-28T11:00:00.000Z/,
     ],
+    [
+      // Routing applied the offline lapse, health has not yet: the routes say offline.
+      'withdrawn routes, the health row a batch behind',
+      (f) => {
+        f.route!.active = false;
+        f.container!.status = 'stale';
+        f.withdrawn_at = '2026-11-28T11:00:00.000Z';
+      },
+      'container_offline',
+      /^container offline since 2026-11-28T11:00:00.000Z: its routes are withdrawn/,
+    ],
+    [
+      'withdrawn routes of a container beating again',
+      (f) => {
+        f.route!.active = false;
+        f.container!.status = 'healthy';
+        f.container!.status_since = '2026-11-28T11:05:00.000Z';
+        f.withdrawn_at = '2026-11-28T11:00:00.000Z';
+      },
+      'container_offline',
+      /^container healthy again since 2026-11-28T11:05:00.000Z, its routes still withdrawn/,
+    ],
     ['no VPN address', (f) => (f.route!.vpn_address = null), 'no_vpn_address', /no VPN address/],
     ['no render ever', (f) => (f.render = null), 'never_rendered', /gw-1 has never rendered/],
     [

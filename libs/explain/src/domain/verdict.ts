@@ -104,10 +104,15 @@ export function explainVerdict(f: ExplainFacts): Verdict {
   }
   const r = f.route;
   if (!r.active) {
-    const since = f.withdrawn_at ?? c.status_since;
+    // Routes are withdrawn by an offline lapse. The health read model may not have applied that
+    // lapse yet (it still says stale), or the container may be back and beating toward the
+    // watchdogs that restore its routes (healthy, degraded): only then does its status tell more.
+    const back = c.status === 'healthy' || c.status === 'degraded';
     return {
       code: 'container_offline',
-      verdict: `container ${c.status} since ${since}: its routes are withdrawn and nginx answers the offline page (503)`,
+      verdict: back
+        ? `container ${c.status} again since ${c.status_since}, its routes still withdrawn until enough watchdogs return: nginx answers the offline page (503)`
+        : `container offline since ${f.withdrawn_at ?? c.status_since}: its routes are withdrawn and nginx answers the offline page (503)`,
     };
   }
   if (!r.vpn_address)
