@@ -125,9 +125,8 @@ export async function measureReplays(pool: Pool, config: AppConfig, pageEvents =
     ['both', 'health + routing in one pass', [projections.health, projections.routing]],
   ] as const) {
     if (only && only !== key) continue;
-    const t = performance.now();
-    const { result, node, postgres } = await cpuOf(pool, () => rebuildProjections(pool, store, [...list], pageEvents));
-    out.push({ name, events: result[0].events, seconds: (performance.now() - t) / 1000, cpu_s: { node, postgres } });
+    const { result, seconds, node, postgres } = await cpuOf(pool, () => rebuildProjections(pool, store, [...list], pageEvents));
+    out.push({ name, events: result[0].events, seconds, cpu_s: { node, postgres } });
   }
   return out;
 }
@@ -138,18 +137,12 @@ export async function measureReplays(pool: Pool, config: AppConfig, pageEvents =
  */
 export async function measureLogRead(pool: Pool, pageEvents = REBUILD_PAGE_EVENTS): Promise<Measured> {
   const store = readerStore(pool);
-  const t = performance.now();
-  const read = await cpuOf(pool, async () => {
+  const { result, seconds, node, postgres } = await cpuOf(pool, async () => {
     let n = 0;
     for await (const page of store.readPages(START, pageEvents)) n += page.events.length;
     return n;
   });
-  return {
-    name: 'read',
-    events: read.result,
-    seconds: (performance.now() - t) / 1000,
-    cpu_s: { node: read.node, postgres: read.postgres },
-  };
+  return { name: 'read', events: result, seconds, cpu_s: { node, postgres } };
 }
 
 /** ...and PostgreSQL alone rendering every event's columns as text in one backend (jsonb's text output is most of it), nothing sent. */

@@ -33,13 +33,18 @@ interface Queryable {
   query<R extends object>(sql: string): Promise<{ rows: R[] }>;
 }
 
-/** CPU seconds spent while `fn` ran by this process (all its threads) and by the database's backends. */
-export async function cpuOf<T>(db: Queryable, fn: () => Promise<T>): Promise<{ result: T; node: number; postgres: number }> {
+/** How long `fn` ran, and the CPU seconds this process (all its threads) and the database's backends spent meanwhile. */
+export async function cpuOf<T>(
+  db: Queryable,
+  fn: () => Promise<T>,
+): Promise<{ result: T; seconds: number; node: number; postgres: number }> {
   const [n0, p0] = [process.cpuUsage(), await pgBackendsByApp(db)];
+  const t = performance.now();
   const result = await fn();
+  const seconds = (performance.now() - t) / 1000;
   const n = process.cpuUsage(n0);
   const postgres = Object.values(pgByApp(p0, await pgBackendsByApp(db))).reduce((a, b) => a + b, 0);
-  return { result, node: (n.user + n.system) / 1e6, postgres };
+  return { result, seconds, node: (n.user + n.system) / 1e6, postgres };
 }
 
 function pgByApp(

@@ -124,7 +124,11 @@ async function minimalProjectedTurn(
   }
 }
 
-/** How far the projector was behind when each load ended, and how long it took to catch up. */
+/** How far the projector was behind when each load ended, and how long it took to catch up (results.json). */
+const caughtUpData = (turns: ProjectedTurn[]) =>
+  turns.map(({ behindAtEnd, catchUpMs }) => ({ behind_at_end: behindAtEnd, catch_up_ms: catchUpMs }));
+
+/** The same, said. */
 const caughtUp = (turns: ProjectedTurn[]) =>
   `projector behind at the load's end ${turns.map((t) => `${t.behindAtEnd} events (caught up in ${t.catchUpMs} ms)`).join(', ')}`;
 
@@ -233,7 +237,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
           cpu_us_per_event: cpu.gateway,
           cpu_s: runs.gateway.map((t) => t.cpu),
           worker_batches: workerBatches,
-          caught_up: runs.gateway.map(({ behindAtEnd, catchUpMs }) => ({ behind_at_end: behindAtEnd, catch_up_ms: catchUpMs })),
+          caught_up: caughtUpData(runs.gateway),
           append_batches: gatewayPages.map(([b, a]) => appendBatchesBetween(b, a)),
         },
       },
@@ -273,7 +277,7 @@ export async function ingestScenario(ctx: BenchContext): Promise<Row[]> {
         data: {
           runs: runs.projected.map((t) => t.load),
           cpu_us_per_event: cpu.projected,
-          caught_up: runs.projected.map(({ behindAtEnd, catchUpMs }) => ({ behind_at_end: behindAtEnd, catch_up_ms: catchUpMs })),
+          caught_up: caughtUpData(runs.projected),
         },
       },
       {

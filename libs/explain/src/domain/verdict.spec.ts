@@ -44,6 +44,14 @@ const served = (): ExplainFacts => ({
   access: null,
 });
 
+/** Routes withdrawn (at 11:00) by an offline lapse, while the health row says `status` (since `since`). */
+const withdrawnWhile = (status: string, since?: string) => (f: ExplainFacts) => {
+  f.route!.active = false;
+  f.container!.status = status;
+  if (since) f.container!.status_since = since;
+  f.withdrawn_at = '2026-11-28T11:00:00.000Z';
+};
+
 describe('explainVerdict', () => {
   it('served: the route, its address and node', () => {
     expect(explainVerdict(served())).toEqual({ code: 'served', verdict: `served: ${host} -> 172.16.0.5:8888 through node gw-1` });
@@ -74,35 +82,17 @@ describe('explainVerdict', () => {
       'no_such_service',
       /^no service 'jupyter' on this container; it has 'jupyterlab'$/,
     ],
-    [
-      'withdrawn routes',
-      (f) => {
-        f.route!.active = false;
-        f.container!.status = 'offline';
-        f.withdrawn_at = '2026-11-28T11:00:00.000Z';
-      },
-      'container_offline',
-      /^container offline since 2026-11-28T11:00:00.000Z/,
-    ],
+    ['withdrawn routes', withdrawnWhile('offline'), 'container_offline', /^container offline since 2026-11-28T11:00:00.000Z/],
     [
       // Routing applied the offline lapse, health has not yet: the routes say offline.
       'withdrawn routes, the health row a batch behind',
-      (f) => {
-        f.route!.active = false;
-        f.container!.status = 'stale';
-        f.withdrawn_at = '2026-11-28T11:00:00.000Z';
-      },
+      withdrawnWhile('stale'),
       'container_offline',
       /^container offline since 2026-11-28T11:00:00.000Z: its routes are withdrawn/,
     ],
     [
       'withdrawn routes of a container beating again',
-      (f) => {
-        f.route!.active = false;
-        f.container!.status = 'healthy';
-        f.container!.status_since = '2026-11-28T11:05:00.000Z';
-        f.withdrawn_at = '2026-11-28T11:00:00.000Z';
-      },
+      withdrawnWhile('healthy', '2026-11-28T11:05:00.000Z'),
       'container_offline',
       /^container healthy again since 2026-11-28T11:05:00.000Z, its routes still withdrawn/,
     ],
