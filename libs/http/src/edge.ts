@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ValidationError } from '@app/common';
 import { sendProblem } from './problem.filter';
 import { findUnsafeInUrl, findUnsafeText } from './unsafe-text';
@@ -29,27 +29,25 @@ const logger = new Logger('http');
  * Routes that hijack the reply (/oidc) set their own headers (libs/sso).
  */
 export function installEdgeGuards(instance: FastifyInstance): void {
-  instance.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  // Callback hooks, not async ones: an async hook costs every request a promise and its
+  // microtasks, three hooks on every request of the ingest path (issue 18). A hook that answers
+  // does not call done (Fastify's early reply from a hook).
+  instance.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     // On the raw response: streams (SSE) and hijacked replies write their headers themselves.
     reply.raw.setHeader('x-content-type-options', 'nosniff');
     const problem = findUnsafeInUrl(req.url);
-    if (problem) {
-      sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
-      return reply;
-    }
+    if (!problem) return done();
+    sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
   });
-  instance.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.body === undefined || req.body === null || typeof req.body !== 'object') return;
-    const problem = findUnsafeText(req.body);
-    if (problem) {
-      sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
-      return reply;
-    }
+  instance.addHook('preValidation', (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const problem = req.body !== null && typeof req.body === 'object' ? findUnsafeText(req.body) : null;
+    if (!problem) return done();
+    sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
   });
-  instance.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+  instance.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (req.url === '/docs' || req.url.startsWith('/docs/') || req.url.startsWith('/docs?'))
       reply.header('content-security-policy', DOCS_CSP);
-    return payload;
+    done(null, payload);
   });
 }
