@@ -67,4 +67,24 @@ describe('projectors in the worker (health, routing, access), gateway ingest onl
     expect(lag.map((p: { projection: string }) => p.projection)).toEqual(expect.arrayContaining(['access', 'health', 'routing']));
     expect(workerHost.projector('access')?.holdsLease).toBe(true);
   });
+
+  it('keeps any text of a container byte for byte through the batch statement sent as literal SQL', async () => {
+    // The health row travels as one dollar-quoted constant in the statement sent with COMMIT:
+    // quotes, backslashes, dollar-quote tags and a JSON escape must neither end it nor change it.
+    const c = stack.container();
+    const viewer = stack.viewer(c.orgId);
+    const model = `EPYC 'single' "double" \\back\\slash $q$ $q0$ $$ \u0041 ü 🙂 ');--`;
+    const cards = `$q$'); DROP TABLE container_health; --`;
+    const watchdog = {
+      project_id: c.projectId,
+      event: { type: 'user-container:watchdog', system: { cpu: { model }, graphic: { cards } } },
+    };
+    expect((await stack.post('/collab/event', watchdog, c.token)).status).toBe(202);
+    const view = await eventually(async () => {
+      const r = await stack.get(`/containers/${c.containerId}`, viewer);
+      return r.status === 200 && r.body.stats ? r.body : null;
+    });
+    expect(view.stats.cpu.model).toBe(model);
+    expect(view.stats.graphic.cards).toBe(cards);
+  });
 });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isUuid, type Stored } from '@app/common';
 import { WATCHDOG, type WatchdogData } from '@app/container-events';
 import type { RecordedEvent } from '@app/event-store';
-import { ProjectionHandler, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
+import { ProjectionHandler, sqlLiteral, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
 import {
   evolveHealth,
   foldWatchdog,
@@ -84,6 +84,26 @@ export function rowFromDb(r: HealthDbRow): HealthRow {
   };
 }
 
+/** The batch's health events with a valid container id, their containers, and how many lacked one. */
+function targetsOf(events: RecordedEvent[]): { relevant: RecordedEvent[]; ids: string[]; skipped: number } {
+  const relevant: RecordedEvent[] = [];
+  const ids = new Set<string>();
+  let skipped = 0;
+  for (const e of events) {
+    if (!isHealthEvent(e.type)) continue;
+    const id = (e.data as { container_id?: unknown })?.container_id;
+    if (!isUuid(id)) skipped++;
+    else {
+      relevant.push(e);
+      ids.add(id);
+    }
+  }
+  return { relevant, ids: [...ids], skipped };
+}
+
+/** The rows of these containers (checked uuids: the array is a literal). */
+const rowsSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY('{${ids.join(',')}}'::uuid[])`;
+
 /**
  * The container health read model: folds each batch per container in memory (many watchdogs of one
  * container become one row write) and writes all rows with one upsert, plus the downsampled stats
@@ -97,26 +117,20 @@ export class HealthProjection implements Projection {
 
   constructor(private readonly options: HealthProjectionOptions) {}
 
+  /** The batch's containers' rows, read with the transaction's head (Projection.read). */
+  read(events: RecordedEvent[], table: (logical: string) => string): string | null {
+    const { ids } = targetsOf(events);
+    return ids.length ? rowsSql(table('container_health'), ids) : null;
+  }
+
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void> {
-    const relevant: RecordedEvent[] = [];
-    const idSet = new Set<string>();
-    let skipped = 0;
-    for (const e of events) {
-      if (!isHealthEvent(e.type)) continue;
-      const id = (e.data as { container_id?: unknown })?.container_id;
-      if (!isUuid(id)) skipped++;
-      else {
-        relevant.push(e);
-        idSet.add(id as string);
-      }
-    }
+    const { relevant, ids, skipped } = targetsOf(events);
     if (skipped) this.logger.warn('skipped events without a valid container_id');
     if (!relevant.length) return;
-    const ids = [...idSet];
     const health = ctx.table('container_health');
     const samples = ctx.table('container_health_samples');
 
-    const { rows } = await ctx.client.query(`SELECT * FROM ${health} WHERE container_id = ANY($1::uuid[])`, [ids]);
+    const rows = (ctx.rows ?? (await ctx.client.query(rowsSql(health, ids))).rows) as HealthDbRow[];
     const before = new Map<string, HealthRow>(rows.map((r) => [r.container_id, rowFromDb(r)]));
     const after = new Map(before);
     // Rows this batch made (copies or new): the watchdog fold changes them in place, one copy per
@@ -168,13 +182,26 @@ export class HealthProjection implements Projection {
     );
     const kept = sampled.filter((x) => x.ms >= cutoff.get(x.c)!);
     if (!changed.length && !kept.length) return this.after(ctx, changed, before);
-    // One statement (one round trip) for the rows, the samples and the pruning. The pruning looks
-    // each container up in the primary key (container_id, bucket) through the lateral join: as a
-    // plain join the planner hashed the whole samples table once per batch (most containers have
-    // nothing to prune), which grew with the table.
-    await ctx.client.query(
+    // One statement for the rows, the samples and the pruning, sent with the checkpoint and COMMIT
+    // (ctx.defer) as literal SQL: ids and times are checked uuids and ISO strings, numbers are
+    // numbers or NULL (arrayLiteral), and the rows travel as one dollar-quoted JSON constant. The
+    // pruning looks each container up in the primary key (container_id, bucket) through the
+    // lateral join: as a plain join the planner hashed the whole samples table once per batch
+    // (most containers have nothing to prune), which grew with the table.
+    const upsertJson = JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]]))));
+    const arrays = {
+      c: sqlLiteral(arrayLiteral(kept, (x) => x.c)),
+      b: sqlLiteral(arrayLiteral(kept, (x) => x.b)),
+      l: sqlLiteral(arrayLiteral(kept, (x) => x.s.load1)),
+      m: sqlLiteral(arrayLiteral(kept, (x) => x.s.memUsed)),
+      d: sqlLiteral(arrayLiteral(kept, (x) => x.s.diskUsed)),
+      p: sqlLiteral(arrayLiteral(kept, (x) => x.s.pingMs)),
+      cut: sqlLiteral(arrayLiteral([...cutoff.keys()], (c) => c)),
+      cutoff: sqlLiteral(arrayLiteral([...cutoff.values()], (ms) => new Date(ms).toISOString())),
+    };
+    ctx.defer(
       `WITH upsert_health AS (
-         INSERT INTO ${health} SELECT * FROM jsonb_populate_recordset(null::${health}, $1::jsonb)
+         INSERT INTO ${health} SELECT * FROM jsonb_populate_recordset(null::${health}, ${sqlLiteral(upsertJson)}::jsonb)
          ON CONFLICT (container_id) DO UPDATE SET ${COLUMNS.slice(1)
            .map((c) => `${c} = excluded.${c}`)
            .join(', ')}
@@ -182,7 +209,7 @@ export class HealthProjection implements Projection {
        ), upsert_samples AS (
          INSERT INTO ${samples} (container_id, bucket, samples, load1_sum, load1_n, mem_used_sum, mem_used_n, disk_used_sum, disk_used_n, ping_ms_sum, ping_ms_n)
          SELECT c, b, count(*), coalesce(sum(l), 0), count(l), coalesce(sum(m), 0), count(m), coalesce(sum(d), 0), count(d), coalesce(sum(p), 0), count(p)
-           FROM unnest($2::uuid[], $3::timestamptz[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[]) AS x(c, b, l, m, d, p)
+           FROM unnest(${arrays.c}::uuid[], ${arrays.b}::timestamptz[], ${arrays.l}::numeric[], ${arrays.m}::numeric[], ${arrays.d}::numeric[], ${arrays.p}::numeric[]) AS x(c, b, l, m, d, p)
           GROUP BY c, b
          ON CONFLICT (container_id, bucket) DO UPDATE SET
            samples = ${samples}.samples + excluded.samples,
@@ -193,19 +220,8 @@ export class HealthProjection implements Projection {
          RETURNING 1
        )
        DELETE FROM ${samples} WHERE ctid = ANY(ARRAY(
-         SELECT t.ctid FROM unnest($8::uuid[], $9::timestamptz[]) AS x(c, cutoff)
+         SELECT t.ctid FROM unnest(${arrays.cut}::uuid[], ${arrays.cutoff}::timestamptz[]) AS x(c, cutoff)
           CROSS JOIN LATERAL (SELECT ctid FROM ${samples} s WHERE s.container_id = x.c AND s.bucket < x.cutoff OFFSET 0) t))`,
-      [
-        JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]])))),
-        arrayLiteral(kept, (x) => x.c),
-        arrayLiteral(kept, (x) => x.b),
-        arrayLiteral(kept, (x) => x.s.load1),
-        arrayLiteral(kept, (x) => x.s.memUsed),
-        arrayLiteral(kept, (x) => x.s.diskUsed),
-        arrayLiteral(kept, (x) => x.s.pingMs),
-        [...cutoff.keys()],
-        [...cutoff.values()].map((ms) => new Date(ms)),
-      ],
     );
     return this.after(ctx, changed, before);
   }

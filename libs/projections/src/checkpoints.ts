@@ -64,10 +64,20 @@ export const checkpointLock = (rowName: string) => `SELECT pg_advisory_xact_lock
 
 /** A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1). */
 const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+/**
+ * Any text as a SQL string constant, dollar-quoted with a tag the text does not hold: no escape
+ * processing, whatever standard_conforming_strings says (for statements sent as literal SQL, such
+ * as a projection's deferred writes; PostgreSQL text never holds NUL).
+ */
+export function sqlLiteral(v: string): string {
+  let tag = '$q$';
+  for (let i = 0; v.includes(tag); i++) tag = `$q${i}$`;
+  return `${tag}${v}${tag}`;
+}
 const DIGITS = /^\d+$/;
 
 type Result = { rows: { t: string; p: string; lease_owner: string | null; lease_valid: boolean }[] };
-const lastResult = (r: Result | Result[]): Result => (Array.isArray(r) ? r[r.length - 1] : r);
 
 export interface ApplyOptions {
   /** Sent in the same round trip before the checkpoint lock (e.g. BEGIN and SET LOCAL). */
@@ -82,8 +92,10 @@ export interface ApplyOptions {
  * Applies one batch and moves the checkpoint in one transaction on `client`.
  * The checkpoint is locked first (checkpointLock) and compared with `expected` (and the lease with
  * `owner`): a mismatch means another instance or a rebuild swap moved it, and nothing is written
- * (the caller rolls back). Statements are sent as literal SQL so that the lock rides with BEGIN and
- * the checkpoint with COMMIT: every round trip counts under load (each pays the event-loop delay).
+ * (the caller rolls back). Statements are sent as literal SQL so that the lock and the
+ * projection's read (Projection.read) ride with BEGIN, and its deferred writes (ctx.defer) and the
+ * checkpoint with COMMIT: every round trip counts under load (each pays the event-loop delay). A
+ * projection that reads and writes that way costs a batch two round trips.
  *
  * The lock is a transaction-level advisory lock, not a row lock: a row lock gives the transaction
  * an xid at its start, and every gap-safe reader of the log (EventStore.readAll: transaction_id <
@@ -107,23 +119,31 @@ export async function applyInTransaction(
   const lock = `${checkpointLock(rowName)}; SELECT transaction_id::text AS t, global_position::text AS p, lease_owner,
             (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS lease_valid
        FROM projections WHERE name = ${lit(rowName)}`;
+  const table = (logical: string) => {
+    const physical = tables.get(logical);
+    if (!physical) throw new Error(`projection ${projection.name} does not own table ${logical}`);
+    return `"${physical}"`;
+  };
+  // The projection's read rides with the lock and the checkpoint (its snapshot is taken after both).
+  const read = projection.read?.(events, table) ?? null;
   // (No JIT: every connection of ours has it off, see createDataSource.)
-  const head = `${options.prelude ? `${options.prelude}; ` : ''}${lock}`;
-  const row = lastResult((await client.query(head)) as unknown as Result | Result[]).rows[0];
+  const head = `${options.prelude ? `${options.prelude}; ` : ''}${lock}${read ? `; ${read}` : ''}`;
+  const results = (await client.query(head)) as unknown as Result | Result[];
+  const all = Array.isArray(results) ? results : [results];
+  const row = all[all.length - (read ? 2 : 1)]?.rows[0];
   if (!row) throw new Error(`projection ${rowName} has no checkpoint row`);
   const current = { transactionId: row.t, globalPosition: row.p };
   if (!sameCheckpoint(current, expected) || (owner !== null && !(row.lease_owner === owner && row.lease_valid))) {
     return { kind: 'lost', checkpoint: current };
   }
+  const deferred: string[] = [];
   const after = await projection.handle(events, {
     client,
     rebuilding,
     prepared: options.prepared,
-    table: (logical) => {
-      const physical = tables.get(logical);
-      if (!physical) throw new Error(`projection ${projection.name} does not own table ${logical}`);
-      return `"${physical}"`;
-    },
+    rows: read ? (all[all.length - 1].rows as unknown as Record<string, unknown>[]) : undefined,
+    defer: (sql) => void deferred.push(sql),
+    table,
   });
   const last = events[events.length - 1];
   if (![last.transactionId, last.globalPosition, expected.transactionId, expected.globalPosition].every((v) => DIGITS.test(v)))
@@ -137,7 +157,9 @@ export async function applyInTransaction(
        RETURNING 1)
     SELECT 1 / count(*)::int AS moved FROM moved`;
   try {
-    await client.query(options.commit ? `${update}; COMMIT` : update);
+    // The deferred writes, the checkpoint and COMMIT in one round trip: a failing statement skips
+    // the rest (COMMIT included), and the caller rolls back.
+    await client.query(`${deferred.map((sql) => `${sql}; `).join('')}${update}${options.commit ? '; COMMIT' : ''}`);
   } catch (err) {
     if ((err as { code?: string }).code !== DIVISION_BY_ZERO) throw err;
     // Moved under us by someone who did not take the advisory lock: nothing of this batch stays.

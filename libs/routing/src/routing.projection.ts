@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isUuid, type Stored } from '@app/common';
 import type { RecordedEvent } from '@app/event-store';
 import type { RoutesChangedListener } from '@app/jobs';
-import { ProjectionHandler, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
+import { ProjectionHandler, sqlLiteral, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
 import { serverTime } from '@app/health';
 import { evolveRouting, isRoutingEvent, RouteRow, RoutingOptions, routesOf, RoutingState } from './routing';
 
@@ -39,7 +39,9 @@ const CONTENT = ROUTE_COLUMNS.filter((c) => c !== 'updated_position' && c !== 'u
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
-function stateFromDb(r: Stored<RoutingState, 'withdrawn_at' | 'last_watchdog_at', 'updated_position'>): RoutingState {
+type StoredState = Stored<RoutingState, 'withdrawn_at' | 'last_watchdog_at', 'updated_position'>;
+
+function stateFromDb(r: StoredState): RoutingState {
   return {
     ...r,
     withdrawn_at: iso(r.withdrawn_at),
@@ -47,6 +49,15 @@ function stateFromDb(r: Stored<RoutingState, 'withdrawn_at' | 'last_watchdog_at'
     updated_position: String(r.updated_position),
   };
 }
+
+/** The batch's routing events with a valid container id, and their containers. */
+function targetsOf(events: RecordedEvent[]): { relevant: RecordedEvent[]; ids: string[] } {
+  const relevant = events.filter((e) => isRoutingEvent(e.type) && isUuid((e.data as { container_id?: unknown })?.container_id));
+  return { relevant, ids: [...new Set(relevant.map((e) => (e.data as { container_id: string }).container_id))] };
+}
+
+/** The states of these containers (checked uuids: the array is a literal). */
+const statesSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY('{${ids.join(',')}}'::uuid[])`;
 
 function routeFromDb(r: Stored<RouteRow, 'updated_at', 'updated_position'>): RouteRow {
   return { ...r, updated_position: String(r.updated_position), updated_at: iso(r.updated_at)! };
@@ -85,15 +96,20 @@ export class RoutingProjection implements Projection {
 
   constructor(private readonly options: RoutingProjectionOptions) {}
 
+  /** The batch's containers' states, read with the transaction's head (Projection.read). */
+  read(events: RecordedEvent[], table: (logical: string) => string): string | null {
+    const { ids } = targetsOf(events);
+    return ids.length ? statesSql(table('routing_containers'), ids) : null;
+  }
+
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void> {
-    const relevant = events.filter((e) => isRoutingEvent(e.type) && isUuid((e.data as { container_id?: unknown })?.container_id));
+    const { relevant, ids } = targetsOf(events);
     if (!relevant.length) return;
-    const ids = [...new Set(relevant.map((e) => (e.data as { container_id: string }).container_id))];
     const stateTable = ctx.table('routing_containers');
     const routesTable = ctx.table('routes');
 
-    const states = await ctx.client.query(`SELECT * FROM ${stateTable} WHERE container_id = ANY($1::uuid[])`, [ids]);
-    const before = new Map<string, RoutingState>(states.rows.map((r) => [r.container_id, stateFromDb(r)]));
+    const states = (ctx.rows ?? (await ctx.client.query(statesSql(stateTable, ids))).rows) as StoredState[];
+    const before = new Map<string, RoutingState>(states.map((r) => [r.container_id, stateFromDb(r)]));
     const after = new Map(before);
     // Pass 1: fold the states; remember the events that changed what the routes depend on.
     const routeSteps: { id: string; next: RoutingState; e: RecordedEvent }[] = [];
@@ -126,12 +142,14 @@ export class RoutingProjection implements Projection {
 
     const changedStates = [...after.values()].filter((s) => s !== before.get(s.container_id));
     if (changedStates.length) {
-      await ctx.client.query(
-        `INSERT INTO ${stateTable} SELECT * FROM jsonb_populate_recordset(null::${stateTable}, $1::jsonb)
+      // Sent with the checkpoint and COMMIT (every watchdog of a known container moves its
+      // last_watchdog_at): the states as one dollar-quoted JSON constant.
+      const json = JSON.stringify(changedStates.map((s) => Object.fromEntries(STATE_COLUMNS.map((c) => [c, s[c]]))));
+      ctx.defer(
+        `INSERT INTO ${stateTable} SELECT * FROM jsonb_populate_recordset(null::${stateTable}, ${sqlLiteral(json)}::jsonb)
          ON CONFLICT (container_id) DO UPDATE SET ${STATE_COLUMNS.slice(1)
            .map((c) => `${c} = excluded.${c}`)
            .join(', ')}`,
-        [JSON.stringify(changedStates.map((s) => Object.fromEntries(STATE_COLUMNS.map((c) => [c, s[c]]))))],
       );
     }
     const removed = [...routesBefore.keys()].filter((f) => !current.has(f));
