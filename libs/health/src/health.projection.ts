@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isUuid, type Stored } from '@app/common';
 import { WATCHDOG, type WatchdogData } from '@app/container-events';
 import type { RecordedEvent } from '@app/event-store';
-import { ProjectionHandler, sqlLiteral, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
+import { ProjectionHandler, sqlLiteral, sqlUuidArray, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
 import {
   evolveHealth,
   foldWatchdog,
@@ -101,8 +101,7 @@ function targetsOf(events: RecordedEvent[]): { relevant: RecordedEvent[]; ids: s
   return { relevant, ids: [...ids], skipped };
 }
 
-/** The rows of these containers (checked uuids: the array is a literal). */
-const rowsSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY('{${ids.join(',')}}'::uuid[])`;
+const rowsSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY(${sqlUuidArray(ids)})`;
 
 /**
  * The container health read model: folds each batch per container in memory (many watchdogs of one
@@ -190,13 +189,13 @@ export class HealthProjection implements Projection {
     // (most containers have nothing to prune), which grew with the table.
     const upsertJson = JSON.stringify(changed.map((r) => Object.fromEntries(COLUMNS.map((c) => [c, r[c]]))));
     const arrays = {
-      c: sqlLiteral(arrayLiteral(kept, (x) => x.c)),
+      c: sqlUuidArray(kept.map((x) => x.c)),
       b: sqlLiteral(arrayLiteral(kept, (x) => x.b)),
       l: sqlLiteral(arrayLiteral(kept, (x) => x.s.load1)),
       m: sqlLiteral(arrayLiteral(kept, (x) => x.s.memUsed)),
       d: sqlLiteral(arrayLiteral(kept, (x) => x.s.diskUsed)),
       p: sqlLiteral(arrayLiteral(kept, (x) => x.s.pingMs)),
-      cut: sqlLiteral(arrayLiteral([...cutoff.keys()], (c) => c)),
+      cut: sqlUuidArray([...cutoff.keys()]),
       cutoff: sqlLiteral(arrayLiteral([...cutoff.values()], (ms) => new Date(ms).toISOString())),
     };
     ctx.defer(
@@ -209,7 +208,7 @@ export class HealthProjection implements Projection {
        ), upsert_samples AS (
          INSERT INTO ${samples} (container_id, bucket, samples, load1_sum, load1_n, mem_used_sum, mem_used_n, disk_used_sum, disk_used_n, ping_ms_sum, ping_ms_n)
          SELECT c, b, count(*), coalesce(sum(l), 0), count(l), coalesce(sum(m), 0), count(m), coalesce(sum(d), 0), count(d), coalesce(sum(p), 0), count(p)
-           FROM unnest(${arrays.c}::uuid[], ${arrays.b}::timestamptz[], ${arrays.l}::numeric[], ${arrays.m}::numeric[], ${arrays.d}::numeric[], ${arrays.p}::numeric[]) AS x(c, b, l, m, d, p)
+           FROM unnest(${arrays.c}, ${arrays.b}::timestamptz[], ${arrays.l}::numeric[], ${arrays.m}::numeric[], ${arrays.d}::numeric[], ${arrays.p}::numeric[]) AS x(c, b, l, m, d, p)
           GROUP BY c, b
          ON CONFLICT (container_id, bucket) DO UPDATE SET
            samples = ${samples}.samples + excluded.samples,
@@ -220,7 +219,7 @@ export class HealthProjection implements Projection {
          RETURNING 1
        )
        DELETE FROM ${samples} WHERE ctid = ANY(ARRAY(
-         SELECT t.ctid FROM unnest(${arrays.cut}::uuid[], ${arrays.cutoff}::timestamptz[]) AS x(c, cutoff)
+         SELECT t.ctid FROM unnest(${arrays.cut}, ${arrays.cutoff}::timestamptz[]) AS x(c, cutoff)
           CROSS JOIN LATERAL (SELECT ctid FROM ${samples} s WHERE s.container_id = x.c AND s.bucket < x.cutoff OFFSET 0) t))`,
     );
     return this.after(ctx, changed, before);

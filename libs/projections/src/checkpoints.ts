@@ -65,16 +65,6 @@ export const checkpointLock = (rowName: string) => `SELECT pg_advisory_xact_lock
 /** A SQL string literal (standard_conforming_strings is on since PostgreSQL 9.1). */
 const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
 
-/**
- * Any text as a SQL string constant, dollar-quoted with a tag the text does not hold: no escape
- * processing, whatever standard_conforming_strings says (for statements sent as literal SQL, such
- * as a projection's deferred writes; PostgreSQL text never holds NUL).
- */
-export function sqlLiteral(v: string): string {
-  let tag = '$q$';
-  for (let i = 0; v.includes(tag); i++) tag = `$q${i}$`;
-  return `${tag}${v}${tag}`;
-}
 const DIGITS = /^\d+$/;
 
 type Result = { rows: { t: string; p: string; lease_owner: string | null; lease_valid: boolean }[] };

@@ -5,5 +5,6 @@ export { ProjectionsModule, ProjectorHostModule } from './projections.module';
 export { rebuildProjection, rebuildProjections, REBUILD_PAGE_EVENTS } from './rebuild';
 export type { RebuildResult, RebuildOptions } from './rebuild';
 export { projectionLag, projectionsBehindSeconds } from './lag';
-export { takeLease, readCheckpoint, ensureProjectionRow, ensureLeaseRow, sqlLiteral } from './checkpoints';
+export { takeLease, readCheckpoint, ensureProjectionRow, ensureLeaseRow } from './checkpoints';
+export { sqlLiteral, sqlUuidArray } from './sql';
 export type { Projection, ProjectionContext, AfterCommit, ProjectorOptions, ProjectionLag } from './types';

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { isUuid, type Stored } from '@app/common';
 import type { RecordedEvent } from '@app/event-store';
 import type { RoutesChangedListener } from '@app/jobs';
-import { ProjectionHandler, sqlLiteral, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
+import { ProjectionHandler, sqlLiteral, sqlUuidArray, type AfterCommit, type Projection, type ProjectionContext } from '@app/projections';
 import { serverTime } from '@app/health';
 import { evolveRouting, isRoutingEvent, RouteRow, RoutingOptions, routesOf, RoutingState } from './routing';
 
@@ -56,8 +56,7 @@ function targetsOf(events: RecordedEvent[]): { relevant: RecordedEvent[]; ids: s
   return { relevant, ids: [...new Set(relevant.map((e) => (e.data as { container_id: string }).container_id))] };
 }
 
-/** The states of these containers (checked uuids: the array is a literal). */
-const statesSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY('{${ids.join(',')}}'::uuid[])`;
+const statesSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY(${sqlUuidArray(ids)})`;
 
 function routeFromDb(r: Stored<RouteRow, 'updated_at', 'updated_position'>): RouteRow {
   return { ...r, updated_position: String(r.updated_position), updated_at: iso(r.updated_at)! };
