@@ -101,8 +101,6 @@ function targetsOf(events: RecordedEvent[]): { relevant: RecordedEvent[]; ids: s
   return { relevant, ids: [...ids], skipped };
 }
 
-const rowsSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY(${sqlUuidArray(ids)})`;
-
 /**
  * The container health read model: folds each batch per container in memory (many watchdogs of one
  * container become one row write) and writes all rows with one upsert, plus the downsampled stats
@@ -119,18 +117,18 @@ export class HealthProjection implements Projection {
   /** The batch's containers' rows, read with the transaction's head (Projection.read). */
   read(events: RecordedEvent[], table: (logical: string) => string): string | null {
     const { ids } = targetsOf(events);
-    return ids.length ? rowsSql(table('container_health'), ids) : null;
+    return ids.length ? `SELECT * FROM ${table('container_health')} WHERE container_id = ANY(${sqlUuidArray(ids)})` : null;
   }
 
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void> {
-    const { relevant, ids, skipped } = targetsOf(events);
+    const { relevant, skipped } = targetsOf(events);
     if (skipped) this.logger.warn('skipped events without a valid container_id');
     if (!relevant.length) return;
     const health = ctx.table('container_health');
     const samples = ctx.table('container_health_samples');
 
-    const rows = (ctx.rows ?? (await ctx.client.query(rowsSql(health, ids))).rows) as HealthDbRow[];
-    const before = new Map<string, HealthRow>(rows.map((r) => [r.container_id, rowFromDb(r)]));
+    // The batch's rows came with the transaction's head (read above).
+    const before = new Map<string, HealthRow>((ctx.rows as HealthDbRow[]).map((r) => [r.container_id, rowFromDb(r)]));
     const after = new Map(before);
     // Rows this batch made (copies or new): the watchdog fold changes them in place, one copy per
     // container per batch rather than a few objects per event.

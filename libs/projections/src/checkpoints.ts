@@ -131,7 +131,7 @@ export async function applyInTransaction(
     client,
     rebuilding,
     prepared: options.prepared,
-    rows: read ? (all[all.length - 1].rows as unknown as Record<string, unknown>[]) : undefined,
+    rows: read ? (all[all.length - 1].rows as unknown as Record<string, unknown>[]) : [],
     defer: (sql) => void deferred.push(sql),
     table,
   });

@@ -15,8 +15,8 @@ export interface ProjectionContext {
   rebuilding: boolean;
   /** What the projection's `prepare` returned for this batch, when the projector called it. */
   prepared?: unknown;
-  /** The rows of the projection's `read` statement for this batch (absent when it has none). */
-  rows?: Record<string, unknown>[];
+  /** The rows of the projection's `read` statement for this batch; empty when it read nothing. */
+  rows: Record<string, unknown>[];
   /**
    * Queues a write (literal SQL, no parameters) sent with the checkpoint update, in the batch's
    * last round trip instead of one of its own. It must not be a statement whose result the

@@ -56,8 +56,6 @@ function targetsOf(events: RecordedEvent[]): { relevant: RecordedEvent[]; ids: s
   return { relevant, ids: [...new Set(relevant.map((e) => (e.data as { container_id: string }).container_id))] };
 }
 
-const statesSql = (table: string, ids: string[]) => `SELECT * FROM ${table} WHERE container_id = ANY(${sqlUuidArray(ids)})`;
-
 function routeFromDb(r: Stored<RouteRow, 'updated_at', 'updated_position'>): RouteRow {
   return { ...r, updated_position: String(r.updated_position), updated_at: iso(r.updated_at)! };
 }
@@ -98,17 +96,17 @@ export class RoutingProjection implements Projection {
   /** The batch's containers' states, read with the transaction's head (Projection.read). */
   read(events: RecordedEvent[], table: (logical: string) => string): string | null {
     const { ids } = targetsOf(events);
-    return ids.length ? statesSql(table('routing_containers'), ids) : null;
+    return ids.length ? `SELECT * FROM ${table('routing_containers')} WHERE container_id = ANY(${sqlUuidArray(ids)})` : null;
   }
 
   async handle(events: RecordedEvent[], ctx: ProjectionContext): Promise<AfterCommit | void> {
-    const { relevant, ids } = targetsOf(events);
+    const { relevant } = targetsOf(events);
     if (!relevant.length) return;
     const stateTable = ctx.table('routing_containers');
     const routesTable = ctx.table('routes');
 
-    const states = (ctx.rows ?? (await ctx.client.query(statesSql(stateTable, ids))).rows) as StoredState[];
-    const before = new Map<string, RoutingState>(states.map((r) => [r.container_id, stateFromDb(r)]));
+    // The batch's states came with the transaction's head (read above).
+    const before = new Map<string, RoutingState>((ctx.rows as StoredState[]).map((r) => [r.container_id, stateFromDb(r)]));
     const after = new Map(before);
     // Pass 1: fold the states; remember the events that changed what the routes depend on.
     const routeSteps: { id: string; next: RoutingState; e: RecordedEvent }[] = [];
