@@ -341,8 +341,9 @@ describe('OpenVPN server per gateway node, in network namespaces (real openvpn, 
       (await events(id)).filter((e) => ['user-container:watchdog', 'user-container:http-service-mapped'].includes(e.event_type)).length;
     const before = await posted(A.container_id);
     const asA = await postOverTunnel(ns.b, B.token, { event: WATCHDOG, project_id: PROJECT, container_id: A.container_id });
-    // Once in a clean-clone CI run this post got no answer at all (curl status 0) and B's session was
-    // then never killed by the renewal below, as if B's tunnel had gone: say what both ends logged.
+    // Twice in clean-clone CI runs this post got no answer (curl status 0): the supervisor had killed
+    // B's tunnel while it was still in its handshake (listed as UNDEF; parseSessions now leaves
+    // such sessions out). Should it happen again, say what both ends logged.
     if (asA.status !== 400) {
       throw new Error(
         `expected 400, got ${asA.status} (curl exit ${asA.exit})\nclient b:\n${clients.get('b')!.output().slice(-3000)}\nserver:\n${supervisor

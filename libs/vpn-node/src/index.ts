@@ -1,5 +1,5 @@
 export { VpnNodeSupervisor } from './supervisor';
 export type { VpnNodeReport } from './supervisor';
-export { ManagementClient } from './management';
+export { ManagementClient, parseSessions } from './management';
 export { renderRuleset, rulesetProblems, expectedChains, NFT_TABLE, NFT_FAMILY } from './nft';
 export { parseClients, sessionsToKill, REQUIRED_FILES } from './node-files';

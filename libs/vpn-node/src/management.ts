@@ -1,6 +1,21 @@
 import { createConnection, Socket } from 'node:net';
 
 /**
+ * The sessions of a `status 3` answer (CLIENT_LIST rows: common name and client id). A session
+ * still in its TLS handshake is listed with the common name `UNDEF` until its certificate is
+ * verified: it is left out, not taken for a client the list does not name (a clean-clone CI run
+ * saw a container's new tunnel killed that way within a second of connecting). The next
+ * reconciliation sees it by its name.
+ */
+export function parseSessions(lines: string[]): { cn: string; cid: string }[] {
+  return lines
+    .filter((l) => l.startsWith('CLIENT_LIST\t'))
+    .map((l) => l.split('\t'))
+    .map((f) => ({ cn: f[1], cid: f[10] }))
+    .filter((s) => s.cn !== 'UNDEF' && /^\d+$/.test(s.cid));
+}
+
+/**
  * A client of OpenVPN's management interface (`--management <socket> unix`): one command at a
  * time, each answered by a SUCCESS/ERROR line or, for `status`, lines up to END. Real-time
  * notifications (lines starting with `>`) are ignored.
@@ -44,14 +59,9 @@ export class ManagementClient {
     this.socket = undefined;
   }
 
-  /** The connected sessions (`status 3`, CLIENT_LIST rows: common name and client id). */
+  /** The connected sessions that have a name (see parseSessions). */
   async sessions(): Promise<{ cn: string; cid: string }[]> {
-    const lines = await this.command('status 3', true);
-    return lines
-      .filter((l) => l.startsWith('CLIENT_LIST\t'))
-      .map((l) => l.split('\t'))
-      .map((f) => ({ cn: f[1], cid: f[10] }))
-      .filter((s) => /^\d+$/.test(s.cid));
+    return parseSessions(await this.command('status 3', true));
   }
 
   /**
