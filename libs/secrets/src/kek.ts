@@ -26,9 +26,11 @@ export class LocalKeyWrapper implements KeyWrapper {
   private constructor(
     private readonly keks: Map<string, Buffer>,
     readonly activeId: string,
+    /** Where a development key was generated (said when it does not open the database's keys). */
+    private readonly generatedIn?: string,
   ) {}
 
-  static fromJson(json: string, activeId?: string, setting = KEK_SETTING): LocalKeyWrapper {
+  static fromJson(json: string, activeId?: string, setting = KEK_SETTING, generatedIn?: string): LocalKeyWrapper {
     const fail = (message: string) => new ConfigError([{ variable: setting, message }]);
     let parsed: unknown;
     try {
@@ -49,7 +51,7 @@ export class LocalKeyWrapper implements KeyWrapper {
     const active = activeId ?? [...keks.keys()].pop()!;
     if (!keks.has(active))
       throw new ConfigError([{ variable: 'KEY_ENCRYPTION_ACTIVE_ID', message: `"${active}" is not among ${setting}` }]);
-    return new LocalKeyWrapper(keks, active);
+    return new LocalKeyWrapper(keks, active, generatedIn);
   }
 
   /** Development and tests: a KEK generated once and kept in dataDir, like the other development keys. */
@@ -64,7 +66,7 @@ export class LocalKeyWrapper implements KeyWrapper {
       }
     }
     chmodSync(file, 0o600);
-    return LocalKeyWrapper.fromJson(readFileSync(file, 'utf8'), undefined, file);
+    return LocalKeyWrapper.fromJson(readFileSync(file, 'utf8'), undefined, file, file);
   }
 
   has(kekId: string): boolean {
@@ -89,7 +91,15 @@ export class LocalKeyWrapper implements KeyWrapper {
       return gcmOpen(kek, wrapped, aadOf(kekId));
     } catch {
       throw new ConfigError([
-        { variable: KEK_SETTING, message: `key "${kekId}" does not open the keys sealed in the database (wrong key?)` },
+        {
+          variable: KEK_SETTING,
+          message: `key "${kekId}" does not open the keys sealed in the database (wrong key?)${
+            this.generatedIn
+              ? `; it is the development key generated in ${this.generatedIn}, and the database was set up with another` +
+                ' (another checkout or data directory): use that one, or a fresh database'
+              : ''
+          }`,
+        },
       ]);
     }
   }

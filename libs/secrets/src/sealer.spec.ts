@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LocalKeyWrapper, newKekJson } from './kek';
 import { KeySealer } from './sealer';
 
@@ -29,6 +32,22 @@ describe('KeySealer (envelope encryption)', () => {
     await expect(ring(newKekJson('k2')).open(sealed, 'x')).rejects.toThrow(
       /KEY_ENCRYPTION_KEYS: keys in the database are sealed under "k1"/,
     );
+  });
+
+  it('a development key from another data directory says where it was generated and what to do', async () => {
+    const [a, b] = ['a', 'b'].map((d) => mkdtempSync(join(tmpdir(), `kek-${d}-`)));
+    try {
+      const { kekId, wrapped } = await LocalKeyWrapper.development(a).wrap(randomBytes(32));
+      const other = LocalKeyWrapper.development(b);
+      // Both generated with today's id, different bytes: the other checkout's key.
+      await expect(other.unwrap(kekId, wrapped)).rejects.toThrow(
+        new RegExp(
+          `does not open the keys sealed in the database .*development key generated in ${join(b, 'key-encryption-keys.json')}.*fresh database`,
+        ),
+      );
+    } finally {
+      for (const d of [a, b]) rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('KEK rotation re-wraps the data key only; plaintext is sealed', async () => {
