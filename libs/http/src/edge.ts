@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { ValidationError } from '@app/common';
 import { sendProblem } from './problem.filter';
 import { findUnsafeInUrl, findUnsafeText } from './unsafe-text';
+import { isCheckedJsonBody } from './json-body';
 
 /** Swagger UI (/docs): its own scripts and styles (it sets inline styles), nothing from elsewhere. */
 export const DOCS_CSP = [
@@ -40,7 +41,8 @@ export function installEdgeGuards(instance: FastifyInstance): void {
     sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
   });
   instance.addHook('preValidation', (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const problem = req.body !== null && typeof req.body === 'object' ? findUnsafeText(req.body) : null;
+    // A JSON body was looked through by its parser (parseJsonBody); other parsers' bodies are here.
+    const problem = req.body !== null && typeof req.body === 'object' && !isCheckedJsonBody(req.body) ? findUnsafeText(req.body) : null;
     if (!problem) return done();
     sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
   });

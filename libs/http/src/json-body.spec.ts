@@ -1,5 +1,5 @@
 import { ValidationError } from '@app/common';
-import { findPrototypeKey, InvalidJsonError, parseJsonBody } from './json-body';
+import { findPrototypeKey, InvalidJsonError, isCheckedJsonBody, parseJsonBody } from './json-body';
 
 describe('JSON bodies', () => {
   it('finds a __proto__ key anywhere and names its path', () => {
@@ -41,5 +41,27 @@ describe('JSON bodies', () => {
   it('answers ordinary bodies as JSON.parse does', () => {
     const body = '{"event":{"type":"user-container:watchdog","system":{"cpu":{"usage":"0.4"}}},"project_id":"p"}';
     expect(parseJsonBody(body)).toEqual(JSON.parse(body));
+  });
+
+  it('refuses text PostgreSQL cannot store while parsing, naming the field; a clean body is marked as looked through', () => {
+    const refusal = (text: string) => {
+      try {
+        parseJsonBody(text);
+      } catch (err) {
+        return err as ValidationError;
+      }
+      throw new Error(`accepted ${text}`);
+    };
+    expect(refusal('{"event":{"name":"a\\u0000b"}}')).toMatchObject({ field: 'event.name', message: expect.stringMatching(/NUL/) });
+    expect(refusal('{"list":["ok","\\ud800"]}')).toMatchObject({ field: 'list[1]', message: expect.stringMatching(/surrogate/) });
+    expect(refusal('{"\\udc00":1}').message).toMatch(/a key must not contain an unpaired UTF-16 surrogate/);
+    expect(refusal('{"a":"x\\u0000"}')).toBeInstanceOf(ValidationError);
+    // Escapes that decode to safe text (a pair, an accent) pass, as do bodies without escapes.
+    const escaped = parseJsonBody('{"a":"\\ud83d\\ude00 \\u00e9"}') as object;
+    expect(escaped).toEqual({ a: '\u{1F600} \u00e9' });
+    expect(isCheckedJsonBody(escaped)).toBe(true);
+    const plain = parseJsonBody('{"event":{"type":"user-container:watchdog"}}') as object;
+    expect(isCheckedJsonBody(plain)).toBe(true);
+    expect(isCheckedJsonBody({ event: {} })).toBe(false);
   });
 });
