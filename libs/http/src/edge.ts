@@ -38,13 +38,13 @@ export function installEdgeGuards(instance: FastifyInstance): void {
     reply.raw.setHeader('x-content-type-options', 'nosniff');
     const problem = findUnsafeInUrl(req.url);
     if (!problem) return done();
-    sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
+    sendProblem(ValidationError.of(problem.field, problem.message), req, reply, logger);
   });
   instance.addHook('preValidation', (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     // A JSON body was looked through by its parser (parseJsonBody); other parsers' bodies are here.
     const problem = req.body !== null && typeof req.body === 'object' && !isCheckedJsonBody(req.body) ? findUnsafeText(req.body) : null;
     if (!problem) return done();
-    sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, logger);
+    sendProblem(ValidationError.of(problem.field, problem.message), req, reply, logger);
   });
   instance.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

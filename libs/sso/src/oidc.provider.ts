@@ -242,7 +242,7 @@ export class OidcProviderService implements OnModuleInit, OnApplicationShutdown 
       // the provider takes the text from req.body.
       if (typeof req.body === 'string') {
         const problem = findUnsafeInForm(req.body);
-        if (problem) return sendProblem(new ValidationError(`${problem.field}: ${problem.message}`, [problem]), req, reply, this.logger);
+        if (problem) return sendProblem(ValidationError.of(problem.field, problem.message), req, reply, this.logger);
       }
       callback ??= (await this.ready()).callback();
       reply.hijack();
