@@ -20,6 +20,7 @@ import { projectionLagScenario } from './scenarios/projection-lag';
 import { replayScenario } from './scenarios/replay';
 import { routePropagationScenario } from './scenarios/route-propagation';
 import { soakScenario } from './scenarios/soak';
+import { writeSetScenario } from './scenarios/write-set';
 // scripts/start.js runs as plain JavaScript, so the flags it shares with the bench live in a .js module.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { NODE_FLAGS } = require('../scripts/node-flags') as { NODE_FLAGS: string[] };
@@ -32,8 +33,9 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
   churn: nginxChurnScenario,
   replay: replayScenario,
   soak: soakScenario,
+  writeset: writeSetScenario,
 };
-/** Scenarios a plain `npm run bench` runs; the soak runs on `--soak` (or `--only soak`). */
+/** Scenarios a plain `npm run bench` runs; the soak runs on `--soak` (or `--only soak`), the others on `--only`. */
 const DEFAULT = ['ingest', 'lag', 'routes', 'nginx', 'replay'];
 
 /**
