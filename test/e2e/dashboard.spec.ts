@@ -138,6 +138,19 @@ describe('web dashboard in a real browser (Debian chromium, gateway + worker + n
     await browser.screenshot(page, 'fleet-healthy');
     expect(await accessibilityViolations(page)).toEqual([]);
 
+    // The chart below needs a line, two adjacent one-second buckets at least. On a fast moment the
+    // steps above take about a second, and the chart then held one sample (a dot): pump until the
+    // history holds three.
+    await eventually(
+      async () => {
+        const stats = await call(stack.url, 'GET', `/containers/${a.id}/stats`, operator);
+        return stats.status === 200 && (stats.body as { samples: unknown[] }).samples.length >= 3;
+      },
+      15_000,
+      100,
+      'three one-second buckets of samples',
+    );
+
     // Silence: the sweeper marks it stale; the page learns it through SSE, without a reload.
     await page.evaluate('window.marker = 42');
     stop();
