@@ -16,17 +16,11 @@ const { randomUUID } = require('node:crypto');
 const { Pool } = require('undici');
 const { performance } = require('node:perf_hooks');
 const autocannon = require('autocannon');
+const { WATCHDOG_SYSTEM: system } = require('./lib/watchdog-system');
 
 const [url, file, connections = '64', seconds = '15', rate = '0', batchArg = '1'] = process.argv.slice(2);
 const batch = Number(batchArg);
 const containers = JSON.parse(readFileSync(file, 'utf8'));
-const system = {
-  cpu: { usage: '0.40, 0.43 ', count: '2', threads_per_core: '1', model: 'AMD EPYC' },
-  memory: { free: 23665, total: 24105 },
-  disk: { size: '252G', usage: '23.00%' },
-  network: { ping_time: ' ms' },
-  graphic: { cards: '' },
-};
 const watchdog = (c) => ({ event: { type: 'user-container:watchdog', system }, project_id: c.project, event_id: randomUUID() });
 const target = `${url}${batch > 1 ? '/collab/events' : '/collab/event'}`;
 let i = 0;

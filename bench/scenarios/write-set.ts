@@ -6,14 +6,8 @@ import { createTestDatabase } from '../../test/support/db';
 import { cpuOf } from '../lib/cpu';
 import type { BenchContext, Row } from '../lib/context';
 
-/** The bench's watchdog (bench/watchdog-load.js) as the gateway stores it: data and metadata. */
-const SYSTEM = {
-  cpu: { usage: '0.40, 0.43 ', count: '2', threads_per_core: '1', model: 'AMD EPYC' },
-  memory: { free: 23665, total: 24105 },
-  disk: { size: '252G', usage: '23.00%' },
-  network: { ping_time: ' ms' },
-  graphic: { cards: '' },
-};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { WATCHDOG_SYSTEM } = require('../lib/watchdog-system') as { WATCHDOG_SYSTEM: Record<string, unknown> };
 
 interface Watchdog {
   id: string;
@@ -26,7 +20,7 @@ function watchdog(container: { id: string; org: string; project: string }): Watc
   return {
     id: randomUUID(),
     stream: `watchdog-${container.id}`,
-    data: { container_id: container.id, org_id: container.org, project_id: container.project, system: SYSTEM },
+    data: { container_id: container.id, org_id: container.org, project_id: container.project, system: WATCHDOG_SYSTEM },
     metadata: {
       correlation_id: randomUUID(),
       request_id: randomUUID(),
